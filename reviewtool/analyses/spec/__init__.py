@@ -1,0 +1,1 @@
+"""analyses spec layer (see DESIGN.md)."""

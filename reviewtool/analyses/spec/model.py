@@ -1,0 +1,269 @@
+"""The spec model: API rows read from the TOML data files, one file per API generation.
+
+A row names one function and its effect on page references, mmu_lock or the notifier sequence.
+Rows live in data files so that a user can teach the checker a new API with `--spec FILE`
+instead of editing Python.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from reviewtool.errors import InputError
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# Page kinds a faulted-in pfn can be in (KVM-FACTS "States of a faulted-in pfn").
+ERROR = "error"
+HELD = "held"  # refcounted page, reference taken
+UNHELD = "unheld"  # refcounted page followed without FOLL_GET: no reference kept
+NOT_REFCOUNTED = "not_refcounted"
+PAGE_KINDS = (ERROR, HELD, UNHELD, NOT_REFCOUNTED)
+
+EFFECTS = (
+    "acquire",
+    "release",
+    "mark",
+    "lock",
+    "unlock",
+    "snapshot",
+    "retry-check",
+    "install",
+    "error-predicate",
+    "to-page",
+    "get-page",
+)
+
+
+@dataclass(frozen=True)
+class ApiRow:
+    """One API and its effect; unused keys keep their defaults."""
+
+    name: str
+    effect: str
+    arity: int | None = None
+    arg: int = 0
+    source: str = ""
+    # acquire
+    result: str = "return"  # "return", or "arg" with result_arg
+    result_arg: int | None = None
+    get: str = "flag"  # "always" or "flag" (FOLL_GET in the flags carrier)
+    struct_arg: int | None = None
+    flags_field: str = ""
+    flags_arg: int | None = None
+    get_flag: str = "FOLL_GET"
+    guard_field: str = ""
+    refcounted_field: str = ""
+    refcounted_arg: int | None = None
+    refcounted_type: str = "bool"  # "bool" or "page"
+    refcounted_when: tuple[str, ...] = (HELD, UNHELD)
+    kinds: tuple[str, ...] = (ERROR, HELD, NOT_REFCOUNTED)
+    kinds_with_get: tuple[str, ...] = (ERROR, HELD, NOT_REFCOUNTED)
+    kinds_without_get: tuple[str, ...] = (ERROR, UNHELD, NOT_REFCOUNTED)
+    # release / mark
+    takes: str = "pfn"  # "pfn" or "page"
+    dirty: bool = False
+    dirty_arg: int | None = None
+    unused: bool = False
+    unused_arg: int | None = None
+    null_safe: bool = True
+    noop_kinds: tuple[str, ...] = ()
+    needs_lock_when_dirty: bool = False
+    # lock / unlock
+    arg_contains: str = ""
+    # to-page
+    nonnull_when: tuple[str, ...] = (HELD, UNHELD, NOT_REFCOUNTED)
+
+    def matches_call(self, arg_count: int) -> bool:
+        """True when a call with `arg_count` arguments is this API (name clashes differ in arity)."""
+        return self.arity is None or self.arity == arg_count
+
+    def acquire_kinds(self, with_get: bool) -> tuple[str, ...]:
+        """Page kinds an acquisition can end in, with or without FOLL_GET."""
+        if self.get == "always":
+            return self.kinds
+        return self.kinds_with_get if with_get else self.kinds_without_get
+
+
+_ROW_FIELDS = {f.name: f for f in fields(ApiRow)}
+
+
+@dataclass(frozen=True)
+class GetRequired:
+    """Rule 9 data: where FOLL_GET may be omitted only when every `needs` atom holds."""
+
+    paths: tuple[str, ...]
+    functions: tuple[str, ...]
+    needs: tuple[str, ...]
+    source: str = ""
+
+    def applies(self, path: str, function: str) -> bool:
+        """True when the rule covers this file or function."""
+        if any(fnmatch.fnmatch(path, pattern) for pattern in self.paths):
+            return True
+        return function in self.functions
+
+
+@dataclass
+class Spec:
+    """One generation's rows, merged with what it includes and with user overrides."""
+
+    name: str
+    description: str = ""
+    priority: int = 0
+    markers: tuple[str, ...] = ()
+    rows: dict[str, list[ApiRow]] = field(default_factory=dict)
+    constants: dict[str, int] = field(default_factory=dict)
+    config_names: dict[str, str] = field(default_factory=dict)
+    consumer_names: set[str] = field(default_factory=set)
+    consumer_patterns: list[str] = field(default_factory=list)
+    get_required: list[GetRequired] = field(default_factory=list)
+
+    def row(self, name: str, arg_count: int) -> ApiRow | None:
+        """The row for a call of `name` with `arg_count` arguments, if any."""
+        for row in self.rows.get(name, ()):
+            if row.matches_call(arg_count):
+                return row
+        return None
+
+    def rows_with(self, effect: str) -> list[ApiRow]:
+        """Every row with this effect."""
+        return [row for rows in self.rows.values() for row in rows if row.effect == effect]
+
+    def is_consumer(self, function: str) -> bool:
+        """True for fault handlers, which must release every reference they hold."""
+        if function in self.consumer_names:
+            return True
+        return any(fnmatch.fnmatch(function, pattern) for pattern in self.consumer_patterns)
+
+    def detects(self, text: str) -> bool:
+        """True when the code uses this generation's markers."""
+        return any(re.search(marker, text) for marker in self.markers)
+
+    def add_row(self, row: ApiRow) -> None:
+        """Add a row, replacing one with the same name and arity."""
+        same = [r for r in self.rows.get(row.name, []) if r.arity != row.arity]
+        self.rows[row.name] = [row, *same] if row.arity is not None else [*same, row]
+
+    def merge(self, other: Spec) -> None:
+        """Take every row and table of `other`, its rows winning."""
+        for rows in other.rows.values():
+            for row in rows:
+                self.add_row(row)
+        self.constants.update(other.constants)
+        self.config_names.update(other.config_names)
+        self.consumer_names |= other.consumer_names
+        self.consumer_patterns += [p for p in other.consumer_patterns if p not in self.consumer_patterns]
+        self.get_required += other.get_required
+
+
+def _row(data: dict, origin: str) -> ApiRow:
+    unknown = set(data) - set(_ROW_FIELDS)
+    if unknown:
+        raise InputError(f"{origin}: unknown key(s) in [[api]] row: {', '.join(sorted(unknown))}")
+    if "name" not in data or "effect" not in data:
+        raise InputError(f"{origin}: every [[api]] row needs `name` and `effect`")
+    if data["effect"] not in EFFECTS:
+        raise InputError(f"{origin}: row {data['name']}: unknown effect {data['effect']!r}")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    for key in ("kinds", "kinds_with_get", "kinds_without_get", "noop_kinds", "refcounted_when"):
+        bad = [k for k in values.get(key, ()) if k not in PAGE_KINDS]
+        if bad:
+            raise InputError(f"{origin}: row {data['name']}: unknown page kind(s) {bad}")
+    return ApiRow(**values)
+
+
+def _load_file(path: Path, seen: tuple[Path, ...] = ()) -> Spec:
+    if path in seen:
+        raise InputError(f"spec include cycle through {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read spec file {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"spec file {path} is not valid TOML: {exc}") from exc
+    gen = data.get("generation", {})
+    spec = Spec(name=gen.get("name", path.stem))
+    for include in gen.get("include", []):
+        spec.merge(_load_file(path.parent / include, (*seen, path)))
+    own = Spec(
+        name=spec.name,
+        description=gen.get("description", ""),
+        priority=int(gen.get("priority", 0)),
+        markers=tuple(gen.get("markers", ())),
+        constants={k: int(v) for k, v in data.get("constants", {}).items()},
+        config_names=dict(data.get("config", {})),
+        consumer_names=set(data.get("consumers", {}).get("names", [])),
+        consumer_patterns=list(data.get("consumers", {}).get("patterns", [])),
+        get_required=[
+            GetRequired(
+                paths=tuple(item.get("paths", ())),
+                functions=tuple(item.get("functions", ())),
+                needs=tuple(item.get("needs", ())),
+                source=item.get("source", ""),
+            )
+            for item in data.get("get_required", [])
+        ],
+    )
+    for item in data.get("api", []):
+        own.add_row(_row(item, str(path)))
+    spec.merge(own)
+    spec.description, spec.priority, spec.markers = own.description, own.priority, own.markers
+    return spec
+
+
+def builtin_generations() -> list[Spec]:
+    """Every shipped generation, newest (highest priority) first."""
+    specs = [
+        _load_file(path)
+        for path in sorted(DATA_DIR.glob("*.toml"))
+        if path.name != "common.toml"
+    ]
+    return sorted(specs, key=lambda s: -s.priority)
+
+
+def load_overrides(path: str | Path) -> Spec:
+    """Read a user spec file (`--spec FILE`): rows that add to or override the built-in ones."""
+    return _load_file(Path(path))
+
+
+class SpecSet:
+    """The built-in generations plus user overrides; picks the generation a file uses."""
+
+    def __init__(self, overrides: list[Spec] | None = None) -> None:
+        self.generations = builtin_generations()
+        self.overrides = overrides or []
+        for extra in self.overrides:
+            target = next((g for g in self.generations if g.name == extra.name), None)
+            if target is not None:
+                target.merge(extra)
+            elif extra.markers:
+                self.generations.append(extra)
+                self.generations.sort(key=lambda s: -s.priority)
+            else:
+                for generation in self.generations:
+                    generation.merge(extra)
+
+    def generation(self, name: str) -> Spec:
+        """The generation called `name`."""
+        for generation in self.generations:
+            if generation.name == name:
+                return generation
+        known = ", ".join(g.name for g in self.generations)
+        raise InputError(f"unknown spec generation {name!r} (known: {known})")
+
+    def detect(self, text: str) -> Spec:
+        """The newest generation whose markers the code uses; the oldest one otherwise."""
+        for generation in self.generations:
+            if generation.markers and generation.detects(text):
+                return generation
+        return self.generations[-1]
+
+
+def load_specs(spec_files: list[str] | None = None) -> SpecSet:
+    """Built-in generations with every `--spec FILE` applied."""
+    return SpecSet([load_overrides(path) for path in spec_files or []])

@@ -1,0 +1,313 @@
+"""One bot cycle: ingest new mail, settle doubts, decide on ready revisions, send the outbox.
+
+Each step commits before the next begins (see state.py), so the process may die anywhere and
+the next start picks up where the state says, sending what is unsent and nothing twice.
+
+Test seam: the environment variable REVIEWTOOL_BOT_KILL_POINT=NAME[:N][,NAME[:N]...] makes
+the process SIGKILL itself the Nth time (default 1st) it passes the named point. Only this
+module reads it. The points are KILL_POINTS below; the crash tests walk through all of them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from reviewtool.bot.config import BotConfig
+from reviewtool.bot.ingest import classify
+from reviewtool.bot.reply import address_of, build_reply, reply_message_id
+from reviewtool.bot.smtp import SendError, Transport
+from reviewtool.bot.state import PendingRevision, Store
+from reviewtool.bot.summary import Summary, report_name, summarize, wrap, write_report
+from reviewtool.bot.watchers import Watcher
+
+KILL_ENV = "REVIEWTOOL_BOT_KILL_POINT"
+KILL_POINTS = (
+    "ingest-uncommitted",  # inside the transaction that records a batch of mail
+    "after-ingest-commit",
+    "decide-uncommitted",  # inside the transaction that records a decision and its reply
+    "after-decide-commit",
+    "begin-send-uncommitted",  # inside the transaction that marks a reply `sending`
+    "before-send",  # `sending` committed, SMTP not yet started
+    "smtp-before-data",  # during the SMTP transaction: recipients given, no DATA yet
+    "after-send",  # the server accepted the message, `sent` not yet recorded
+    "mark-sent-uncommitted",  # inside the transaction that marks a reply `sent`
+    "after-mark-sent",
+)
+# `--once` waits for a retry only when it is due this soon; later ones wait for the next run.
+ONCE_RETRY_WINDOW_SECONDS = 300.0
+HOUR = 3600.0
+
+Log = Callable[[str], None]
+
+
+class KillSwitch:
+    """The crash-test seam: SIGKILL this process at a named point (see the module doc)."""
+
+    def __init__(self, spec: str | None) -> None:
+        self.targets: dict[str, int] = {}
+        self.hits: dict[str, int] = {}
+        for part in (spec or "").split(","):
+            name, _, count = part.strip().partition(":")
+            if name:
+                self.targets[name] = int(count) if count.isdigit() else 1
+
+    @classmethod
+    def from_environ(cls) -> KillSwitch:
+        """The switch the environment asks for (none when the variable is unset)."""
+        return cls(os.environ.get(KILL_ENV))
+
+    def __call__(self, point: str) -> None:
+        if point not in self.targets:
+            return
+        self.hits[point] = self.hits.get(point, 0) + 1
+        if self.hits[point] == self.targets[point]:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass
+class RunStats:
+    """What one run did."""
+
+    read: int = 0
+    added: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+    decided: int = 0
+    queued: int = 0
+    skipped: int = 0
+    sent: int = 0
+    confirmed: int = 0  # in-doubt sends whose copy came back through the list
+    retried: int = 0
+    failed: int = 0
+    deferred: int = 0  # held back by the per-hour limit
+    errors: list[str] = field(default_factory=list)
+
+
+def _quiet(message: str) -> None:
+    return None
+
+
+class BotRunner:
+    """Wires sources, state, review and transport together."""
+
+    def __init__(
+        self,
+        config: BotConfig,
+        store: Store,
+        watchers: Sequence[Watcher],
+        transport: Transport,
+        *,
+        hook: Callable[[str], None] | None = None,
+        log: Log | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.watchers = list(watchers)
+        self.transport = transport
+        self.hook = hook or (lambda point: None)
+        self.store.hook = self.hook
+        if hasattr(transport, "hook"):
+            transport.hook = self.hook  # type: ignore[attr-defined]
+        self.log = log or _quiet
+        self.clock = clock
+        self.sleep = sleep
+        self.own_address = address_of(config.from_addr)
+
+    # the cycle
+
+    def run_once(self, drain: bool = True) -> RunStats:
+        """Ingest, decide and send; with `drain`, wait for retries due soon."""
+        stats = RunStats()
+        self.cycle(stats)
+        while drain:
+            wait = self._next_wait()
+            if wait is None or wait > ONCE_RETRY_WINDOW_SECONDS or self._budget() <= 0:
+                break
+            self.sleep(max(wait, 0.0))
+            self.cycle(stats)
+        return stats
+
+    def run_forever(self, interval: float, stop: Callable[[], bool] | None = None) -> RunStats:
+        """Cycle every `interval` seconds (sooner when a retry falls due) until `stop()`."""
+        stats = RunStats()
+        while True:
+            self.cycle(stats)
+            if stop is not None and stop():
+                return stats
+            wait = self._next_wait()
+            self.sleep(interval if wait is None else max(0.0, min(interval, wait)))
+
+    def cycle(self, stats: RunStats) -> None:
+        """One pass: ingest, reconcile doubtful sends, decide, flush the outbox."""
+        self.ingest(stats)
+        self.reconcile(stats)
+        self.decide(stats)
+        self.flush(stats)
+
+    # steps
+
+    def ingest(self, stats: RunStats) -> None:
+        """Read every watcher from its cursor and record what is new."""
+        for watcher in self.watchers:
+            known = self.store.known_files(watcher.source)
+            for batch in watcher.poll(self.store.cursor(watcher.source), known):
+                now = self.clock()
+                rows = []
+                for incoming in batch.messages:
+                    row, _ = classify(incoming.data, incoming.location, now, self.own_address)
+                    rows.append(row)
+                    stats.kinds[row.kind] = stats.kinds.get(row.kind, 0) + 1
+                stats.read += len(rows)
+                stats.added += self.store.record_batch(
+                    watcher.source, rows, cursor=batch.cursor, files=batch.files
+                )
+                self.hook("after-ingest-commit")
+
+    def reconcile(self, stats: RunStats) -> None:
+        """Settle replies whose send was cut short: delivered if the list has a copy."""
+        now = self.clock()
+        for row in self.store.outbox("sending"):
+            if self.store.has_message(row.message_id):
+                self.store.mark_sent(row.message_id, now, "confirmed by its copy on the list")
+                stats.confirmed += 1
+                self.log(f"reply <{row.message_id}> was delivered before the restart")
+            elif now - (row.sending_since or 0.0) >= self.config.echo_wait_seconds:
+                self.store.mark_retry(
+                    row.message_id, now, "send was interrupted; sending again, same Message-ID"
+                )
+                stats.retried += 1
+
+    def decide(self, stats: RunStats) -> None:
+        """Review each revision that is complete or has settled, and queue its reply."""
+        now = self.clock()
+        for pending in self.store.pending_revisions():
+            if not pending.complete and now - pending.first_seen < self.config.settle_seconds:
+                continue
+            self._decide_one(pending, now, stats)
+
+    def _decide_one(self, pending: PendingRevision, now: float, stats: RunStats) -> None:
+        key = pending.key
+        if not pending.indices:
+            self.store.decide(key, "skipped", "a cover letter without patches", now=now)
+            stats.skipped += 1
+            return
+        if self.store.has_message(reply_message_id(key, self.config.from_addr)):
+            # Our reply is already on the list (the state was lost or rebuilt): never twice.
+            self.store.decide(key, "answered-before", "our reply is already on the list", now=now)
+            stats.skipped += 1
+            return
+        rows = self.store.revision_messages(key)
+        authors = {r.author for r in rows if r.author}
+        history = [m for a in sorted(authors) for m in self.store.author_messages(a)]
+        cfg = self.config
+        report_url = None
+        name = None
+        if cfg.base_url and cfg.report_dir:
+            name = report_name(key, "report")
+            report_url = f"{cfg.base_url.rstrip('/')}/{name}"
+        try:
+            summary = summarize(
+                pending, rows, history, report_url=report_url, want_html=name is not None
+            )
+            if name and summary.report_html and cfg.report_dir:
+                write_report(cfg.report_dir, name, summary.report_html)
+            elif name:
+                report_url = None
+        except Exception as exc:  # noqa: BLE001 - one bad series must not stop the list's bot
+            note = f"{type(exc).__name__}: {exc}"
+            self.store.decide(key, "error", note, now=now)
+            stats.errors.append(f"{key}: {note}")
+            self.log(f"could not review {key}: {note}")
+            return
+        if summary.clean and not cfg.reply_when_clean:
+            self.store.decide(key, "clean", "no findings; replies to clean series are off", now=now)
+            stats.skipped += 1
+            return
+        body = short_text(summary, report_url) if summary.clean else summary.text
+        reply = build_reply(cfg, key, summary.target, summary.target_data, body)
+        self.store.decide(
+            key,
+            "reply",
+            f"{summary.label}: {summary.findings} finding(s)",
+            reply=(reply.message_id, reply.sender, reply.recipients, reply.data),
+            now=now,
+        )
+        self.hook("after-decide-commit")
+        stats.decided += 1
+        stats.queued += 1
+        self.log(f'queued reply to {summary.label} "{summary.title}" <{reply.message_id}>')
+
+    def flush(self, stats: RunStats) -> None:
+        """Send due replies within the per-hour limit; failures back off and retry."""
+        cfg = self.config
+        try:
+            for row in self.store.due(self.clock()):
+                if self._budget() <= 0:
+                    stats.deferred += 1
+                    continue
+                self.store.begin_send(row.message_id, self.clock())
+                self.hook("before-send")
+                try:
+                    self.transport.send(row.message_id, row.sender, row.recipients, row.data)
+                except Exception as exc:  # noqa: BLE001 - SendError, or anything a transport raised
+                    permanent = isinstance(exc, SendError) and exc.permanent
+                    attempts = row.attempts + 1
+                    if permanent or attempts >= cfg.max_attempts:
+                        self.store.mark_failed(row.message_id, str(exc))
+                        stats.failed += 1
+                        self.log(f"gave up on <{row.message_id}>: {exc}")
+                    else:
+                        delay = backoff(attempts, cfg.retry_base_seconds, cfg.retry_max_seconds)
+                        self.store.mark_retry(row.message_id, self.clock() + delay, str(exc))
+                        stats.retried += 1
+                        self.log(
+                            f"send of <{row.message_id}> failed ({exc}); retry in {delay:.0f}s"
+                        )
+                    continue
+                self.hook("after-send")
+                self.store.mark_sent(row.message_id, self.clock())
+                self.hook("after-mark-sent")
+                stats.sent += 1
+        finally:
+            self.transport.close()
+
+    # pacing
+
+    def _budget(self) -> int:
+        """Replies still allowed this hour (a large number when there is no limit)."""
+        if self.config.per_hour <= 0:
+            return 1 << 30
+        return self.config.per_hour - self.store.sent_since(self.clock() - HOUR)
+
+    def _next_wait(self) -> float | None:
+        """Seconds until a pending retry or an in-doubt reply needs attention, or None."""
+        now = self.clock()
+        times = []
+        due = self.store.next_due()
+        if due is not None:
+            times.append(due)
+        for row in self.store.outbox("sending"):
+            times.append((row.sending_since or now) + self.config.echo_wait_seconds)
+        return min(times) - now if times else None
+
+
+def backoff(attempt: int, base: float, cap: float) -> float:
+    """Seconds to wait after the `attempt`-th failure: base, 2*base, 4*base ... up to cap."""
+    return min(cap, base * (2 ** max(0, attempt - 1)))
+
+
+def short_text(summary: Summary, report_url: str | None) -> str:
+    """The short reply to a series with nothing to report."""
+    patches = summary.target.prefix.total or 1
+    lines = [
+        f'reviewtool reviewed {summary.label} of "{summary.title}"',
+        f"({patches} patch{'es' if patches != 1 else ''}) and found nothing to report.",
+    ]
+    if report_url:
+        lines += ["", "Full report:", report_url]
+    return wrap("\n".join(lines) + "\n")

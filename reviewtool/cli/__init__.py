@@ -1,0 +1,92 @@
+"""The `reviewtool` command line: argument parsing, exit codes, I/O; no analysis logic.
+
+Each subcommand lives in its own module under `reviewtool.cli` and provides
+`register(subparsers)`, which adds its parser and sets `func` to a `run(args) -> int`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+
+from reviewtool import __version__
+from reviewtool.errors import ReviewtoolError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+# Subcommand modules, in the order `reviewtool --help` lists them.
+COMMAND_MODULES = (
+    "reviewtool.cli.series_cmd",
+    "reviewtool.cli.hook_cmd",
+    "reviewtool.cli.bot_cmd",
+    "reviewtool.cli.fetch_cmd",
+    "reviewtool.cli.b4check_cmd",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so main() owns every exit code."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _ArgumentError(f"{self.prog}: {message}")
+
+
+class _ArgumentError(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser with every subcommand registered."""
+    parser = _Parser(
+        prog="reviewtool",
+        description="Review Linux-kernel-style patch series from mail.",
+        epilog="Exit codes: 0 ok, 1 findings at or above the threshold, 2 usage or input error.",
+    )
+    parser.add_argument("--version", action="version", version=f"reviewtool {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        return int(args.func(args))
+    except _ArgumentError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except ReviewtoolError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"reviewtool: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("reviewtool: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the last guard before a user sees a traceback
+        if debug:
+            traceback.print_exc()
+        print(
+            f"reviewtool: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

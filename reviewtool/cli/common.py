@@ -1,0 +1,49 @@
+"""Pieces every subcommand shares: the PATH arguments, loading with a progress bar, JSON out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from reviewtool.series import Collection, load
+
+
+def add_paths_argument(parser: argparse.ArgumentParser) -> None:
+    """PATH...: mbox, Maildir, .eml/.patch files, directories, public-inbox repositories."""
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="mbox (.mbox, .mbox.gz), Maildir, .eml/.patch file, directory, public-inbox repo",
+    )
+
+
+def load_collection(paths: list[str]) -> Collection:
+    """Read the inputs, drawing a progress bar on a terminal only."""
+    progress = None
+    try:
+        from reviewtool.render.progress import Progress  # noqa: PLC0415 - optional renderer piece
+
+        bar = Progress("reading mail", stream=sys.stderr)
+        progress = bar.update
+    except ImportError:
+        bar = None
+    try:
+        return load(paths, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def print_json(data: Any) -> None:
+    """Pretty JSON on stdout."""
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+def use_colour(stream=None) -> bool:
+    """Colour only on a terminal."""
+    stream = stream or sys.stdout
+    return hasattr(stream, "isatty") and stream.isatty()

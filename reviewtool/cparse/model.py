@@ -1,0 +1,78 @@
+"""What a parse yields: functions, call sites, declarations, error regions. Plain dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+
+@dataclass(frozen=True)
+class ParseErrorRegion:
+    """Lines tree-sitter could not parse, and the function they fall in (None at file scope)."""
+
+    start_line: int
+    end_line: int
+    function: str | None
+    kind: str = "error"  # "error" (an ERROR node) or "missing" (a token the parser invented)
+
+    def describe(self) -> str:
+        """`lines 120-134 of `user_mem_abort` could not be parsed`, as a note for a reader."""
+        span = (
+            f"line {self.start_line}"
+            if self.start_line == self.end_line
+            else f"lines {self.start_line}-{self.end_line}"
+        )
+        where = f" of `{self.function}`" if self.function else ""
+        return f"{span}{where} could not be parsed"
+
+
+@dataclass(frozen=True, eq=False)
+class FunctionDef:
+    """A function (or, with kind "macro", a function-like macro) defined in the file."""
+
+    name: str
+    start_line: int
+    end_line: int
+    node: Node
+    is_static: bool
+    kind: str = "function"
+    params: tuple[str, ...] = ()
+    recovered: bool = False  # rebuilt from inside an ERROR node
+
+    def contains(self, line: int) -> bool:
+        """True when line lies between the header and the closing brace."""
+        return self.start_line <= line <= self.end_line
+
+
+@dataclass(frozen=True, eq=False)
+class CallSite:
+    """One call: callee text, where it starts (1-based line and column), enclosing function."""
+
+    name: str
+    line: int
+    column: int
+    function: str | None
+    args: list[str]
+    node: Node
+    end_line: int = 0
+
+    @property
+    def lines(self) -> range:
+        """Every line the call spans."""
+        return range(self.line, max(self.line, self.end_line) + 1)
+
+
+@dataclass(frozen=True, eq=False)
+class Declaration:
+    """A declaration naming the symbol: a prototype (with its parameter names) or a variable."""
+
+    name: str
+    line: int
+    end_line: int
+    kind: str  # "prototype" or "variable"
+    is_static: bool
+    is_extern: bool
+    params: tuple[str, ...]
+    text: str
+    node: Node = field(repr=False)

@@ -1,0 +1,442 @@
+"""Parse C with tree-sitter-c after sanitising, cache by content hash, answer queries."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import threading
+from collections import OrderedDict
+from functools import cached_property
+
+import tree_sitter_c
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
+
+from reviewtool.cparse.model import CallSite, Declaration, FunctionDef, ParseErrorRegion
+from reviewtool.cparse.sanitize import MaskedRegion, sanitize
+from reviewtool.errors import AnalysisError
+
+# How many parses stay cached; a series touches a few dozen files per revision.
+CACHE_SIZE = 256
+
+_LANGUAGE = Language(tree_sitter_c.language())
+_QUERY = Query(
+    _LANGUAGE,
+    """
+    (function_definition) @function
+    (call_expression function: (_) @callee) @call
+    (declaration) @declaration
+    (preproc_function_def) @macro
+    (preproc_def) @macro
+    """,
+)
+_DECLARATOR_WRAPPERS = (
+    "pointer_declarator",
+    "parenthesized_declarator",
+    "attributed_declarator",
+    "init_declarator",
+    "array_declarator",
+)
+
+
+class _Cache:
+    """A small LRU of ParsedSource keyed by the SHA-256 of the text."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[str, ParsedSource] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+        self.lock = threading.Lock()
+
+
+_CACHE = _Cache(CACHE_SIZE)
+_PARSER_LOCAL = threading.local()
+
+
+def _parser() -> Parser:
+    parser = getattr(_PARSER_LOCAL, "parser", None)
+    if parser is None:
+        parser = _PARSER_LOCAL.parser = Parser(_LANGUAGE)
+    return parser
+
+
+def content_hash(text: str) -> str:
+    """The cache key of a text."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def parse_c(text: str) -> ParsedSource:
+    """Parse C text (a whole file or an image padded to its real lines); cached by content."""
+    if not isinstance(text, str):
+        raise AnalysisError(f"parse_c expects text, got {type(text).__name__}")
+    key = content_hash(text)
+    with _CACHE.lock:
+        cached = _CACHE.entries.get(key)
+        if cached is not None:
+            _CACHE.entries.move_to_end(key)
+            _CACHE.hits += 1
+            return cached
+        _CACHE.misses += 1
+    parsed = ParsedSource(text, key)
+    with _CACHE.lock:
+        _CACHE.entries[key] = parsed
+        while len(_CACHE.entries) > _CACHE.size:
+            _CACHE.entries.popitem(last=False)
+    return parsed
+
+
+def cache_info() -> dict[str, int]:
+    """Hits, misses and entries of the parse cache."""
+    with _CACHE.lock:
+        return {"hits": _CACHE.hits, "misses": _CACHE.misses, "entries": len(_CACHE.entries)}
+
+
+def cache_clear() -> None:
+    """Empty the parse cache and reset its counters."""
+    with _CACHE.lock:
+        _CACHE.entries.clear()
+        _CACHE.hits = _CACHE.misses = 0
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+class ParsedSource:
+    """One parsed C text: the tree, the errors, and queries by name or line (1-based lines)."""
+
+    def __init__(self, text: str, key: str | None = None) -> None:
+        self.text = text
+        self.key = key or content_hash(text)
+        self._bytes = text.encode("utf-8", "surrogatepass")
+        sanitized = sanitize(text)
+        self.sanitized = sanitized.text
+        self.masked: list[MaskedRegion] = sanitized.masked
+        self.tree: Tree = _parser().parse(self.sanitized.encode("utf-8", "surrogatepass"))
+        captures = QueryCursor(_QUERY).captures(self.tree.root_node)
+        self._function_nodes: list[Node] = captures.get("function", [])
+        self._call_nodes: list[Node] = captures.get("call", [])
+        self._declaration_nodes: list[Node] = captures.get("declaration", [])
+        self._macro_nodes: list[Node] = captures.get("macro", [])
+        self.errors: list[ParseErrorRegion] = self._error_regions()
+
+    # -- text helpers -------------------------------------------------------------------------
+
+    def node_text(self, node: Node) -> str:
+        """The real file's text under a node (not the sanitised one)."""
+        return self._bytes[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    def _column(self, node: Node) -> int:
+        row, byte_column = node.start_point
+        line_start = node.start_byte - byte_column
+        return len(self._bytes[line_start : node.start_byte].decode("utf-8", "replace")) + 1
+
+    # -- functions ------------------------------------------------------------------------------
+
+    def _declarator_name(self, node: Node | None) -> tuple[str | None, Node | None]:
+        """Name and parameter list of the function a declarator declares, if it does."""
+        while node is not None and node.type in _DECLARATOR_WRAPPERS:
+            inner = node.child_by_field_name("declarator")
+            if inner is None:
+                inner = next((c for c in node.named_children if c.type != "comment"), None)
+            node = inner
+        if node is None or node.type != "function_declarator":
+            return None, None
+        target = node.child_by_field_name("declarator")
+        while target is not None and target.type in _DECLARATOR_WRAPPERS:
+            target = target.child_by_field_name("declarator") or (
+                target.named_children[0] if target.named_children else None
+            )
+        if target is None:
+            return None, None
+        return _normalise(self.node_text(target)), node.child_by_field_name("parameters")
+
+    def _param_names(self, params: Node | None) -> tuple[str, ...]:
+        if params is None:
+            return ()
+        names = []
+        for param in params.named_children:
+            if param.type == "variadic_parameter":
+                names.append("...")
+                continue
+            if param.type != "parameter_declaration":
+                continue
+            declarator = param.child_by_field_name("declarator")
+            ident = _innermost_identifier(declarator)
+            if ident is not None:
+                names.append(self.node_text(ident))
+            else:
+                type_text = _normalise(self.node_text(param))
+                if type_text != "void":
+                    names.append(type_text)
+        return tuple(names)
+
+    def _storage(self, node: Node) -> set[str]:
+        return {
+            self.node_text(child)
+            for child in node.children
+            if child.type == "storage_class_specifier"
+        }
+
+    @cached_property
+    def _functions(self) -> list[FunctionDef]:
+        found = []
+        for node in self._function_nodes:
+            name, params = self._declarator_name(node.child_by_field_name("declarator"))
+            if name is None:
+                continue
+            found.append(
+                FunctionDef(
+                    name=name,
+                    start_line=node.start_point.row + 1,
+                    end_line=node.end_point.row + 1,
+                    node=node,
+                    is_static="static" in self._storage(node),
+                    params=self._param_names(params),
+                )
+            )
+        found.extend(self._recovered_functions())
+        found.sort(key=lambda f: (f.start_line, f.end_line))
+        return found
+
+    def _recovered_functions(self) -> list[FunctionDef]:
+        """Functions tree-sitter left inside ERROR nodes: a declarator then a body."""
+        out = []
+        for error in _error_nodes(self.tree.root_node):
+            if error.type != "ERROR":
+                continue
+            children = error.children
+            for index, child in enumerate(children):
+                name, params = self._declarator_name(child)
+                if name is None:
+                    continue
+                body = next(
+                    (c for c in children[index + 1 :] if c.type == "compound_statement"), None
+                )
+                if body is None:
+                    continue
+                statics = [c for c in children[:index] if c.type == "storage_class_specifier"]
+                start = children[0] if statics else child
+                out.append(
+                    FunctionDef(
+                        name=name,
+                        start_line=min(start.start_point.row, child.start_point.row) + 1,
+                        end_line=body.end_point.row + 1,
+                        node=error,
+                        is_static=any(self.node_text(s) == "static" for s in statics),
+                        params=self._param_names(params),
+                        recovered=True,
+                    )
+                )
+        return out
+
+    def functions(self) -> list[FunctionDef]:
+        """Every function defined in the text, in order of their first line."""
+        return list(self._functions)
+
+    @cached_property
+    def _function_starts(self) -> list[int]:
+        return [f.start_line for f in self._functions]
+
+    def enclosing_function(self, line: int) -> FunctionDef | None:
+        """The function whose definition spans line, or None at file scope."""
+        index = bisect.bisect_right(self._function_starts, line) - 1
+        while index >= 0:
+            candidate = self._functions[index]
+            if candidate.contains(line):
+                return candidate
+            if candidate.end_line < line and not candidate.recovered:
+                break
+            index -= 1
+        return None
+
+    # -- calls ----------------------------------------------------------------------------------
+
+    @cached_property
+    def _calls_by_name(self) -> dict[str, list[CallSite]]:
+        index: dict[str, list[CallSite]] = {}
+        for node in self._call_nodes:
+            callee = node.child_by_field_name("function")
+            if callee is None:
+                continue
+            name = _normalise(self.node_text(callee))
+            line = node.start_point.row + 1
+            arguments = node.child_by_field_name("arguments")
+            args = (
+                [
+                    _normalise(self.node_text(arg))
+                    for arg in arguments.named_children
+                    if arg.type != "comment"
+                ]
+                if arguments is not None
+                else []
+            )
+            enclosing = self.enclosing_function(line)
+            index.setdefault(name, []).append(
+                CallSite(
+                    name=name,
+                    line=line,
+                    column=self._column(node),
+                    function=enclosing.name if enclosing else None,
+                    args=args,
+                    node=node,
+                    end_line=node.end_point.row + 1,
+                )
+            )
+        for sites in index.values():
+            sites.sort(key=lambda s: (s.line, s.column))
+        return index
+
+    def calls(self, name: str) -> list[CallSite]:
+        """Every call of name, in file order, with argument texts (whitespace collapsed)."""
+        return list(self._calls_by_name.get(name, []))
+
+    def callees(self) -> list[str]:
+        """Every name called in the text, each once."""
+        return list(self._calls_by_name)
+
+    def all_calls(self) -> list[CallSite]:
+        """Every call in the text, in file order."""
+        out = [site for sites in self._calls_by_name.values() for site in sites]
+        out.sort(key=lambda s: (s.line, s.column))
+        return out
+
+    # -- definitions and declarations ---------------------------------------------------------
+
+    def definitions(self, name: str) -> list[FunctionDef]:
+        """Functions defined with name, and function-like or object macros of that name."""
+        out = [f for f in self._functions if f.name == name]
+        for node in self._macro_nodes:
+            macro_name = node.child_by_field_name("name")
+            if macro_name is not None and self.node_text(macro_name) == name:
+                params = node.child_by_field_name("parameters")
+                out.append(
+                    FunctionDef(
+                        name=name,
+                        start_line=node.start_point.row + 1,
+                        end_line=max(node.start_point.row + 1, node.end_point.row),
+                        node=node,
+                        is_static=False,
+                        kind="macro",
+                        params=tuple(self.node_text(p) for p in params.named_children)
+                        if params is not None
+                        else (),
+                    )
+                )
+        out.sort(key=lambda f: f.start_line)
+        return out
+
+    @cached_property
+    def _declarations(self) -> list[Declaration]:
+        out = []
+        for node in self._declaration_nodes:
+            storage = self._storage(node)
+            for declarator in node.children_by_field_name("declarator"):
+                fname, params = self._declarator_name(declarator)
+                if fname is not None:
+                    kind, name, names = "prototype", fname, self._param_names(params)
+                else:
+                    ident = _innermost_identifier(declarator)
+                    if ident is None:
+                        continue
+                    kind, name, names = "variable", self.node_text(ident), ()
+                out.append(
+                    Declaration(
+                        name=name,
+                        line=node.start_point.row + 1,
+                        end_line=node.end_point.row + 1,
+                        kind=kind,
+                        is_static="static" in storage,
+                        is_extern="extern" in storage,
+                        params=names,
+                        text=_normalise(self.node_text(node)),
+                        node=node,
+                    )
+                )
+        return out
+
+    def declarations(self, name: str) -> list[Declaration]:
+        """Declarations (prototypes and variables) that declare name, in file order."""
+        return [d for d in self._declarations if d.name == name]
+
+    def prototype(self, name: str) -> tuple[str, ...] | None:
+        """Parameter names of name from its prototype or definition, or None when unseen."""
+        for declaration in self.declarations(name):
+            if declaration.kind == "prototype":
+                return declaration.params
+        for definition in self.definitions(name):
+            if definition.kind == "function":
+                return definition.params
+        return None
+
+    # -- errors ---------------------------------------------------------------------------------
+
+    def _error_regions(self) -> list[ParseErrorRegion]:
+        regions: list[ParseErrorRegion] = []
+        for node in _error_nodes(self.tree.root_node):
+            start, end = node.start_point.row + 1, node.end_point.row + 1
+            if node.type == "ERROR" and node.end_point.column == 0 and end > start:
+                end -= 1  # an ERROR that ends at column 0 ends on the line before
+            enclosing = self.enclosing_function(start)
+            function = enclosing.name if enclosing else self._name_inside(node)
+            kind = "missing" if node.is_missing else "error"
+            regions.append(ParseErrorRegion(start, end, function, kind))
+        regions.sort(key=lambda r: (r.start_line, r.end_line))
+        merged: list[ParseErrorRegion] = []
+        for region in regions:
+            last = merged[-1] if merged else None
+            if (
+                last is not None
+                and last.function == region.function
+                and region.start_line <= last.end_line + 1
+            ):
+                merged[-1] = ParseErrorRegion(
+                    last.start_line,
+                    max(last.end_line, region.end_line),
+                    last.function,
+                    "error" if "error" in (last.kind, region.kind) else "missing",
+                )
+            else:
+                merged.append(region)
+        return merged
+
+    def _name_inside(self, node: Node) -> str | None:
+        for child in node.children:
+            name, _params = self._declarator_name(child)
+            if name is not None:
+                return name
+        return None
+
+    @property
+    def ok(self) -> bool:
+        """True when the whole text parsed without an error region."""
+        return not self.errors
+
+
+def _error_nodes(root: Node) -> list[Node]:
+    """ERROR and MISSING nodes, outermost only, visiting only subtrees that hold an error."""
+    out: list[Node] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR" or node.is_missing:
+            out.append(node)
+            continue
+        stack.extend(child for child in reversed(node.children) if child.has_error)
+    return out
+
+
+def _innermost_identifier(node: Node | None) -> Node | None:
+    while node is not None:
+        if node.type in ("identifier", "field_identifier", "type_identifier"):
+            return node
+        inner = node.child_by_field_name("declarator")
+        if inner is None:
+            inner = next(
+                (c for c in node.named_children if c.type not in ("comment", "type_qualifier")),
+                None,
+            )
+            if node.type in ("array_declarator", "function_declarator") and inner is None:
+                return None
+        node = inner
+    return None

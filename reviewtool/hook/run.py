@@ -1,0 +1,248 @@
+"""`reviewtool hook run`: check the commits of a push and decide whether it may go.
+
+Only findings that the pushed commits introduce block (the way the kernel test robot splits
+new warnings from old ones): a finding of the same rule in the same function at the base (the
+parent of the first pushed commit) is listed as old. Internal errors follow `on_error`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import git
+
+from reviewtool.analyses.findings import Finding, severity_at_least
+from reviewtool.config import DEFAULT_FAIL_ON, Config, load_config, on_error_hint
+from reviewtool.errors import InputError, ReviewtoolError
+from reviewtool.hook.changes import CommitPatch, commit_patches, is_c_path
+from reviewtool.hook.prepush import (
+    PushRange,
+    RefUpdate,
+    parse_prepush,
+    push_ranges,
+    updates_for_range,
+)
+from reviewtool.hook.waivers import Waiver, find_waiver, load_waivers
+
+EXIT_PASS = 0
+EXIT_BLOCK = 1
+# An internal error with on_error = "block": the usage/input-error code of every command.
+EXIT_ERROR_BLOCK = 2
+
+NEW, OLD, WAIVED = "new", "old", "waived"
+
+
+@dataclass
+class HookFinding:
+    """A finding in a pushed commit, and what the hook makes of it."""
+
+    finding: Finding
+    commit: CommitPatch
+    ref: str
+    status: str = NEW
+    base: str | None = None
+    waiver: Waiver | None = None
+    # A later pushed commit whose version of the function no longer has the finding.
+    fixed_by: CommitPatch | None = None
+
+
+@dataclass
+class HookResult:
+    """Everything one run found; the CLI prints it and returns `exit_code()`."""
+
+    remote: str | None = None
+    ranges: list[PushRange] = field(default_factory=list)
+    commits: int = 0
+    c_commits: int = 0
+    functions_checked: int = 0
+    findings: list[HookFinding] = field(default_factory=list)
+    expired_waivers: list[Waiver] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    fail_on: str = DEFAULT_FAIL_ON
+    on_error: str = "warn"
+    error: str | None = None
+
+    @property
+    def blocking(self) -> list[HookFinding]:
+        """New, unwaived findings at or above `fail_on`: the ones that refuse the push."""
+        return [
+            item
+            for item in self.findings
+            if item.status == NEW and severity_at_least(item.finding.severity, self.fail_on)
+        ]
+
+    def exit_code(self) -> int:
+        """0 to let the push go, non-zero to refuse it."""
+        if self.error is not None:
+            return EXIT_ERROR_BLOCK if self.on_error == "block" else EXIT_PASS
+        return EXIT_BLOCK if self.blocking else EXIT_PASS
+
+
+def run_hook(
+    repo_dir: Path | str,
+    stdin_text: str,
+    remote: str | None = None,
+    today: dt.date | None = None,
+    from_ref: str | None = None,
+    to_ref: str | None = None,
+) -> HookResult:
+    """Check what a push sends; errors end up in `result.error`, never raised.
+
+    The hook is the last thing between a developer and a push: a bug in reviewtool must not
+    be able to stop work unless the project asked for that with `on_error = "block"`.
+    With `to_ref`, the push is `from_ref..to_ref` instead of git's input in `stdin_text`.
+    """
+    result = HookResult(remote=remote)
+    root = Path(repo_dir)
+    try:
+        repo = _open_repo(root)
+        root = Path(repo.working_tree_dir or repo.git_dir)
+        config = load_config(root)
+        result.fail_on, result.on_error = config.fail_on, config.on_error
+        waivers = load_waivers(root)
+        if to_ref:
+            updates = updates_for_range(repo, from_ref, to_ref)
+        else:
+            updates = parse_prepush(stdin_text)
+        _check_push(repo, config, updates, result)
+        _apply_waivers(result, waivers, today or dt.date.today())
+    except ReviewtoolError as exc:
+        result.error = str(exc)
+        result.on_error = _on_error_after_failure(result, root)
+    except Exception as exc:  # noqa: BLE001 - on_error decides what a reviewtool bug does
+        result.error = f"internal error: {type(exc).__name__}: {exc}"
+        result.on_error = _on_error_after_failure(result, root)
+    return result
+
+
+def _open_repo(path: Path) -> git.Repo:
+    try:
+        return git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+        raise InputError(f"{path} is not inside a git repository") from exc
+
+
+def _on_error_after_failure(result: HookResult, root: Path) -> str:
+    # If the config itself failed to load, result.on_error still holds the default.
+    if result.on_error == "block":
+        return "block"
+    return on_error_hint(root)
+
+
+def _check_push(
+    repo: git.Repo, config: Config, updates: list[RefUpdate], result: HookResult
+) -> None:
+    result.ranges = push_ranges(repo, updates)
+    shas = list(dict.fromkeys(sha for pushed in result.ranges for sha in pushed.commits))
+    result.commits = len(shas)
+    patches = commit_patches(repo, shas)
+    in_scope = {
+        sha: [
+            change
+            for change in patches[sha].files
+            if change.new_path is not None
+            and is_c_path(change.path)
+            and config.wants_path(change.path)
+        ]
+        for sha in shas
+    }
+    result.c_commits = sum(1 for sha in shas if in_scope[sha])
+    if not result.c_commits:
+        return  # nothing for the C analyses: do not even load the parser
+
+    from reviewtool.hook.analyse import TreeAnalyser
+
+    analyser = TreeAnalyser(repo, config.spec_files)
+    done: set[str] = set()
+    for pushed in result.ranges:
+        ref = pushed.update.describe()
+        found = _check_range(analyser, pushed, patches, in_scope, done, ref, result)
+        _mark_old(analyser, pushed, patches, found)
+        result.findings.extend(found)
+
+
+def _check_range(
+    analyser,  # noqa: ANN001 - TreeAnalyser, imported lazily
+    pushed: PushRange,
+    patches: dict[str, CommitPatch],
+    in_scope: dict,
+    done: set[str],
+    ref: str,
+    result: HookResult,
+) -> list[HookFinding]:
+    """Findings of the commits of one range, each reported at the first commit that has it."""
+    found: list[HookFinding] = []
+    open_keys: dict[tuple, HookFinding] = {}
+    for sha in pushed.commits:
+        if sha in done:
+            continue
+        done.add(sha)
+        patch = patches[sha]
+        for change in in_scope[sha]:
+            functions = analyser.changed_functions(patch, change)
+            result.functions_checked += len(functions)
+            outcome = analyser.check(sha, change.path, functions)
+            result.notes.extend(note for note in outcome.notes if note not in result.notes)
+            keys_now = set()
+            for finding in outcome.findings:
+                key = _identity(finding, change.path)
+                keys_now.add(key)
+                if key not in open_keys:
+                    item = HookFinding(finding, patch, ref)
+                    open_keys[key] = item
+                    found.append(item)
+            for key, item in open_keys.items():
+                # The function was checked again in this commit and the finding is gone.
+                if key[1] == change.path and key[2] in functions and key not in keys_now:
+                    item.fixed_by = item.fixed_by or patch
+    return found
+
+
+def _mark_old(
+    analyser,  # noqa: ANN001
+    pushed: PushRange,
+    patches: dict[str, CommitPatch],
+    found: list[HookFinding],
+) -> None:
+    """Mark findings whose rule already fires in the same function at the range's base."""
+    if pushed.base is None or not found:
+        return
+    renamed = _rename_map(pushed, patches)
+    wanted: dict[str, set[str]] = {}
+    for item in found:
+        base_path = renamed.get(item.finding.file, item.finding.file)
+        wanted.setdefault(base_path, set()).add(item.finding.function)
+    at_base = set()
+    for base_path, functions in wanted.items():
+        for finding in analyser.check(pushed.base, base_path, functions).findings:
+            at_base.add((finding.rule, base_path, finding.function, finding.config))
+    for item in found:
+        finding = item.finding
+        base_path = renamed.get(finding.file, finding.file)
+        if (finding.rule, base_path, finding.function, finding.config) in at_base:
+            item.status, item.base = OLD, pushed.base
+
+
+def _rename_map(pushed: PushRange, patches: dict[str, CommitPatch]) -> dict[str, str]:
+    """Path after the pushed commits -> path at the base, for files the push renamed."""
+    to_base: dict[str, str] = {}
+    for sha in pushed.commits:
+        for change in patches[sha].files:
+            if change.old_path and change.new_path and change.old_path != change.new_path:
+                to_base[change.new_path] = to_base.get(change.old_path, change.old_path)
+    return to_base
+
+
+def _identity(finding: Finding, path: str) -> tuple:
+    # Finding.key() without trusting the checker to echo the path back unchanged.
+    return (finding.rule, path, finding.function, finding.config)
+
+
+def _apply_waivers(result: HookResult, waivers: list[Waiver], today: dt.date) -> None:
+    result.expired_waivers = [waiver for waiver in waivers if waiver.expired(today)]
+    for item in result.findings:
+        waiver = find_waiver(item.finding, waivers, today)
+        if waiver is not None:
+            item.status, item.waiver = WAIVED, waiver

@@ -1,0 +1,98 @@
+"""The decoded-message model: plain dataclasses, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class SubjectPrefix:
+    """What the bracketed prefix of a subject says about a message's place in a series."""
+
+    version: int = 1
+    point: int | None = None  # [PATCH v5.1 10/12]: a partial reroll of v5
+    index: int | None = None
+    total: int | None = None
+    flags: frozenset[str] = frozenset()  # RFC, RESEND
+    tags: tuple[str, ...] = ()  # net-next, kvm-x86, ...
+    version_explicit: bool = False
+    counters_explicit: bool = False
+    reply: bool = False  # Re:/Aw:/Fwd: in front
+    forward: bool = False
+    patch: bool = False  # a [PATCH ...]-style group was present
+    title: str = ""
+
+    @property
+    def label(self) -> str:
+        """The version as a maintainer writes it: v8, v5.1."""
+        return f"v{self.version}" + (f".{self.point}" if self.point is not None else "")
+
+
+@dataclass(frozen=True)
+class Trailer:
+    """A `Name: value` line, with the message it came from."""
+
+    name: str
+    value: str
+    message_id: str = ""
+
+    @property
+    def email(self) -> str:
+        """The address inside the value, lower-cased, or '' when there is none."""
+        start, end = self.value.rfind("<"), self.value.rfind(">")
+        if 0 <= start < end:
+            return self.value[start + 1 : end].strip().lower()
+        return ""
+
+
+@dataclass
+class Mail:
+    """One decoded message, with where it was read from."""
+
+    message_id: str
+    subject: str
+    prefix: SubjectPrefix
+    author_name: str
+    author_email: str
+    date: datetime | None
+    in_reply_to: str | None
+    references: list[str]
+    body: str
+    commit_message: str
+    diff: str
+    trailers: list[Trailer]
+    location: str
+    list_ids: list[str] = field(default_factory=list)
+    list_changes: int = 0  # headers a list added: fewer means closer to what the author sent
+    in_body_from: str | None = None
+    base_commit: str | None = None
+    change_id: str | None = None
+    prerequisite_patch_ids: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    x_mailer: str = ""
+
+    @property
+    def author(self) -> str:
+        """`Name <email>` as in a trailer."""
+        if self.author_name and self.author_email:
+            return f"{self.author_name} <{self.author_email}>"
+        return self.author_name or self.author_email
+
+    @property
+    def title(self) -> str:
+        """The subject without prefixes."""
+        return self.prefix.title
+
+    @property
+    def has_diff(self) -> bool:
+        """True when the message carries a patch."""
+        return bool(self.diff)
+
+    @property
+    def parent_ids(self) -> list[str]:
+        """Message-IDs this message answers, nearest first."""
+        ids = list(reversed(self.references))
+        if self.in_reply_to and self.in_reply_to not in ids[:1]:
+            ids.insert(0, self.in_reply_to)
+        return ids

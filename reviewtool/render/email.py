@@ -1,0 +1,241 @@
+"""The body of the mailing-list bot's reply: plain text, no line longer than 72 columns.
+
+Kernel lists read mail in terminals and quote it with "> "; 72 columns leaves room for a few
+levels of quoting inside 80. Paths and identifiers longer than a line are broken rather than
+allowed to overflow, because one long line is what makes list archives wrap everything.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections import Counter
+
+from reviewtool.analyses.findings import Finding
+from reviewtool.errors import UsageError
+from reviewtool.review import Review, SeriesReview, VersionComparison, reviewers
+from reviewtool.render.view import person_name
+
+MAX_COLUMNS = 72
+# Trace steps quoted per finding: enough to follow the path, short enough for a reply.
+TRACE_STEPS = 5
+# Findings listed in full; the rest are counted and left to the HTML report.
+FINDINGS_LISTED = 10
+INDENT = "  "
+
+
+def render_email_summary(review: Review, revision_label: str, report_url: str | None = None) -> str:
+    """The bot's reply body for one revision (`v8`) of a reviewed series."""
+    sr, label = _find(review, revision_label)
+    revision = sr.series.revision(label)
+    lines: list[str] = []
+    title = sr.series.title
+    _para(lines, f"This is an automated review of {label} of \"{title}\" by reviewtool.")
+    if revision is not None and revision.missing:
+        _para(
+            lines,
+            f"Patches {', '.join(map(str, revision.missing))} of {label} did not arrive; "
+            "the review covers what did.",
+        )
+
+    comparison = _comparison_to(sr, label)
+    if comparison is not None:
+        _heading(lines, f"Changes since {comparison.from_label}")
+        _changes(lines, comparison)
+        if comparison.changelog is not None:
+            _heading(lines, f"Changelog {comparison.from_label} -> {comparison.to_label}")
+            for item in comparison.changelog:
+                verdict = str(item.get("verdict", "?"))
+                _item(lines, f"[{verdict}] {item.get('item', '')}")
+            if not comparison.changelog:
+                _para(lines, "The changelog step lists no items.")
+            for change in (comparison.data or {}).get("undocumented") or []:
+                text = change.get("summary", change) if isinstance(change, dict) else change
+                _item(lines, f"[undocumented] {text}")
+
+    _migration(lines, sr, label)
+    _findings(lines, sr, label)
+
+    if revision is not None and revision.patches:
+        waiting = [p for p in revision.patches if not reviewers(p)]
+        if waiting:
+            _heading(lines, "Still without Reviewed-by or Acked-by")
+            for patch in waiting:
+                _item(lines, f"{patch.index}/{patch.total or len(revision.patches)} {patch.title}")
+
+    unavailable = [n for n in sr.unavailable() if not n.scope or label in n.scope]
+    if unavailable:
+        _heading(lines, "Not checked")
+        for note in unavailable:
+            scope = f" ({note.scope})" if note.scope else ""
+            _item(lines, f"{note.analysis}{scope}: {note.reason}")
+
+    if report_url:
+        _heading(lines, "Full report")
+        lines.extend(_hard_wrap(report_url, ""))
+    lines.append("")
+    lines.append("-- ")
+    lines.append(f"reviewtool {review.tool_version}")
+    return "\n".join(_fit(line) for line in lines) + "\n"
+
+
+def _find(review: Review, revision_label: str) -> tuple[SeriesReview, str]:
+    wanted = revision_label.strip().lower().lstrip("v")
+    for sr in review.series_reviews:
+        for revision in sr.series.revisions:
+            if revision.label.lstrip("v") == wanted:
+                return sr, revision.label
+    raise UsageError(f"no reviewed series has a revision {revision_label!r}")
+
+
+def _comparison_to(sr: SeriesReview, label: str) -> VersionComparison | None:
+    for comparison in sr.comparisons:
+        if comparison.to_label == label:
+            return comparison
+    return None
+
+
+def _changes(lines: list[str], comparison: VersionComparison) -> None:
+    data = comparison.data
+    if data is None:
+        _para(lines, "The comparison with the previous version could not be made.")
+        return
+    pairs = [p for p in data.get("pairs") or [] if isinstance(p, dict)]
+    counts = Counter(str(p.get("status", "")) for p in pairs)
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    added, dropped = data.get("added") or [], data.get("dropped") or []
+    if added:
+        summary += f", {len(added)} added"
+    if dropped:
+        summary += f", {len(dropped)} dropped"
+    _para(lines, summary.strip(", ") or "No patches to compare.")
+    for pair in pairs:
+        if pair.get("status") == "identical":
+            continue
+        moved = pair.get("from_index") != pair.get("to_index")
+        where = (
+            f"{pair.get('from_index')} -> {pair.get('to_index')}"
+            if moved
+            else str(pair.get("to_index"))
+        )
+        _item(lines, f"{where} {pair.get('status', '')}: {pair.get('title_to', '')}")
+    for item in added:
+        title = item.get("title", "") if isinstance(item, dict) else ""
+        index = item.get("index", "") if isinstance(item, dict) else item
+        _item(lines, f"{index} added: {title}")
+    for item in dropped:
+        title = item.get("title", "") if isinstance(item, dict) else ""
+        index = item.get("index", "") if isinstance(item, dict) else item
+        _item(lines, f"{index} dropped: {title}")
+
+
+def _migration(lines: list[str], sr: SeriesReview, label: str) -> None:
+    data = sr.migration_data
+    if not data:
+        return
+    for revision in data.get("revisions") or []:
+        if not isinstance(revision, dict):
+            continue
+        version = str(revision.get("version", ""))
+        if version.lstrip("v") != label.lstrip("v"):
+            continue
+        files = [f for f in revision.get("files") or [] if isinstance(f, dict)]
+        counts = Counter(str(f.get("status", "")) for f in files)
+        _heading(lines, f"Migration {data.get('old', '?')} -> {data.get('new', '?')}")
+        _para(lines, ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no files")
+        for item in files:
+            if item.get("status") in ("partial", "leftover"):
+                remaining = item.get("old_remaining") or []
+                where = ", ".join(
+                    f"{s.get('function', '?')}:{s.get('line', '?')}"
+                    for s in remaining
+                    if isinstance(s, dict)
+                )
+                _item(
+                    lines,
+                    f"{item.get('status')}: {item.get('path', '')}"
+                    + (f" (still calls the old API in {where})" if where else ""),
+                )
+        return
+
+
+def _findings(lines: list[str], sr: SeriesReview, label: str) -> None:
+    entry = sr.findings_of(label)
+    if entry is None:
+        return
+    _heading(lines, "Page-reference findings")
+    if not entry.available:
+        _para(lines, f"The checker did not run: {entry.reason}")
+        return
+    if not entry.findings and not entry.fixed:
+        _para(lines, "No findings.")
+        return
+    counts = Counter(f.status or "introduced" for f in entry.findings)
+    _para(
+        lines,
+        f"{len(entry.findings)} in {label}: {counts.get('introduced', 0)} introduced, "
+        f"{counts.get('persisting', 0)} persisting; {len(entry.fixed)} fixed since the "
+        "previous version.",
+    )
+    for finding in (entry.findings + entry.fixed)[:FINDINGS_LISTED]:
+        _finding(lines, finding)
+    rest = len(entry.findings) + len(entry.fixed) - FINDINGS_LISTED
+    if rest > 0:
+        _para(lines, f"... and {rest} more in the full report.")
+
+
+def _finding(lines: list[str], finding: Finding) -> None:
+    lines.append("")
+    status = finding.status or "introduced"
+    head = f"{finding.file}:{finding.line}: {finding.severity}: {finding.rule} [{status}]"
+    lines.extend(_hard_wrap(head, ""))
+    where = f"in {finding.function}()" if finding.function else ""
+    if finding.patch_index:
+        where += f", patch {finding.patch_index}"
+    text = finding.message + (f" ({where.strip(', ')})" if where else "")
+    lines.extend(_wrap(text, INDENT))
+    if finding.config:
+        lines.extend(_wrap(f"when {finding.config}", INDENT))
+    for step in finding.trace[:TRACE_STEPS]:
+        lines.extend(_wrap(f"{step.line}: {step.event}", INDENT * 2, INDENT * 2 + "  "))
+    if len(finding.trace) > TRACE_STEPS:
+        lines.append(f"{INDENT * 2}... {len(finding.trace) - TRACE_STEPS} more steps")
+
+
+def _heading(lines: list[str], text: str) -> None:
+    lines.append("")
+    lines.extend(_hard_wrap(text, ""))
+    lines.append("-" * min(len(text), MAX_COLUMNS))
+
+
+def _para(lines: list[str], text: str) -> None:
+    if lines and lines[-1] and not lines[-1].startswith("-"):
+        lines.append("")
+    lines.extend(_wrap(text, ""))
+
+
+def _item(lines: list[str], text: str) -> None:
+    lines.extend(_wrap(text, "- ", "  "))
+
+
+def _wrap(text: str, first: str, rest: str | None = None) -> list[str]:
+    wrapped = textwrap.wrap(
+        " ".join(str(text).split()),
+        width=MAX_COLUMNS,
+        initial_indent=first,
+        subsequent_indent=first if rest is None else rest,
+        break_long_words=True,
+        break_on_hyphens=False,
+    )
+    return wrapped or [first.rstrip()]
+
+
+def _hard_wrap(text: str, indent: str) -> list[str]:
+    """Split text (a URL, a path) into chunks that fit, without adding spaces inside it."""
+    room = MAX_COLUMNS - len(indent)
+    return [indent + text[i : i + room] for i in range(0, max(len(text), 1), room)]
+
+
+def _fit(line: str) -> str:
+    # The last guard: nothing above should produce a longer line, but a mail that breaks the
+    # limit is worse than a clipped one.
+    return line if len(line) <= MAX_COLUMNS else line[:MAX_COLUMNS]

@@ -1,0 +1,258 @@
+"""What every renderer derives from a Review the same way: diffstats, code excerpts, dates.
+
+Kept apart from the formats so the HTML, the terminal text and the bot's mail never disagree
+on a number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from reviewtool.analyses.findings import Finding
+from reviewtool.series.model import Patch, Revision
+
+# Lines of code shown around a finding when its trace does not say how much to show.
+EXCERPT_BEFORE = 6
+EXCERPT_AFTER = 4
+# An excerpt never grows past this many lines, however long the trace.
+EXCERPT_MAX_LINES = 40
+
+_FILE_RE = re.compile(r"^diff --git a/(?P<a>\S+) b/(?P<b>\S+)")
+_PLUS_FILE_RE = re.compile(r"^\+\+\+ (?:b/)?(?P<path>\S+)")
+_HUNK_RE = re.compile(r"^@@ -(?P<old>\d+)(?:,\d+)? \+(?P<new>\d+)(?:,\d+)? @@(?P<rest>.*)$")
+
+
+@dataclass
+class FileStat:
+    """Lines added and removed in one file of a patch."""
+
+    path: str
+    added: int = 0
+    removed: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.added + self.removed
+
+
+@dataclass
+class DiffStat:
+    """The diffstat of a patch: per file and in total."""
+
+    files: list[FileStat] = field(default_factory=list)
+
+    @property
+    def added(self) -> int:
+        return sum(f.added for f in self.files)
+
+    @property
+    def removed(self) -> int:
+        return sum(f.removed for f in self.files)
+
+    def summary(self) -> str:
+        """`3 files changed, 10 insertions(+), 2 deletions(-)` as git prints it."""
+        n = len(self.files)
+        parts = [f"{n} file{'s' if n != 1 else ''} changed"]
+        if self.added:
+            parts.append(f"{self.added} insertion{'s' if self.added != 1 else ''}(+)")
+        if self.removed:
+            parts.append(f"{self.removed} deletion{'s' if self.removed != 1 else ''}(-)")
+        return ", ".join(parts)
+
+
+def diffstat(diff: str) -> DiffStat:
+    """Count added and removed lines per file of a unified diff."""
+    stat = DiffStat()
+    current: FileStat | None = None
+    in_hunk = False
+    for line in diff.splitlines():
+        match = _FILE_RE.match(line)
+        if match:
+            current = FileStat(match.group("b"))
+            stat.files.append(current)
+            in_hunk = False
+            continue
+        if line.startswith("@@"):
+            in_hunk = True
+            continue
+        if current is None:
+            plus = _PLUS_FILE_RE.match(line)
+            if plus:
+                current = FileStat(plus.group("path"))
+                stat.files.append(current)
+            continue
+        if not in_hunk:
+            continue
+        if line.startswith("+"):
+            current.added += 1
+        elif line.startswith("-"):
+            current.removed += 1
+    return stat
+
+
+@dataclass
+class DiffLine:
+    """One line of a unified diff, with its new-side line number when it has one."""
+
+    kind: str  # file, meta, hunk, add, del, ctx
+    text: str  # the line without its +/-/space marker (whole line for file/meta/hunk)
+    old_no: int | None = None
+    new_no: int | None = None
+
+
+@dataclass
+class DiffFile:
+    """One file of a patch: its path and its lines."""
+
+    path: str
+    lines: list[DiffLine] = field(default_factory=list)
+
+
+def parse_diff(diff: str) -> list[DiffFile]:
+    """Split a unified diff into files and classified lines with line numbers."""
+    files: list[DiffFile] = []
+    current: DiffFile | None = None
+    old_no = new_no = 0
+    in_hunk = False
+    for line in diff.splitlines():
+        match = _FILE_RE.match(line)
+        if match:
+            current = DiffFile(match.group("b"))
+            files.append(current)
+            current.lines.append(DiffLine("file", line))
+            in_hunk = False
+            continue
+        if current is None:
+            plus = _PLUS_FILE_RE.match(line)
+            if not plus:
+                continue
+            current = DiffFile(plus.group("path"))
+            files.append(current)
+        hunk = _HUNK_RE.match(line)
+        if hunk:
+            old_no, new_no = int(hunk.group("old")), int(hunk.group("new"))
+            current.lines.append(DiffLine("hunk", line))
+            in_hunk = True
+            continue
+        if not in_hunk or line.startswith("\\"):
+            current.lines.append(DiffLine("meta", line))
+            continue
+        marker, text = line[:1], line[1:]
+        if marker == "+":
+            current.lines.append(DiffLine("add", text, None, new_no))
+            new_no += 1
+        elif marker == "-":
+            current.lines.append(DiffLine("del", text, old_no, None))
+            old_no += 1
+        elif marker == " " or line == "":
+            current.lines.append(DiffLine("ctx", text, old_no, new_no))
+            old_no += 1
+            new_no += 1
+        else:  # the end of the diff (`-- ` signature, version line)
+            current.lines.append(DiffLine("meta", line))
+            in_hunk = False
+    return files
+
+
+@dataclass
+class Excerpt:
+    """Lines of a revision's code around a finding, as its patches show them."""
+
+    path: str
+    patch_index: int | None
+    lines: list[DiffLine]
+    focus: int  # the finding's line
+    trace_lines: frozenset[int] = frozenset()
+
+
+def _same_path(a: str, b: str) -> bool:
+    a, b = a.removeprefix("b/").lstrip("./"), b.removeprefix("b/").lstrip("./")
+    return a == b or a.endswith("/" + b) or b.endswith("/" + a)
+
+
+def excerpt_for(finding: Finding, revision: Revision | None) -> Excerpt | None:
+    """The post-image lines around a finding, from the hunk of the revision that shows them."""
+    if revision is None:
+        return None
+    patches: list[Patch] = list(revision.patches)
+    if finding.patch_index is not None:
+        # The finding's own patch first: a later patch may show the same lines renumbered.
+        patches.sort(key=lambda p: (p.index != finding.patch_index, -p.index))
+    else:
+        patches.reverse()  # the last patch that touches a line shows it as the revision ends
+    trace = frozenset(step.line for step in finding.trace)
+    for patch in patches:
+        for diff_file in parse_diff(patch.diff):
+            if not _same_path(diff_file.path, finding.file):
+                continue
+            hunk = _hunk_holding(diff_file.lines, finding.line)
+            if hunk is None:
+                continue
+            lines = _window(hunk, finding.line, trace)
+            return Excerpt(diff_file.path, patch.index, lines, finding.line, trace)
+    return None
+
+
+def _hunk_holding(lines: list[DiffLine], line_no: int) -> list[DiffLine] | None:
+    hunk: list[DiffLine] = []
+    for line in lines + [DiffLine("hunk", "")]:
+        if line.kind in ("hunk", "file"):
+            if any(item.new_no == line_no for item in hunk):
+                return hunk
+            hunk = []
+        elif line.kind in ("add", "del", "ctx"):
+            hunk.append(line)
+    return None
+
+
+def _window(hunk: list[DiffLine], focus: int, trace: frozenset[int]) -> list[DiffLine]:
+    """The lines from the first traced line (or a few before the focus) to a few after it."""
+    numbers = [line.new_no for line in hunk if line.new_no is not None]
+    lo = focus - EXCERPT_BEFORE
+    hi = focus + EXCERPT_AFTER
+    in_hunk = [n for n in trace if numbers and numbers[0] <= n <= numbers[-1]]
+    if in_hunk:
+        lo = min(lo, min(in_hunk) - 1)
+        hi = max(hi, max(in_hunk) + 1)
+    if hi - lo + 1 > EXCERPT_MAX_LINES:
+        lo = max(lo, focus - EXCERPT_MAX_LINES // 2)
+        hi = lo + EXCERPT_MAX_LINES - 1
+    out: list[DiffLine] = []
+    last_new = None
+    for line in hunk:
+        number = line.new_no if line.new_no is not None else last_new
+        if line.new_no is not None:
+            last_new = line.new_no
+        if number is not None and lo <= number <= hi:
+            out.append(line)
+        elif number is None and lo <= numbers[0]:
+            out.append(line)  # removed lines before the first numbered one
+    return out
+
+
+def fmt_date(value: datetime | None) -> str:
+    """`2023-08-24 09:41` in the mail's own zone, or '' when unknown."""
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def fmt_day(value: datetime | None) -> str:
+    """`2023-08-24`, or '' when unknown."""
+    return value.strftime("%Y-%m-%d") if value else ""
+
+
+def person_name(value: str) -> str:
+    """`David Stevens` from `David Stevens <stevensd@chromium.org>`."""
+    name = value.split("<", 1)[0].strip().strip('"')
+    return name or value.strip().strip("<>")
+
+
+def version_sort_key(label: str) -> tuple[int, int]:
+    """`v5.1` -> (5, 1): order labels as versions, not strings."""
+    text = label.lower().lstrip("v")
+    major, _, minor = text.partition(".")
+    try:
+        return (int(major), int(minor or 0))
+    except ValueError:
+        return (0, 0)

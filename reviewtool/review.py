@@ -1,0 +1,645 @@
+"""The one result object of a review: series, comparisons, migration map, findings, accounting.
+
+Renderers, the pre-push hook and the bot read a `Review` and nothing else. Each analysis is
+called through a small adapter: when its module is missing or it raises, the review records the
+analysis as unavailable with the reason (the report shows it as a note) and goes on, because a
+half-finished review is worth more to a maintainer than a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from reviewtool import __version__
+from reviewtool.analyses.findings import SEVERITIES, Finding, severity_at_least
+from reviewtool.errors import UsageError
+from reviewtool.series.model import Accounting, ChangelogStep, Patch, Revision, Series
+
+# The analyses a review runs, by the name the report and the JSON use.
+ANALYSIS_RANGEDIFF = "rangediff"
+ANALYSIS_CHANGELOG = "changelog"
+ANALYSIS_MIGRATION = "migration"
+ANALYSIS_SPEC = "spec"
+ALL_ANALYSES = (ANALYSIS_RANGEDIFF, ANALYSIS_CHANGELOG, ANALYSIS_MIGRATION, ANALYSIS_SPEC)
+
+# Trailers that count as "someone reviewed this patch" in the overview.
+REVIEWED_TRAILERS = ("Reviewed-by", "Acked-by")
+
+# Where each analysis lives; imported lazily so a missing one is a note, not an ImportError.
+RANGEDIFF_MODULE = "reviewtool.analyses.rangediff"
+CHANGELOG_MODULE = "reviewtool.analyses.changelog_check"
+MIGRATION_MODULE = "reviewtool.analyses.migration"
+SPEC_MODULE = "reviewtool.analyses.spec"
+
+ProgressFn = Callable[..., None]
+
+
+@dataclass
+class AnalysisNote:
+    """Whether one analysis ran on one scope, and why not when it did not."""
+
+    analysis: str
+    available: bool
+    reason: str = ""
+    scope: str = ""  # "v7 -> v8", "v8", or "" for the whole series
+
+    def to_json(self) -> dict:
+        """The JSON shape of the note."""
+        return {
+            "analysis": self.analysis,
+            "scope": self.scope,
+            "available": self.available,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class VersionComparison:
+    """The range-diff of two consecutive revisions and the verdicts on the changelog step."""
+
+    from_label: str
+    to_label: str
+    comparison: Any = None  # the analysis' Comparison object, when it ran
+    data: dict | None = None  # comparison.to_json()
+    changelog_step: ChangelogStep | None = None
+    changelog: list[dict] | None = None  # one verdict per changelog item, JSON-shaped
+
+    @property
+    def label(self) -> str:
+        return f"{self.from_label} -> {self.to_label}"
+
+    def to_json(self) -> dict:
+        """The JSON shape: the range-diff document with the changelog verdicts merged in."""
+        out: dict[str, Any] = {"from": self.from_label, "to": self.to_label}
+        if self.data:
+            out.update(self.data)
+            out["from"], out["to"] = self.from_label, self.to_label
+        out["available"] = self.data is not None
+        if self.changelog is not None:
+            out["changelog"] = self.changelog
+        out.setdefault("changelog", [])
+        out["changelog_step"] = (
+            {
+                "from": self.changelog_step.from_version,
+                "to": self.changelog_step.to_version,
+                "items": list(self.changelog_step.items),
+            }
+            if self.changelog_step
+            else None
+        )
+        return out
+
+
+@dataclass
+class RevisionFindings:
+    """Findings of one revision, each marked introduced or persisting against the one before."""
+
+    label: str
+    findings: list[Finding] = field(default_factory=list)
+    fixed: list[Finding] = field(default_factory=list)  # present before, gone in this revision
+    available: bool = True
+    reason: str = ""
+
+    def to_json(self) -> dict:
+        """The JSON shape: the DESIGN.md finding contract, plus the status across versions."""
+        return {
+            "version": self.label,
+            "available": self.available,
+            "reason": self.reason,
+            "findings": [finding.to_json() for finding in self.findings],
+            "fixed": [finding.to_json() for finding in self.fixed],
+        }
+
+
+@dataclass
+class SeriesReview:
+    """Everything the analyses said about one series."""
+
+    index: int  # 1-based position in the collection, as `reviewtool series` numbers it
+    series: Series
+    comparisons: list[VersionComparison] = field(default_factory=list)
+    migration: Any = None
+    migration_data: dict | None = None
+    findings: list[RevisionFindings] = field(default_factory=list)
+    notes: list[AnalysisNote] = field(default_factory=list)
+
+    @property
+    def latest(self) -> Revision | None:
+        return self.series.revisions[-1] if self.series.revisions else None
+
+    def findings_of(self, label: str) -> RevisionFindings | None:
+        """The findings of one revision, by label (`v8`)."""
+        for entry in self.findings:
+            if entry.label == label:
+                return entry
+        return None
+
+    def latest_findings(self) -> list[Finding]:
+        """Findings still present in the latest revision: what blocks a merge."""
+        if not self.findings:
+            return []
+        return list(self.findings[-1].findings)
+
+    def unreviewed_patches(self) -> list[Patch]:
+        """Patches of the latest revision with no Reviewed-by or Acked-by yet."""
+        latest = self.latest
+        if latest is None:
+            return []
+        return [patch for patch in latest.patches if not reviewers(patch)]
+
+    def unavailable(self) -> list[AnalysisNote]:
+        """The notes of analyses that did not run, in the order they were tried."""
+        return [note for note in self.notes if not note.available]
+
+    def to_json(self) -> dict:
+        """The JSON shape of one series' analyses (the series model itself is listed apart)."""
+        latest = self.latest
+        return {
+            "series": self.index,
+            "title": self.series.title,
+            "latest": latest.label if latest else None,
+            "unreviewed": [patch.index for patch in self.unreviewed_patches()],
+            "comparisons": [comparison.to_json() for comparison in self.comparisons],
+            "migration": self.migration_data,
+            "findings": [entry.to_json() for entry in self.findings],
+            "analyses": [note.to_json() for note in self.notes],
+        }
+
+
+@dataclass
+class Review:
+    """The whole result that renderers, the hook and the bot read."""
+
+    series_reviews: list[SeriesReview]
+    accounting: Accounting
+    all_series: list[Series] = field(default_factory=list)
+    collection: Any = None
+    sources: list[str] = field(default_factory=list)
+    repo: str | None = None
+    generated: datetime = field(default_factory=lambda: datetime.now(UTC))
+    notes: list[AnalysisNote] = field(default_factory=list)
+    tool_version: str = __version__
+
+    def findings(self, latest_only: bool = True) -> list[Finding]:
+        """Findings of every reviewed series: of its latest revision, or of every revision."""
+        out: list[Finding] = []
+        for review in self.series_reviews:
+            if latest_only:
+                out.extend(review.latest_findings())
+            else:
+                for entry in review.findings:
+                    out.extend(entry.findings)
+        return out
+
+    def findings_at_least(self, threshold: str) -> list[Finding]:
+        """Findings of the latest revisions as serious as `threshold` or more."""
+        if threshold not in SEVERITIES:
+            raise UsageError(f"unknown severity {threshold!r}; use one of {', '.join(SEVERITIES)}")
+        return [f for f in self.findings() if _known(f.severity) and severity_at_least(
+            f.severity, threshold)]
+
+    def unavailable(self) -> list[AnalysisNote]:
+        """Every analysis that did not run, across the review."""
+        out = [note for note in self.notes if not note.available]
+        for review in self.series_reviews:
+            out.extend(review.unavailable())
+        return out
+
+    def to_json(self) -> dict:
+        """The JSON format of the review; `series` and `accounting` as `reviewtool series --json`."""
+        series_doc = series_json(self.collection, self.all_series, self.accounting)
+        return {
+            "tool": {"name": "reviewtool", "version": self.tool_version},
+            "generated": self.generated.isoformat(timespec="seconds"),
+            "sources": list(self.sources),
+            "repo": self.repo,
+            "series": series_doc["series"],
+            "accounting": series_doc["accounting"],
+            "reviews": [review.to_json() for review in self.series_reviews],
+            "analyses": [note.to_json() for note in self.notes],
+        }
+
+
+def reviewers(patch: Patch) -> list[str]:
+    """People who gave a Reviewed-by or Acked-by on a patch, in the order they did."""
+    names: list[str] = []
+    for trailer in patch.reviewed_by():
+        if trailer.name in REVIEWED_TRAILERS and trailer.value not in names:
+            names.append(trailer.value)
+    return names
+
+
+def _known(severity: str) -> bool:
+    return severity in SEVERITIES
+
+
+# --------------------------------------------------------------------------- JSON of the series
+
+
+def series_json(collection: Any, all_series: Sequence[Series], accounting: Accounting) -> dict:
+    """The series part of the JSON: the series layer's own `to_json` when it has one."""
+    try:
+        series_mod = importlib.import_module("reviewtool.series")
+        to_json = getattr(series_mod, "to_json", None)
+    except ImportError:
+        to_json = None
+    if to_json is not None and collection is not None:
+        doc = to_json(collection)
+        if isinstance(doc, dict) and "series" in doc and "accounting" in doc:
+            return doc
+    return _fallback_series_json(all_series, accounting)
+
+
+def _fallback_series_json(all_series: Sequence[Series], accounting: Accounting) -> dict:
+    """The issue-2 shape, for when the series layer offers no serialiser (tests build Series)."""
+    return {
+        "series": [
+            {
+                "title": s.title,
+                "change_id": s.change_id,
+                "revisions": [_revision_json(r) for r in s.revisions],
+            }
+            for s in all_series
+        ],
+        "accounting": {
+            "read": accounting.read,
+            "cover": accounting.cover,
+            "patch": accounting.patch,
+            "reply": accounting.reply,
+            "other": accounting.other,
+            "rejected": [{"source": r.source, "reason": r.reason} for r in accounting.rejected],
+        },
+    }
+
+
+def _revision_json(revision: Revision) -> dict:
+    cover = revision.cover
+    return {
+        "version": revision.version,
+        "label": revision.label,
+        "partial": revision.partial,
+        "cover": (
+            {
+                "message_id": cover.message_id,
+                "subject": cover.subject,
+                "date": _iso(cover.mail.date),
+                "author": cover.mail.author,
+                "changelog": [
+                    {"from": step.from_version, "to": step.to_version, "items": list(step.items)}
+                    for step in cover.changelog
+                ],
+                "base_commit": cover.base_commit,
+            }
+            if cover
+            else None
+        ),
+        "total": revision.total,
+        "patches": [
+            {
+                "index": p.index,
+                "total": p.total,
+                "title": p.title,
+                "message_id": p.message_id,
+                "author": p.author,
+                "date": _iso(p.date),
+                "files": p.files,
+                "trailers": [{"name": t.name, "value": t.value} for t in p.trailers],
+                "review_trailers": [
+                    {"name": t.name, "value": t.value, "message_id": t.message_id}
+                    for t in p.review_trailers
+                ],
+                "replies": p.replies,
+            }
+            for p in revision.patches
+        ],
+        "missing": list(revision.missing),
+        "duplicates": list(revision.duplicates),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def jsonable(value: Any) -> Any:
+    """Turn an analysis result into plain JSON data: its `to_json`, a dataclass, or itself."""
+    if hasattr(value, "to_json") and callable(value.to_json):
+        return value.to_json()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: jsonable(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+# --------------------------------------------------------------------------- building a review
+
+
+def select_series(all_series: Sequence[Series], selector: str | None) -> list[tuple[int, Series]]:
+    """The series to review: all with patches, or the one `selector` names (1-based index or
+    a case-insensitive part of its title)."""
+    numbered = list(enumerate(all_series, start=1))
+    if selector is None or selector == "":
+        chosen = [(i, s) for i, s in numbered if any(r.patches for r in s.revisions)]
+        return chosen or numbered
+    text = selector.strip()
+    if text.isdigit():
+        number = int(text)
+        if 1 <= number <= len(all_series):
+            return [numbered[number - 1]]
+        raise UsageError(f"no series {number}: the input holds {len(all_series)} series")
+    matches = [(i, s) for i, s in numbered if text.lower() in s.title.lower()]
+    if not matches:
+        raise UsageError(f"no series title contains {text!r}")
+    if len(matches) > 1:
+        exact = [(i, s) for i, s in matches if s.title.lower() == text.lower()]
+        if len(exact) == 1:
+            return exact
+        titles = "; ".join(f"{i}: {s.title}" for i, s in matches[:5])
+        raise UsageError(f"{text!r} matches {len(matches)} series ({titles}); pick one by number")
+    return matches
+
+
+def review_paths(
+    paths: Sequence[str | Path],
+    *,
+    repo: str | Path | None = None,
+    select: str | None = None,
+    analyses: Iterable[str] = ALL_ANALYSES,
+    progress: ProgressFn | None = None,
+) -> Review:
+    """Read mail from `paths` with the series layer and review what it holds."""
+    from reviewtool.series import load  # the series layer reads; the review only assembles
+
+    collection = load([str(p) for p in paths], progress=progress)
+    return build_review(
+        collection,
+        sources=[str(p) for p in paths],
+        repo=repo,
+        select=select,
+        analyses=analyses,
+    )
+
+
+def build_review(
+    collection: Any,
+    *,
+    sources: Sequence[str] = (),
+    repo: str | Path | None = None,
+    select: str | None = None,
+    analyses: Iterable[str] = ALL_ANALYSES,
+) -> Review:
+    """Run every analysis on the chosen series of a collection (anything with `.series` and
+    `.accounting`) and gather the results."""
+    wanted = set(analyses)
+    unknown = wanted - set(ALL_ANALYSES)
+    if unknown:
+        raise UsageError(f"unknown analyses: {', '.join(sorted(unknown))}")
+    all_series = list(collection.series)
+    accounting = collection.accounting
+    repo_text = str(repo) if repo is not None else None
+    reviews = [
+        review_series(series, index=index, repo=repo_text, analyses=wanted)
+        for index, series in select_series(all_series, select)
+    ]
+    return Review(
+        series_reviews=reviews,
+        accounting=accounting,
+        all_series=all_series,
+        collection=collection,
+        sources=list(sources),
+        repo=repo_text,
+    )
+
+
+def review_series(
+    series: Series,
+    *,
+    index: int = 1,
+    repo: str | None = None,
+    analyses: Iterable[str] = ALL_ANALYSES,
+) -> SeriesReview:
+    """Run the analyses on one series."""
+    wanted = set(analyses)
+    review = SeriesReview(index=index, series=series)
+    revisions = [r for r in series.revisions if r.patches]
+    if ANALYSIS_RANGEDIFF in wanted or ANALYSIS_CHANGELOG in wanted:
+        _compare_versions(review, revisions, wanted)
+    if ANALYSIS_MIGRATION in wanted:
+        _migration(review, repo)
+    if ANALYSIS_SPEC in wanted:
+        _findings(review, revisions, repo)
+    return review
+
+
+class _Unavailable(Exception):
+    """An analysis module or entry point is not there (yet)."""
+
+
+def _entry(module: str, *names: str) -> Callable[..., Any]:
+    """The first of `names` that `module` provides."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            raise _Unavailable(f"{module} is not part of this build") from exc
+        raise
+    for name in names:
+        func = getattr(mod, name, None)
+        if callable(func):
+            return func
+    raise _Unavailable(f"{module} provides none of {', '.join(names)}")
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, _Unavailable):
+        return str(exc)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _run(
+    review: SeriesReview, analysis: str, scope: str, func: Callable[[], Any]
+) -> tuple[bool, Any]:
+    """Call one analysis; on failure record why and carry on."""
+    try:
+        result = func()
+    except Exception as exc:  # noqa: BLE001 - an analysis failing must not sink the review
+        review.notes.append(AnalysisNote(analysis, False, _reason(exc), scope))
+        return False, None
+    review.notes.append(AnalysisNote(analysis, True, "", scope))
+    return True, result
+
+
+def _version_key(text: str | int | None) -> str:
+    return str(text or "").strip().lower().lstrip("v")
+
+
+def changelog_step_for(old: Revision, new: Revision) -> ChangelogStep | None:
+    """The step of `new`'s cover changelog that describes old -> new, if the cover has one."""
+    if new.cover is None:
+        return None
+    to_key, from_key = _version_key(new.label), _version_key(old.label)
+    to_plain = _version_key(new.version)
+    candidates = [
+        step
+        for step in new.cover.changelog
+        if _version_key(step.to_version) in (to_key, to_plain)
+    ]
+    for step in candidates:
+        if step.from_version is None or _version_key(step.from_version) == from_key:
+            return step
+    return candidates[0] if candidates else None
+
+
+def _compare_versions(review: SeriesReview, revisions: list[Revision], wanted: set[str]) -> None:
+    for old, new in zip(revisions, revisions[1:], strict=False):
+        entry = VersionComparison(from_label=old.label, to_label=new.label)
+        review.comparisons.append(entry)
+        scope = entry.label
+
+        def compare(old: Revision = old, new: Revision = new) -> Any:
+            return _entry(RANGEDIFF_MODULE, "compare")(old, new)
+
+        ok, comparison = _run(review, ANALYSIS_RANGEDIFF, scope, compare)
+        if not ok:
+            continue
+        entry.comparison = comparison
+        entry.data = jsonable(comparison)
+        if ANALYSIS_CHANGELOG not in wanted:
+            continue
+        entry.changelog_step = changelog_step_for(old, new)
+        if entry.changelog_step is None:
+            reason = (
+                f"{new.label} has no cover letter"
+                if new.cover is None
+                else f"the {new.label} cover letter has no changelog for {scope}"
+            )
+            review.notes.append(AnalysisNote(ANALYSIS_CHANGELOG, False, reason, scope))
+            continue
+
+        def verify(comparison: Any = comparison, step: ChangelogStep = entry.changelog_step) -> Any:
+            return _entry(CHANGELOG_MODULE, "verify_changelog")(comparison, step)
+
+        ok, verdicts = _run(review, ANALYSIS_CHANGELOG, scope, verify)
+        if ok:
+            entry.changelog = _verdict_list(jsonable(verdicts))
+
+
+def _verdict_list(data: Any) -> list[dict]:
+    """Verdicts as a list of dicts, whatever container the analysis returned them in."""
+    if isinstance(data, dict):
+        for key in ("changelog", "verdicts", "items"):
+            if isinstance(data.get(key), list):
+                return [d for d in data[key] if isinstance(d, dict)]
+        return [data]
+    if isinstance(data, list):
+        return [d for d in data if isinstance(d, dict)]
+    return []
+
+
+def _migration(review: SeriesReview, repo: str | None) -> None:
+    def build() -> Any:
+        func = _entry(MIGRATION_MODULE, "migration_map", "build_map", "build", "analyse", "analyze")
+        return func(review.series, repo=repo) if repo else func(review.series)
+
+    ok, result = _run(review, ANALYSIS_MIGRATION, "", build)
+    if ok:
+        review.migration = result
+        data = jsonable(result)
+        review.migration_data = data if isinstance(data, dict) else {"revisions": data}
+
+
+def _findings(review: SeriesReview, revisions: list[Revision], repo: str | None) -> None:
+    previous: list[Finding] | None = None
+    for revision in revisions:
+        label = revision.label
+
+        def check(revision: Revision = revision) -> Any:
+            func = _entry(SPEC_MODULE, "check_revision")
+            return func(revision, repo=repo, base=revision.base_commit if repo else None)
+
+        ok, result = _run(review, ANALYSIS_SPEC, label, check)
+        if not ok:
+            note = review.notes[-1]
+            review.findings.append(RevisionFindings(label, available=False, reason=note.reason))
+            previous = None
+            continue
+        found = [f for f in (result or []) if isinstance(f, Finding)]
+        for finding in found:
+            finding.version = finding.version or label
+        entry = RevisionFindings(label, findings=found)
+        if previous is not None:
+            entry.fixed = _mark_status(previous, found)
+        else:
+            for finding in found:
+                finding.status = finding.status or "introduced"
+        review.findings.append(entry)
+        previous = found
+
+
+def _mark_status(old: list[Finding], new: list[Finding]) -> list[Finding]:
+    """Mark each new finding introduced or persisting; return the old ones now fixed.
+
+    The spec layer's `compare_findings` decides when it exists (it knows how findings move);
+    otherwise identity is Finding.key(): same rule, file, function and configuration.
+    """
+    try:
+        compare = _entry(SPEC_MODULE, "compare_findings")
+    except _Unavailable:
+        compare = None
+    if compare is not None:
+        try:
+            result = compare(old, new)
+        except Exception:  # noqa: BLE001 - fall back to the plain key match below
+            result = None
+        fixed = _fixed_from(result, new)
+        if fixed is not None:
+            return fixed
+    old_keys = {f.key() for f in old}
+    new_keys = {f.key() for f in new}
+    for finding in new:
+        finding.status = "persisting" if finding.key() in old_keys else "introduced"
+    fixed = []
+    for finding in old:
+        if finding.key() not in new_keys:
+            gone = Finding(**{**finding.__dict__, "trace": list(finding.trace)})
+            gone.status = "fixed"
+            fixed.append(gone)
+    return fixed
+
+
+def _fixed_from(result: Any, new: list[Finding]) -> list[Finding] | None:
+    """Read what `compare_findings` returned: the fixed ones, with `new` marked in place."""
+    if result is None:
+        return None
+    items: list[Any]
+    if isinstance(result, dict):
+        items = [f for values in result.values() for f in (values or [])]
+    elif isinstance(result, (list, tuple)):
+        items = list(result)
+        if items and all(isinstance(v, list) for v in items):
+            items = [f for values in items for f in values]
+    else:
+        return None
+    findings = [f for f in items if isinstance(f, Finding)]
+    if not findings or not all(f.status in ("introduced", "fixed", "persisting") for f in findings):
+        return None
+    new_ids = {id(f) for f in new}
+    by_key = {f.key(): f for f in findings if f.status != "fixed"}
+    for finding in new:
+        if id(finding) not in {id(f) for f in findings}:
+            match = by_key.get(finding.key())
+            finding.status = match.status if match else "introduced"
+    return [f for f in findings if f.status == "fixed" and id(f) not in new_ids]

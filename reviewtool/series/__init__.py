@@ -1,0 +1,32 @@
+"""Series layer: thread, group versions v1..vN, covers, changelogs, trailers, accounting."""
+
+from reviewtool.series.assemble import Collection, assemble, assemble_raw, load, normalise_title
+from reviewtool.series.model import (
+    Accounting,
+    ChangelogStep,
+    Cover,
+    Patch,
+    Rejected,
+    Revision,
+    Series,
+)
+from reviewtool.series.select import select_revisions, select_series
+from reviewtool.series.serialize import to_json
+
+__all__ = [
+    "Accounting",
+    "ChangelogStep",
+    "Collection",
+    "Cover",
+    "Patch",
+    "Rejected",
+    "Revision",
+    "Series",
+    "assemble",
+    "assemble_raw",
+    "load",
+    "normalise_title",
+    "select_revisions",
+    "select_series",
+    "to_json",
+]

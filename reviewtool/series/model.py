@@ -1,0 +1,209 @@
+"""The series model (Series -> Revision -> Patch): plain dataclasses, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from reviewtool.mail.model import Mail, Trailer
+
+# Trailers that say a person looked at the patch and vouches for it.
+REVIEW_TRAILER_NAMES = ("Reviewed-by", "Acked-by", "Tested-by")
+
+
+@dataclass
+class ChangelogStep:
+    """One "vA -> vB" block of a cover letter: its from and to versions and its items."""
+
+    from_version: int | None
+    to_version: int
+    items: list[str]
+    links: list[str] = field(default_factory=list)  # `v4: https://lore...` lines
+
+
+@dataclass
+class Patch:
+    """One mail that carries a diff, at its place in a revision."""
+
+    index: int
+    total: int | None
+    mail: Mail
+    review_trailers: list[Trailer] = field(default_factory=list)
+    replies: int = 0
+
+    @property
+    def title(self) -> str:
+        """The subject without prefixes."""
+        return self.mail.title
+
+    @property
+    def message_id(self) -> str:
+        return self.mail.message_id
+
+    @property
+    def author(self) -> str:
+        """The patch author: the in-body From when there is one, else the sender."""
+        return self.mail.in_body_from or self.mail.author
+
+    @property
+    def date(self) -> datetime | None:
+        return self.mail.date
+
+    @property
+    def trailers(self) -> list[Trailer]:
+        return self.mail.trailers
+
+    @property
+    def diff(self) -> str:
+        return self.mail.diff
+
+    @property
+    def commit_message(self) -> str:
+        return self.mail.commit_message
+
+    @property
+    def files(self) -> list[str]:
+        """Paths the diff touches, in order, each once."""
+        from reviewtool.mail.patterns import DIFF_GIT_RE
+
+        seen: dict[str, None] = {}
+        for match in DIFF_GIT_RE.finditer(self.mail.diff):
+            seen.setdefault(match.group("b"), None)
+        return list(seen)
+
+    def reviewed_by(self) -> list[Trailer]:
+        """Review, ack and test trailers from the patch itself and from replies, deduplicated."""
+        out: dict[tuple[str, str], Trailer] = {}
+        for trailer in [*self.trailers, *self.review_trailers]:
+            if trailer.name in REVIEW_TRAILER_NAMES:
+                out.setdefault((trailer.name, trailer.email or trailer.value), trailer)
+        return list(out.values())
+
+
+@dataclass
+class Cover:
+    """A revision's cover letter (0/N) or its stand-in: a diff-less thread root."""
+
+    mail: Mail
+    changelog: list[ChangelogStep] = field(default_factory=list)
+
+    @property
+    def message_id(self) -> str:
+        return self.mail.message_id
+
+    @property
+    def subject(self) -> str:
+        return self.mail.subject
+
+    @property
+    def base_commit(self) -> str | None:
+        return self.mail.base_commit
+
+
+@dataclass
+class Revision:
+    """One version of a series: its cover, its patches 1..N, what is missing or doubled."""
+
+    version: int
+    point: int | None = None
+    cover: Cover | None = None
+    total: int | None = None
+    patches: list[Patch] = field(default_factory=list)
+    missing: list[int] = field(default_factory=list)
+    duplicates: list[int] = field(default_factory=list)
+    stitched: bool = False  # patches arrived unthreaded and were joined by author/time
+    cover_trailers: list[Trailer] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    flags: frozenset[str] = frozenset()
+    replaces: list[int] = field(default_factory=list)  # point revision: indices it rerolls
+    changelog: list[ChangelogStep] = field(default_factory=list)  # the cover's, or patch 1's notes
+
+    @property
+    def label(self) -> str:
+        return f"v{self.version}" + (f".{self.point}" if self.point is not None else "")
+
+    @property
+    def partial(self) -> bool:
+        """True when patches are missing or this is a point revision of a few patches."""
+        return bool(self.missing) or self.point is not None
+
+    @property
+    def title(self) -> str:
+        if self.cover is not None:
+            return self.cover.mail.title
+        return self.patches[0].title if self.patches else ""
+
+    @property
+    def author(self) -> str:
+        mail = self.cover.mail if self.cover else (self.patches[0].mail if self.patches else None)
+        return mail.author if mail else ""
+
+    @property
+    def date(self) -> datetime | None:
+        mails = [self.cover.mail] if self.cover else []
+        mails += [p.mail for p in self.patches]
+        dates = [m.date for m in mails if m.date is not None]
+        return min(dates) if dates else None
+
+    @property
+    def base_commit(self) -> str | None:
+        if self.cover and self.cover.base_commit:
+            return self.cover.base_commit
+        for patch in reversed(self.patches):
+            if patch.mail.base_commit:
+                return patch.mail.base_commit
+        return None
+
+    def patch(self, index: int) -> Patch | None:
+        """The patch at 1-based index, or None."""
+        for patch in self.patches:
+            if patch.index == index:
+                return patch
+        return None
+
+
+@dataclass
+class Series:
+    """Every revision of one piece of work."""
+
+    title: str
+    change_id: str | None = None
+    revisions: list[Revision] = field(default_factory=list)
+    linked_by: str = "title"  # change-id, thread, or title
+
+    @property
+    def latest(self) -> Revision:
+        return self.revisions[-1]
+
+    def revision(self, label: str | int) -> Revision | None:
+        """Find a revision by `8`, `v8`, `v5.1`."""
+        text = str(label).lower().lstrip("v")
+        for revision in self.revisions:
+            if revision.label.lstrip("v") == text:
+                return revision
+        return None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A message that could not be read, and why."""
+
+    source: str
+    reason: str
+
+
+@dataclass
+class Accounting:
+    """Where every message read went: read = cover + patch + reply + other + rejected."""
+
+    read: int = 0
+    cover: int = 0
+    patch: int = 0
+    reply: int = 0
+    other: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+
+    def balanced(self) -> bool:
+        """True when the buckets add up to what was read."""
+        placed = self.cover + self.patch + self.reply + self.other
+        return placed + len(self.rejected) == self.read

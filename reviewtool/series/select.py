@@ -1,0 +1,44 @@
+"""Pick a series or revisions by what a user types: an index, part of a title, a change-id."""
+
+from __future__ import annotations
+
+from reviewtool.errors import UsageError
+from reviewtool.series.model import Revision, Series
+
+
+def select_series(series: list[Series], selector: str | None) -> list[Series]:
+    """Series matching a 1-based index, a change-id or a title substring; all when None."""
+    if not selector:
+        return list(series)
+    if selector.isdigit():
+        number = int(selector)
+        if 1 <= number <= len(series):
+            return [series[number - 1]]
+        raise UsageError(f"--series {selector}: there are {len(series)} series (1..{len(series)})")
+    wanted = selector.lower()
+    found = [s for s in series if s.change_id == selector or wanted in s.title.lower()]
+    if not found:
+        titles = "; ".join(s.title for s in series[:5]) or "none"
+        raise UsageError(f"--series {selector!r} matches no series (found: {titles})")
+    return found
+
+
+def select_revisions(series: Series, start: str | None, end: str | None) -> list[Revision]:
+    """The revisions from `start` to `end` (labels like 7, v7, v5.1), both inclusive."""
+    revisions = series.revisions
+    lo, hi = 0, len(revisions) - 1
+    for label, is_start in ((start, True), (end, False)):
+        if label is None:
+            continue
+        revision = series.revision(label)
+        if revision is None:
+            have = ", ".join(r.label for r in revisions)
+            raise UsageError(f"{series.title!r} has no revision {label} (has {have})")
+        position = revisions.index(revision)
+        if is_start:
+            lo = position
+        else:
+            hi = position
+    if lo > hi:
+        raise UsageError(f"--from {start} comes after --to {end}")
+    return revisions[lo : hi + 1]

@@ -1,0 +1,107 @@
+"""The series model as JSON: the stable `reviewtool series --json` document."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from reviewtool.series.model import Accounting, Patch, Revision, Series
+
+if TYPE_CHECKING:
+    from reviewtool.series.assemble import Collection
+
+
+def to_json(collection: Collection) -> dict[str, Any]:
+    """The whole collection: series with revisions and patches, and the accounting."""
+    return {
+        "series": [series_json(s) for s in collection.series],
+        "accounting": accounting_json(collection.accounting),
+        "notes": list(collection.notes),
+    }
+
+
+def series_json(series: Series) -> dict[str, Any]:
+    """One series."""
+    return {
+        "title": series.title,
+        "change_id": series.change_id,
+        "linked_by": series.linked_by,
+        "revisions": [revision_json(r) for r in series.revisions],
+    }
+
+
+def revision_json(revision: Revision) -> dict[str, Any]:
+    """One revision."""
+    cover = None
+    if revision.cover is not None:
+        mail = revision.cover.mail
+        cover = {
+            "message_id": mail.message_id,
+            "subject": mail.subject,
+            "date": _date(mail.date),
+            "author": mail.author,
+            "changelog": [
+                {"from": s.from_version, "to": s.to_version, "items": list(s.items)}
+                for s in revision.cover.changelog
+            ],
+            "base_commit": mail.base_commit,
+        }
+    return {
+        "version": revision.version,
+        "point": revision.point,
+        "label": revision.label,
+        "partial": revision.partial,
+        "flags": sorted(revision.flags),
+        "cover": cover,
+        "changelog": [
+            {"from": s.from_version, "to": s.to_version, "items": list(s.items)}
+            for s in revision.changelog
+        ],
+        "base_commit": revision.base_commit,
+        "total": revision.total,
+        "patches": [patch_json(p) for p in revision.patches],
+        "missing": list(revision.missing),
+        "duplicates": list(revision.duplicates),
+        "replaces": list(revision.replaces),
+        "stitched": revision.stitched,
+        "cover_trailers": [_trailer(t) for t in revision.cover_trailers],
+        "notes": list(revision.notes),
+    }
+
+
+def patch_json(patch: Patch) -> dict[str, Any]:
+    """One patch."""
+    return {
+        "index": patch.index,
+        "total": patch.total,
+        "title": patch.title,
+        "subject": patch.mail.subject,
+        "message_id": patch.message_id,
+        "author": patch.author,
+        "date": _date(patch.date),
+        "files": patch.files,
+        "trailers": [{"name": t.name, "value": t.value} for t in patch.trailers],
+        "review_trailers": [_trailer(t) for t in patch.review_trailers],
+        "replies": patch.replies,
+        "warnings": list(patch.mail.warnings),
+    }
+
+
+def accounting_json(accounting: Accounting) -> dict[str, Any]:
+    """read = cover + patch + reply + other + len(rejected)."""
+    return {
+        "read": accounting.read,
+        "cover": accounting.cover,
+        "patch": accounting.patch,
+        "reply": accounting.reply,
+        "other": accounting.other,
+        "rejected": [{"source": r.source, "reason": r.reason} for r in accounting.rejected],
+    }
+
+
+def _trailer(trailer) -> dict[str, str]:
+    return {"name": trailer.name, "value": trailer.value, "message_id": trailer.message_id}
+
+
+def _date(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

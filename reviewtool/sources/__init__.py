@@ -1,0 +1,116 @@
+"""Sources: read message bytes from mbox, Maildir, single files, directories, public-inbox.
+
+Every reader streams: memory holds one message at a time, whatever the archive's size.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from collections.abc import Iterable, Iterator
+
+from reviewtool.errors import InputError
+from reviewtool.sources.maildir import is_maildir, iter_maildir, read_file
+from reviewtool.sources.mbox import GZIP_MAGIC, iter_mbox, looks_like_mbox, open_maybe_gzip
+from reviewtool.sources.publicinbox import is_public_inbox, iter_public_inbox
+from reviewtool.sources.raw import RawMessage
+
+__all__ = ["RawMessage", "iter_messages", "iter_path", "SkippedFile"]
+
+# How much of a file we look at to decide whether it holds mail.
+SNIFF_BYTES = 4096
+# File names in a directory that are never mail (keeps README/SOURCES notes out of the count).
+NOT_MAIL_SUFFIXES = (".md", ".rst", ".py", ".json", ".html", ".png", ".jpg", ".toml", ".yaml")
+
+
+# Names that claim to hold mail: when such a file does not, it is rejected with a reason.
+MAIL_SUFFIXES = (".eml", ".patch", ".diff", ".mbox", ".mbx", ".msg", ".gz", ".mail")
+
+
+class SkippedFile(Exception):
+    """A file in a directory walk that is not mail; the caller notes it."""
+
+
+def iter_messages(
+    paths: Iterable[str], skipped: list[str] | None = None
+) -> Iterator[RawMessage]:
+    """Yield every message found under the given paths, in order."""
+    for path in paths:
+        yield from iter_path(path, skipped)
+
+
+def iter_path(path: str, skipped: list[str] | None = None) -> Iterator[RawMessage]:
+    """Yield the messages of one path, whatever its format."""
+    if not os.path.exists(path):
+        raise InputError(f"{path}: no such file or directory")
+    if os.path.isdir(path):
+        if is_maildir(path):
+            yield from iter_maildir(path)
+        elif is_public_inbox(path):
+            yield from iter_public_inbox(path)
+        else:
+            yield from _iter_directory(path, skipped)
+        return
+    kind = _sniff(path)
+    if kind == "mbox":
+        yield from iter_mbox(path)
+    elif kind == "message":
+        yield read_file(path) if not _is_gzip(path) else _read_gzip_message(path)
+    elif kind == "empty":
+        yield RawMessage(b"", path, error="empty file")
+    elif skipped is None or _claims_to_be_mail(path):
+        yield RawMessage(b"", path, error="not a mail file (no mail headers, no mbox separator)")
+    else:
+        skipped.append(path)
+
+
+def _iter_directory(path: str, skipped: list[str] | None) -> Iterator[RawMessage]:
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            full = os.path.join(root, name)
+            if name.lower().endswith(NOT_MAIL_SUFFIXES):
+                if skipped is not None:
+                    skipped.append(full)
+                continue
+            yield from iter_path(full, skipped if skipped is not None else [])
+
+
+def _claims_to_be_mail(path: str) -> bool:
+    """A name that says mail (`.eml`, `.patch`, public-inbox's `m`, no suffix): reject, not skip."""
+    name = os.path.basename(path).lower()
+    return name.endswith(MAIL_SUFFIXES) or "." not in name
+
+
+def _is_gzip(path: str) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+def _read_gzip_message(path: str) -> RawMessage:
+    with open_maybe_gzip(path) as fh:
+        return RawMessage(fh.read(), path)
+
+
+def _sniff(path: str) -> str:
+    """Tell an mbox from a single message from something else by the first bytes."""
+    try:
+        with open_maybe_gzip(path) as fh:
+            head = fh.read(SNIFF_BYTES)
+    except (EOFError, zlib.error):
+        return "mbox"  # a damaged gzip: the mbox reader yields what it can and says so
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if not head.strip():
+        return "empty"
+    if looks_like_mbox(head):
+        return "mbox"
+    first = head.lstrip(b"\r\n").split(b"\n", 1)[0]
+    if b":" in first:
+        name = first.split(b":", 1)[0]
+        if name and all(33 <= c <= 126 for c in name):
+            return "message"
+    return "other"

@@ -1,0 +1,90 @@
+"""Streaming mbox reader (mboxo and mboxrd, plain or gzip): one message at a time."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from reviewtool.sources.raw import RawMessage
+
+# A strict "From " separator: `From <addr> <asctime date>` as mbox writers put it
+# (`From 1234abcd Mon Sep 17 00:00:00 2001` from git format-patch, `From mboxrd@z Thu Jan  1
+# 00:00:00 1970` from public-inbox). Being strict keeps a commit-message line that happens
+# to start with "From " from splitting a message in two; mboxo never escapes those.
+FROM_LINE_RE = re.compile(rb"^From \S+ +(?:[A-Z][a-z]{2} +)?[A-Z][a-z]{2} +\d{1,2} +\d{1,2}:\d{2}")
+# mboxrd escapes every `>*From ` line with one more `>`; undo exactly one.
+MBOXRD_ESCAPE_RE = re.compile(rb"^>(>*From )", re.M)
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def looks_like_mbox(head: bytes) -> bool:
+    """True when the first bytes of a file start an mbox."""
+    return head.startswith(b"From ")
+
+
+def open_maybe_gzip(path: str) -> BinaryIO:
+    """Open a file for binary reading, transparently decompressing gzip."""
+    raw = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+    magic = raw.read(2)
+    raw.seek(0)
+    if magic == GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    return raw
+
+
+def iter_mbox(path: str, stream: BinaryIO | None = None) -> Iterator[RawMessage]:
+    """Yield each message of an mbox file, never holding more than one in memory."""
+    own = stream is None
+    fh = open_maybe_gzip(path) if stream is None else stream
+    try:
+        yield from _split(fh, path)
+    except (OSError, EOFError, zlib.error) as exc:
+        yield RawMessage(b"", f"{path}", error=f"archive is damaged: {exc}")
+    finally:
+        if own:
+            fh.close()
+
+
+def _split(fh: BinaryIO, path: str) -> Iterator[RawMessage]:
+    lines: list[bytes] = []
+    start = 0
+    offset = 0
+    strict = True
+    previous_blank = True
+    first = True
+    for line in fh:
+        if line.startswith(b"From ") and (first or previous_blank):
+            if first and not FROM_LINE_RE.match(line):
+                # An mbox whose writer used a separator we do not know: fall back to the
+                # classic rule (any "From " after a blank line).
+                strict = False
+            if not strict or FROM_LINE_RE.match(line):
+                if lines:
+                    yield _message(lines, path, start)
+                lines = []
+                start = offset
+                offset += len(line)
+                first = False
+                previous_blank = False
+                continue
+        if first:
+            # Text before any separator: not an mbox after all; treat the whole as one message.
+            first = False
+        lines.append(line)
+        offset += len(line)
+        previous_blank = line in (b"\n", b"\r\n")
+    if lines:
+        yield _message(lines, path, start)
+
+
+def _message(lines: list[bytes], path: str, start: int) -> RawMessage:
+    # The blank line before the next separator belongs to the mbox, not the message.
+    if lines and lines[-1] in (b"\n", b"\r\n"):
+        lines = lines[:-1]
+    data = b"".join(lines)
+    if b"\n>" in data or data.startswith(b">"):
+        data = MBOXRD_ESCAPE_RE.sub(rb"\1", data)
+    return RawMessage(data, f"{path}@{start}")

@@ -1,0 +1,181 @@
+"""The C parsing layer: kernel idioms parse with the real file's lines; errors are reported."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from reviewtool.cparse import cache_clear, cache_info, parse_c, sanitize
+
+DATA = Path(__file__).parent / "data" / "c"
+EXPECT_RE = re.compile(r"//\s*expect-(function|call|error|declaration):?\s*(\S+)?\s*(\d+)?")
+
+
+def _expectations(text: str) -> list[tuple[str, str | None, int | None, int, str | None]]:
+    """(kind, name, argc, line of the code it is about, enclosing expected function)."""
+    out = []
+    function = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = EXPECT_RE.search(line)
+        if not match:
+            continue
+        kind, name, argc = match.group(1), match.group(2), match.group(3)
+        if kind == "function":
+            function = name
+        out.append((kind, name, int(argc) if argc else None, number + 1, function))
+    return out
+
+
+def _fixture(name: str) -> str:
+    return (DATA / name).read_text()
+
+
+@pytest.mark.parametrize("name", ["kernel_constructs.c", "kvm_host_excerpt.h"])
+def test_kernel_constructs_parse_without_error_regions(name: str) -> None:
+    parsed = parse_c(_fixture(name))
+    assert parsed.errors == []
+    assert parsed.ok
+
+
+@pytest.mark.parametrize("name", ["kernel_constructs.c", "broken_function.c"])
+def test_annotated_functions_start_on_their_real_lines(name: str) -> None:
+    text = _fixture(name)
+    parsed = parse_c(text)
+    lines = text.splitlines()
+    expected = [e for e in _expectations(text) if e[0] == "function"]
+    assert expected
+    for _kind, fname, _argc, line, _fn in expected:
+        found = [f for f in parsed.functions() if f.name == fname]
+        assert len(found) == 1, fname
+        assert found[0].start_line == line
+        assert found[0].is_static == lines[line - 1].startswith("static")
+        assert lines[found[0].end_line - 1] == "}"
+        assert parsed.enclosing_function(line + 2).name == fname
+
+
+@pytest.mark.parametrize("name", ["kernel_constructs.c", "broken_function.c"])
+def test_annotated_calls_are_found_with_function_and_argument_count(name: str) -> None:
+    text = _fixture(name)
+    parsed = parse_c(text)
+    expected = [e for e in _expectations(text) if e[0] == "call"]
+    assert expected
+    for _kind, callee, argc, line, function in expected:
+        sites = [c for c in parsed.calls(callee) if c.line == line]
+        assert len(sites) == 1, (callee, line)
+        site = sites[0]
+        assert site.function == function
+        assert len(site.args) == argc
+        real_line = text.splitlines()[line - 1]
+        assert real_line[site.column - 1 :].startswith(callee)
+
+
+def test_call_arguments_are_the_real_texts_not_the_sanitised_ones() -> None:
+    parsed = parse_c(_fixture("kernel_constructs.c"))
+    (container,) = parsed.calls("container_of")
+    assert container.args[1] == "struct kvm_vcpu"
+    (minimum,) = parsed.calls("min_t")
+    assert minimum.args[0] == "unsigned long"
+    first = parsed.calls("__gfn_to_pfn_memslot")[0]
+    assert first.args[4] == "&async"
+    assert first.args[-1] == "&fault->hva"  # an argument on a continuation line
+    assert first.end_line > first.line
+
+
+def test_fname_function_keeps_its_macro_name() -> None:
+    parsed = parse_c(_fixture("kernel_constructs.c"))
+    names = [f.name for f in parsed.functions()]
+    assert "FNAME(page_fault)" in names
+    assert parsed.calls("FNAME(fetch)")[0].function == "FNAME(page_fault)"
+
+
+def test_ifdef_splitting_braces_keeps_first_branch_and_reports_the_hidden_one() -> None:
+    text = _fixture("kernel_constructs.c")
+    parsed = parse_c(text)
+    lines = text.splitlines()
+    (masked,) = parsed.masked
+    assert lines[masked.start_line - 1].strip() == "#else"
+    assert lines[masked.end_line - 1].strip() == "#endif"
+    assert "CONFIG_X86_64" in masked.reason
+
+
+def test_sanitiser_preserves_length_and_every_newline() -> None:
+    text = _fixture("kernel_constructs.c")
+    result = sanitize(text)
+    assert len(result.text) == len(text)
+    assert [i for i, c in enumerate(result.text) if c == "\n"] == [
+        i for i, c in enumerate(text) if c == "\n"
+    ]
+    assert "__always_inline" not in result.text
+    assert "__user" not in result.text
+    assert result.edits > 0
+
+
+def test_sanitiser_leaves_comments_and_strings_alone() -> None:
+    text = (
+        'static int f(void)\n{\n\t/* __user list_for_each_entry(a) { */\n\treturn g("__rcu");\n}\n'
+    )
+    assert sanitize(text).text == text
+
+
+def test_error_region_names_the_function_it_hits_and_neighbours_survive() -> None:
+    text = _fixture("broken_function.c")
+    parsed = parse_c(text)
+    expected = [e for e in _expectations(text) if e[0] == "error"]
+    assert expected
+    for _kind, _name, _argc, line, function in expected:
+        hits = [r for r in parsed.errors if r.start_line <= line <= r.end_line]
+        assert hits, f"no error region covers line {line}"
+        assert hits[0].function == function
+        assert f"of `{function}` could not be parsed" in hits[0].describe()
+    names = [f.name for f in parsed.functions()]
+    assert names == [e[1] for e in _expectations(text) if e[0] == "function"]
+
+
+def test_declarations_give_prototype_parameter_names() -> None:
+    text = _fixture("kvm_host_excerpt.h")
+    parsed = parse_c(text)
+    for _kind, name, _argc, line, _fn in _expectations(text):
+        (declaration,) = parsed.declarations(name)
+        assert declaration.kind == "prototype"
+        assert declaration.line == line
+    params = parsed.prototype("__gfn_to_pfn_memslot")
+    assert params is not None and params[2:6] == ("atomic", "interruptible", "async", "write_fault")
+    assert parsed.definitions("__gfn_to_pfn_memslot") == []
+
+
+def test_definitions_include_function_like_macros() -> None:
+    parsed = parse_c(_fixture("kernel_constructs.c"))
+    (macro,) = parsed.definitions("FNAME")
+    assert macro.kind == "macro"
+    assert macro.params == ("name",)
+    (function,) = parsed.definitions("__kvm_faultin_pfn")
+    assert function.kind == "function" and function.is_static
+
+
+def test_parse_is_cached_by_content_hash() -> None:
+    cache_clear()
+    text = _fixture("kernel_constructs.c")
+    first = parse_c(text)
+    again = parse_c("".join(list(text)))  # equal content, a different string object
+    assert again is first
+    assert cache_info() == {"hits": 1, "misses": 1, "entries": 1}
+    changed = parse_c(text + "\n")
+    assert changed is not first
+    assert cache_info()["misses"] == 2
+
+
+def test_lines_are_preserved_for_an_image_padded_to_its_offset() -> None:
+    fragment = "static void f(void)\n{\n\tg(1);\n}\n"
+    parsed = parse_c("\n" * 99 + fragment)
+    (call,) = parsed.calls("g")
+    assert call.line == 102
+    assert parsed.functions()[0].start_line == 100
+
+
+def test_parse_c_rejects_bytes_with_a_typed_error() -> None:
+    from reviewtool.errors import AnalysisError
+
+    with pytest.raises(AnalysisError):
+        parse_c(b"int x;")  # type: ignore[arg-type]

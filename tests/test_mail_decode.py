@@ -1,0 +1,116 @@
+"""Decoding one message: encodings, charsets, MIME, in-body From, trailers."""
+
+from pathlib import Path
+
+import pytest
+
+from reviewtool.errors import InputError
+from reviewtool.mail import parse_mail
+
+DATA = Path(__file__).parent / "data" / "mail"
+
+
+def load(name: str):
+    return parse_mail((DATA / name).read_bytes(), name)
+
+
+def test_quoted_printable_patch_is_decoded_with_soft_breaks_joined():
+    mail = load("encoding-qp-patch.eml")
+    assert "int tries = KVM_FAULTIN_RETRIES;" in mail.diff
+    assert "see the comment above. */" in mail.diff  # soft line break joined
+    assert mail.diff.startswith("diff --git a/virt/kvm/kvm_main.c")
+    assert "2.40.1" not in mail.diff  # the signature is not part of the diff
+
+
+def test_rfc2047_subject_is_decoded():
+    mail = load("encoding-qp-patch.eml")
+    assert "fault\u2011in" in mail.subject
+    assert (mail.prefix.version, mail.prefix.index, mail.prefix.total) == (2, 2, 3)
+
+
+def test_base64_reply_with_crlf_gives_reviewed_by():
+    mail = load("encoding-base64-reply-crlf.eml")
+    assert mail.prefix.reply
+    assert [(t.name, t.email) for t in mail.trailers] == [
+        ("Reviewed-by", "rick.p.edgecombe@intel.com")
+    ]
+    assert "\r" not in mail.body
+
+
+def test_patch_sent_as_attachment_is_found():
+    mail = load("mime-attached-patch.eml")
+    assert "book3s_64_mmu_radix.c" in mail.diff
+    assert any("attachment" in w for w in mail.warnings)
+
+
+def test_bad_bytes_are_replaced_not_fatal():
+    mail = load("bugs-bad-charset.eml")
+    assert "J\u00f6rg" in mail.author_name  # RFC 2047 in From
+    assert "\ufffd" in mail.body
+    assert mail.diff.startswith("diff --git a/arch/x86/kvm/svm/svm.c")
+
+
+def test_format_flowed_warns_and_bad_trailer_is_ignored():
+    mail = load("bugs-format-flowed-reply.eml")
+    assert any("format=flowed" in w for w in mail.warnings)
+    assert [t.name for t in mail.trailers] == ["Reviewed-by"]
+
+
+def test_in_body_from_names_the_real_author():
+    raw = (
+        b"From: David Stevens <stevensd@chromium.org>\n"
+        b"Subject: [PATCH v8 1/8] KVM: Assert that a page's refcount is elevated\n"
+        b"Message-ID: <x-1@chromium.org>\n"
+        b"Date: Thu, 24 Aug 2023 17:04:01 +0900\n\n"
+        b"From: Sean Christopherson <seanjc@google.com>\n\n"
+        b"Assert that a page is refcounted before marking it.\n\n"
+        b"Signed-off-by: Sean Christopherson <seanjc@google.com>\n"
+        b"Signed-off-by: David Stevens <stevensd@chromium.org>\n"
+        b"---\n virt/kvm/kvm_main.c | 1 +\n\n"
+        b"diff --git a/virt/kvm/kvm_main.c b/virt/kvm/kvm_main.c\n"
+        b"--- a/virt/kvm/kvm_main.c\n+++ b/virt/kvm/kvm_main.c\n@@ -1,1 +1,2 @@\n a\n+b\n"
+    )
+    mail = parse_mail(raw, "inline")
+    assert mail.in_body_from == "Sean Christopherson <seanjc@google.com>"
+    assert mail.commit_message.startswith("Assert that a page")
+    assert [t.value for t in mail.trailers if t.name == "Signed-off-by"] == [
+        "Sean Christopherson <seanjc@google.com>",
+        "David Stevens <stevensd@chromium.org>",
+    ]
+
+
+def test_fixes_needs_a_commit_id_and_persons_need_an_address():
+    raw = (
+        b"From: A <a@example.org>\nSubject: [PATCH] x\nMessage-ID: <t@x>\n\n"
+        b"Body.\n\nFixes: the earlier change\nReviewed-by: Someone\n"
+        b'Fixes: 0123456789ab ("KVM: x")\nSigned-off-by: A <a@example.org>\n'
+        b"---\ndiff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n"
+    )
+    mail = parse_mail(raw, "inline")
+    assert [t.name for t in mail.trailers] == ["Fixes", "Signed-off-by"]
+    assert sum("malformed trailer" in w for w in mail.warnings) == 2
+
+
+def test_no_headers_is_an_input_error():
+    with pytest.raises(InputError):
+        parse_mail(b"\x00\x01 this is not mail at all\n", "junk")
+
+
+def test_missing_message_id_gets_a_stable_stand_in():
+    raw = b"From: a@example.org\nSubject: [PATCH] x\n\nbody\n"
+    first, second = parse_mail(raw, "a"), parse_mail(raw, "b")
+    assert first.message_id == second.message_id
+    assert first.message_id.endswith("@reviewtool.invalid")
+
+
+def test_base_commit_and_change_id_are_read():
+    raw = (
+        b"From: a@example.org\nSubject: [PATCH v2 0/2] x\nMessage-ID: <c@x>\n\n"
+        b"cover\n\n---\nchange-id: 20230824-kvm-follow-pfn-1a2b3c\n"
+        b"base-commit: 0123456789abcdef0123456789abcdef01234567\n"
+        b"prerequisite-patch-id: fedcba9876543210fedcba9876543210fedcba98\n"
+    )
+    mail = parse_mail(raw, "inline")
+    assert mail.change_id == "20230824-kvm-follow-pfn-1a2b3c"
+    assert mail.base_commit == "0123456789abcdef0123456789abcdef01234567"
+    assert mail.prerequisite_patch_ids == ["fedcba9876543210fedcba9876543210fedcba98"]

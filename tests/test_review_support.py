@@ -1,0 +1,380 @@
+"""Builders for the report tests: a small three-version KVM series as model objects.
+
+The report tests need series shaped like the reference one (a cover with a changelog, patches
+with C diffs, review trailers from replies) before and apart from the mail reader, so these
+builders make the model objects directly. The prose and code are written for these tests.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from reviewtool.analyses.findings import Finding, TraceStep
+from reviewtool.mail.model import Mail, SubjectPrefix, Trailer
+from reviewtool.review import Review, RevisionFindings, SeriesReview, VersionComparison
+from reviewtool.series.model import Accounting, ChangelogStep, Cover, Patch, Revision, Series
+
+AUTHOR = ("David Stevens", "stevensd@chromium.org")
+REVIEWER = "Sean Christopherson <seanjc@google.com>"
+ACKER = "Paolo Bonzini <pbonzini@redhat.com>"
+START = datetime(2023, 7, 4, 9, 30, tzinfo=UTC)
+
+FOLLOW_PFN_DIFF = """\
+diff --git a/virt/kvm/kvm_main.c b/virt/kvm/kvm_main.c
+index 1b2c3d4..5e6f7a8 100644
+--- a/virt/kvm/kvm_main.c
++++ b/virt/kvm/kvm_main.c
+@@ -2480,12 +2480,18 @@ static kvm_pfn_t hva_to_pfn(unsigned long addr, bool atomic,
+ 	return pfn;
+ }
+ 
+-kvm_pfn_t __gfn_to_pfn_memslot(const struct kvm_memory_slot *slot, gfn_t gfn,
+-			       bool atomic, bool interruptible, bool *async,
+-			       bool write_fault, bool *writable, hva_t *hva)
++kvm_pfn_t __kvm_follow_pfn(struct kvm_follow_pfn *foll)
+ {
+-	unsigned long addr = __gfn_to_hva_many(slot, gfn, NULL, write_fault);
++	unsigned long addr;
++
++	addr = __gfn_to_hva_many(foll->slot, foll->gfn, NULL,
++				 foll->flags & FOLL_WRITE);
++	foll->hva = addr;
+ 
+ 	/* Do not map writable pfn in the readonly memslot. */
+ 	if (kvm_is_error_hva(addr))
+ 		return KVM_PFN_NOSLOT;
+-	return hva_to_pfn(addr, atomic, interruptible, async, write_fault, writable);
++	return hva_to_pfn(addr, foll);
+ }
++EXPORT_SYMBOL_GPL(__kvm_follow_pfn);
+"""
+
+X86_DIFF_V1 = """\
+diff --git a/arch/x86/kvm/mmu/mmu.c b/arch/x86/kvm/mmu/mmu.c
+index 2233445..6677889 100644
+--- a/arch/x86/kvm/mmu/mmu.c
++++ b/arch/x86/kvm/mmu/mmu.c
+@@ -4330,10 +4330,14 @@ static int __kvm_faultin_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
+ {
+ 	struct kvm_memory_slot *slot = fault->slot;
++	struct kvm_follow_pfn foll = {
++		.slot = slot,
++		.gfn = fault->gfn,
++		.flags = FOLL_GET | (fault->write ? FOLL_WRITE : 0),
++	};
+ 
+-	fault->pfn = __gfn_to_pfn_memslot(slot, fault->gfn, false, false, &async,
+-					  fault->write, &fault->map_writable,
+-					  &fault->hva);
++	fault->pfn = __kvm_follow_pfn(&foll);
++	fault->map_writable = foll.writable;
+ 	if (!async)
+ 		return RET_PF_CONTINUE;
+"""
+
+X86_DIFF_V2 = X86_DIFF_V1.replace(
+    "+		.flags = FOLL_GET | (fault->write ? FOLL_WRITE : 0),\n",
+    "+		.flags = fault->write ? FOLL_WRITE : 0,\n",
+)
+
+RELEASE_DIFF = """\
+diff --git a/arch/x86/kvm/mmu/mmu.c b/arch/x86/kvm/mmu/mmu.c
+index 6677889..8899aab 100644
+--- a/arch/x86/kvm/mmu/mmu.c
++++ b/arch/x86/kvm/mmu/mmu.c
+@@ -4520,9 +4520,8 @@ static int direct_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
+ 	r = direct_map(vcpu, fault);
+ 
+ out_unlock:
+ 	write_unlock(&vcpu->kvm->mmu_lock);
+-	kvm_release_pfn_clean(fault->pfn);
+ 	return r;
+ }
+ 
+"""
+
+
+def make_mail(
+    subject_title: str,
+    *,
+    version: int,
+    index: int | None,
+    total: int | None,
+    diff: str = "",
+    body: str = "",
+    when: datetime = START,
+    trailers: list[Trailer] | None = None,
+    author: tuple[str, str] = AUTHOR,
+    message_id: str | None = None,
+) -> Mail:
+    """One decoded message as the mail layer would hand it over."""
+    counter = f" {index}/{total}" if index is not None else ""
+    subject = f"[PATCH v{version}{counter}] {subject_title}"
+    mid = message_id or f"v{version}-{index}-{abs(hash(subject_title)) % 10**8}@chromium.org"
+    signed = [Trailer("Signed-off-by", f"{author[0]} <{author[1]}>", mid)]
+    return Mail(
+        message_id=mid,
+        subject=subject,
+        prefix=SubjectPrefix(
+            version=version,
+            index=index,
+            total=total,
+            version_explicit=True,
+            counters_explicit=index is not None,
+            title=subject_title,
+        ),
+        author_name=author[0],
+        author_email=author[1],
+        date=when,
+        in_reply_to=None,
+        references=[],
+        body=body,
+        commit_message=body,
+        diff=diff,
+        trailers=signed + list(trailers or []),
+        location=f"test.mbox:{mid}",
+    )
+
+
+def make_revision(
+    version: int,
+    patches: list[tuple[str, str]],
+    *,
+    when: datetime,
+    changelog: list[ChangelogStep] | None = None,
+    reviewed: dict[int, list[Trailer]] | None = None,
+) -> Revision:
+    """A revision with a cover letter and patches 1..N."""
+    total = len(patches)
+    cover_mail = make_mail(
+        "KVM: allow mapping non-refcounted pages",
+        version=version,
+        index=0,
+        total=total,
+        body="Map pages that are not refcounted, for virtio-gpu blob resources.\n",
+        when=when,
+    )
+    revision = Revision(
+        version=version,
+        cover=Cover(cover_mail, changelog=list(changelog or [])),
+        total=total,
+    )
+    for number, (title, diff) in enumerate(patches, start=1):
+        mail = make_mail(
+            title,
+            version=version,
+            index=number,
+            total=total,
+            diff=diff,
+            body=f"{title}.\n",
+            when=when + timedelta(minutes=number),
+        )
+        revision.patches.append(
+            Patch(
+                index=number,
+                total=total,
+                mail=mail,
+                review_trailers=list((reviewed or {}).get(number, [])),
+                replies=len((reviewed or {}).get(number, [])),
+            )
+        )
+    return revision
+
+
+def make_series() -> Series:
+    """Three versions of a small follow-pfn series; the last one drops the release in 3/3."""
+    v1 = make_revision(
+        1,
+        [
+            ("KVM: Introduce __kvm_follow_pfn function", FOLLOW_PFN_DIFF),
+            ("KVM: x86/mmu: Migrate to __kvm_follow_pfn", X86_DIFF_V1),
+        ],
+        when=START,
+    )
+    v2 = make_revision(
+        2,
+        [
+            ("KVM: mmu: Introduce __kvm_follow_pfn function", FOLLOW_PFN_DIFF),
+            ("KVM: x86/mmu: Migrate to __kvm_follow_pfn", X86_DIFF_V2),
+        ],
+        when=START + timedelta(days=20),
+        changelog=[ChangelogStep("v1", "v2", ["Drop FOLL_GET from the x86 fault path"])],
+        reviewed={1: [Trailer("Reviewed-by", REVIEWER, "r1@google.com")]},
+    )
+    v3 = make_revision(
+        3,
+        [
+            ("KVM: mmu: Introduce __kvm_follow_pfn function", FOLLOW_PFN_DIFF),
+            ("KVM: x86/mmu: Migrate to __kvm_follow_pfn", X86_DIFF_V2),
+            ("KVM: x86/mmu: Don't release pfns that were not followed with FOLL_GET", RELEASE_DIFF),
+        ],
+        when=START + timedelta(days=51),
+        changelog=[
+            ChangelogStep("v2", "v3", ["Add patch 3 to stop releasing pages", "Rebase"]),
+            ChangelogStep("v1", "v2", ["Drop FOLL_GET from the x86 fault path"]),
+        ],
+        reviewed={
+            1: [
+                Trailer("Reviewed-by", REVIEWER, "r2@google.com"),
+                Trailer("Acked-by", ACKER, "r3@redhat.com"),
+            ]
+        },
+    )
+    return Series(title="KVM: allow mapping non-refcounted pages", revisions=[v1, v2, v3])
+
+
+def leak_finding(version: str = "v3") -> Finding:
+    """The shape of the real v8 5/8 bug: the release removed from a path that still holds it."""
+    return Finding(
+        rule="leak",
+        severity="error",
+        file="arch/x86/kvm/mmu/mmu.c",
+        line=4523,
+        function="direct_page_fault",
+        message="reference from __kvm_follow_pfn() is not released on the out_unlock path",
+        version=version,
+        config="FOLL_GET (32-bit or !tdp_enabled)",
+        trace=[
+            TraceStep(4520, "fault->pfn holds a page reference (FOLL_GET)"),
+            TraceStep(4522, "goto out_unlock"),
+            TraceStep(4523, "return without releasing fault->pfn"),
+        ],
+        patch_index=3,
+    )
+
+
+def make_review(series: Series | None = None) -> Review:
+    """A review of the three-version series with every analysis result filled in by hand."""
+    series = series or make_series()
+    v1, v2, v3 = series.revisions
+    review = SeriesReview(index=1, series=series)
+    review.comparisons = [
+        VersionComparison(
+            "v1",
+            "v2",
+            data={
+                "pairs": [
+                    {
+                        "from_index": 1,
+                        "to_index": 1,
+                        "status": "commit message only",
+                        "title_from": "KVM: Introduce __kvm_follow_pfn function",
+                        "title_to": "KVM: mmu: Introduce __kvm_follow_pfn function",
+                        "rebase_only": False,
+                        "interdiff": "",
+                    },
+                    {
+                        "from_index": 2,
+                        "to_index": 2,
+                        "status": "code changed",
+                        "title_from": "KVM: x86/mmu: Migrate to __kvm_follow_pfn",
+                        "title_to": "KVM: x86/mmu: Migrate to __kvm_follow_pfn",
+                        "rebase_only": False,
+                        "interdiff": "@@ __kvm_faultin_pfn\n"
+                        "-+\t\t.flags = FOLL_GET | (fault->write ? FOLL_WRITE : 0),\n"
+                        "++\t\t.flags = fault->write ? FOLL_WRITE : 0,\n",
+                    },
+                ],
+                "added": [],
+                "dropped": [],
+            },
+            changelog_step=v2.cover.changelog[0],
+            changelog=[
+                {
+                    "item": "Drop FOLL_GET from the x86 fault path",
+                    "verdict": "confirmed",
+                    "evidence": [{"to_index": 2, "hunk": "@@ __kvm_faultin_pfn"}],
+                }
+            ],
+        ),
+        VersionComparison(
+            "v2",
+            "v3",
+            data={
+                "pairs": [
+                    {
+                        "from_index": i,
+                        "to_index": i,
+                        "status": "identical",
+                        "title_from": p.title,
+                        "title_to": p.title,
+                        "rebase_only": False,
+                        "interdiff": "",
+                    }
+                    for i, p in enumerate(v2.patches, start=1)
+                ],
+                "added": [{"index": 3, "title": v3.patches[2].title, "diff": RELEASE_DIFF}],
+                "dropped": [],
+            },
+            changelog_step=v3.cover.changelog[0],
+            changelog=[
+                {
+                    "item": "Add patch 3 to stop releasing pages",
+                    "verdict": "confirmed",
+                    "evidence": [{"to_index": 3}],
+                },
+                {"item": "Rebase", "verdict": "not-found", "evidence": []},
+            ],
+        ),
+    ]
+    review.migration_data = {
+        "old": "__gfn_to_pfn_memslot",
+        "new": "__kvm_follow_pfn",
+        "revisions": [
+            {
+                "version": rev.version,
+                "files": [
+                    {
+                        "path": "virt/kvm/kvm_main.c",
+                        "area": "virt/",
+                        "status": "migrated",
+                        "old_removed": [{"function": "gfn_to_pfn_prot", "line": 2650}],
+                        "old_remaining": [],
+                        "new_added": [{"function": "gfn_to_pfn_prot", "line": 2652}],
+                    },
+                    {
+                        "path": "arch/x86/kvm/mmu/mmu.c",
+                        "area": "arch/x86",
+                        "status": "migrated",
+                        "old_removed": [{"function": "__kvm_faultin_pfn", "line": 4335}],
+                        "old_remaining": [],
+                        "new_added": [{"function": "__kvm_faultin_pfn", "line": 4338}],
+                    },
+                    {
+                        "path": "arch/arm64/kvm/mmu.c",
+                        "area": "arch/arm64",
+                        "status": "untouched",
+                        "old_removed": [],
+                        "old_remaining": [{"function": "user_mem_abort", "line": 1480}],
+                        "new_added": [],
+                    },
+                ],
+                "argument_map": [
+                    {"old_arg": "write_fault", "new": "FOLL_WRITE in .flags", "evidence": "mmu.c"}
+                ],
+                "leftovers": [],
+            }
+            for rev in (v1, v2, v3)
+        ],
+    }
+    fixed_earlier = leak_finding("v2")
+    fixed_earlier.rule = "double-release"
+    fixed_earlier.status = "fixed"
+    review.findings = [
+        RevisionFindings("v1"),
+        RevisionFindings("v2"),
+        RevisionFindings("v3", findings=[_introduced(leak_finding("v3"))]),
+    ]
+    review.notes = []
+    accounting = Accounting(read=12, cover=3, patch=7, reply=2)
+    return Review(
+        series_reviews=[review],
+        accounting=accounting,
+        all_series=[series],
+        sources=["examples/test.mbox"],
+    )
+
+
+def _introduced(finding: Finding) -> Finding:
+    finding.status = "introduced"
+    return finding
