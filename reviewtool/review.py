@@ -347,28 +347,16 @@ def jsonable(value: Any) -> Any:
 
 
 def select_series(all_series: Sequence[Series], selector: str | None) -> list[tuple[int, Series]]:
-    """The series to review: all with patches, or the one `selector` names (1-based index or
-    a case-insensitive part of its title)."""
+    """The series to review with their 1-based numbers: every series that has patches, or
+    those `selector` picks (an index, a change-id or part of a title, as `reviewtool series`)."""
     numbered = list(enumerate(all_series, start=1))
-    if selector is None or selector == "":
+    if not selector:
         chosen = [(i, s) for i, s in numbered if any(r.patches for r in s.revisions)]
         return chosen or numbered
-    text = selector.strip()
-    if text.isdigit():
-        number = int(text)
-        if 1 <= number <= len(all_series):
-            return [numbered[number - 1]]
-        raise UsageError(f"no series {number}: the input holds {len(all_series)} series")
-    matches = [(i, s) for i, s in numbered if text.lower() in s.title.lower()]
-    if not matches:
-        raise UsageError(f"no series title contains {text!r}")
-    if len(matches) > 1:
-        exact = [(i, s) for i, s in matches if s.title.lower() == text.lower()]
-        if len(exact) == 1:
-            return exact
-        titles = "; ".join(f"{i}: {s.title}" for i, s in matches[:5])
-        raise UsageError(f"{text!r} matches {len(matches)} series ({titles}); pick one by number")
-    return matches
+    from reviewtool.series import select_series as pick  # one selection rule for every command
+
+    picked = {id(s) for s in pick(list(all_series), selector)}
+    return [(i, s) for i, s in numbered if id(s) in picked]
 
 
 def review_paths(
@@ -487,16 +475,14 @@ def _version_key(text: str | int | None) -> str:
 
 
 def changelog_step_for(old: Revision, new: Revision) -> ChangelogStep | None:
-    """The step of `new`'s cover changelog that describes old -> new, if the cover has one."""
-    if new.cover is None:
-        return None
+    """The step of `new`'s changelog (its cover's, or patch 1's notes) that describes
+    old -> new, if there is one."""
+    steps = list(getattr(new, "changelog", None) or [])
+    if not steps and new.cover is not None:
+        steps = list(new.cover.changelog)
     to_key, from_key = _version_key(new.label), _version_key(old.label)
     to_plain = _version_key(new.version)
-    candidates = [
-        step
-        for step in new.cover.changelog
-        if _version_key(step.to_version) in (to_key, to_plain)
-    ]
+    candidates = [step for step in steps if _version_key(step.to_version) in (to_key, to_plain)]
     for step in candidates:
         if step.from_version is None or _version_key(step.from_version) == from_key:
             return step
@@ -517,28 +503,46 @@ def _compare_versions(review: SeriesReview, revisions: list[Revision], wanted: s
             continue
         entry.comparison = comparison
         entry.data = jsonable(comparison)
-        if ANALYSIS_CHANGELOG not in wanted:
-            continue
-        entry.changelog_step = changelog_step_for(old, new)
-        if entry.changelog_step is None:
-            reason = (
-                f"{new.label} has no cover letter"
-                if new.cover is None
-                else f"the {new.label} cover letter has no changelog for {scope}"
-            )
-            review.notes.append(AnalysisNote(ANALYSIS_CHANGELOG, False, reason, scope))
-            continue
+        if ANALYSIS_CHANGELOG in wanted:
+            _check_changelog(review, entry, old, new)
 
-        def verify(comparison: Any = comparison, step: ChangelogStep = entry.changelog_step) -> Any:
-            return _entry(CHANGELOG_MODULE, "verify_changelog")(comparison, step)
 
-        ok, verdicts = _run(review, ANALYSIS_CHANGELOG, scope, verify)
-        if ok:
-            entry.changelog = _verdict_list(jsonable(verdicts))
+def _check_changelog(
+    review: SeriesReview, entry: VersionComparison, old: Revision, new: Revision
+) -> None:
+    """Verdicts on the changelog step: those `compare` attached, or `verify_changelog`'s."""
+    scope = entry.label
+    entry.changelog_step = changelog_step_for(old, new)
+    attached = _verdict_list((entry.data or {}).get("changelog"))
+    if attached:
+        entry.changelog = attached
+        review.notes.append(AnalysisNote(ANALYSIS_CHANGELOG, True, "", scope))
+        return
+    if entry.changelog_step is None:
+        reason = (
+            f"{new.label} has no cover letter"
+            if new.cover is None and not getattr(new, "changelog", None)
+            else f"the {new.label} changelog has no step for {scope}"
+        )
+        review.notes.append(AnalysisNote(ANALYSIS_CHANGELOG, False, reason, scope))
+        return
+
+    def verify(comparison: Any = entry.comparison, step: ChangelogStep = entry.changelog_step):
+        return _entry(CHANGELOG_MODULE, "verify_changelog")(comparison, step)
+
+    ok, verdicts = _run(review, ANALYSIS_CHANGELOG, scope, verify)
+    if ok:
+        entry.changelog = _verdict_list(jsonable(verdicts))
+        if entry.data is not None and not entry.data.get("undocumented"):
+            undocumented = getattr(entry.comparison, "undocumented", None)
+            if undocumented:
+                entry.data["undocumented"] = jsonable(undocumented)
 
 
 def _verdict_list(data: Any) -> list[dict]:
     """Verdicts as a list of dicts, whatever container the analysis returned them in."""
+    if data is None:
+        return []
     if isinstance(data, dict):
         for key in ("changelog", "verdicts", "items"):
             if isinstance(data.get(key), list):

@@ -1,4 +1,4 @@
-"""`reviewtool hook install|uninstall`: where the hook goes, and what happens to one already there."""
+"""`reviewtool hook install|uninstall`: where the hook goes, and what becomes of one there."""
 
 from __future__ import annotations
 

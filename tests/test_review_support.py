@@ -378,3 +378,73 @@ def make_review(series: Series | None = None) -> Review:
 def _introduced(finding: Finding) -> Finding:
     finding.status = "introduced"
     return finding
+
+
+def mbox_text(series: Series) -> str:
+    """The series as git send-email would have put it in an mbox: cover, then patches
+    threaded under it, each a real RFC 822 message."""
+    from email.utils import format_datetime
+
+    out: list[str] = []
+    for revision in series.revisions:
+        cover = revision.cover.mail if revision.cover else None
+        mails = ([cover] if cover else []) + [p.mail for p in revision.patches]
+        for mail in mails:
+            headers = [
+                f"From {mail.author_email} Mon Sep 17 00:00:00 2001",
+                f"From: {mail.author_name} <{mail.author_email}>",
+                "To: kvm@vger.kernel.org",
+                f"Subject: {mail.subject}",
+                f"Date: {format_datetime(mail.date)}",
+                f"Message-ID: <{mail.message_id}>",
+                "MIME-Version: 1.0",
+                "Content-Type: text/plain; charset=UTF-8",
+                "Content-Transfer-Encoding: 8bit",
+            ]
+            if cover is not None and mail is not cover:
+                headers += [
+                    f"In-Reply-To: <{cover.message_id}>",
+                    f"References: <{cover.message_id}>",
+                ]
+            body = mail.body.rstrip("\n") + "\n"
+            if cover is not None and mail is cover:
+                body += _changelog_text(revision)
+            body += "\n" + "\n".join(f"{t.name}: {t.value}" for t in mail.trailers) + "\n"
+            if mail.diff:
+                body += "---\n" + mail.diff
+            out.append("\n".join(headers) + "\n\n" + _from_quote(body) + "\n")
+        for patch in revision.patches:
+            for n, trailer in enumerate(patch.review_trailers):
+                name, addr = trailer.value.rsplit(" <", 1)
+                out.append(
+                    "\n".join(
+                        [
+                            f"From {addr.rstrip('>')} Mon Sep 17 00:00:00 2001",
+                            f"From: {trailer.value}",
+                            "To: kvm@vger.kernel.org",
+                            f"Subject: Re: {patch.mail.subject}",
+                            f"Date: {format_datetime(patch.mail.date + timedelta(hours=n + 2))}",
+                            f"Message-ID: <{trailer.message_id or f're{n}-{patch.message_id}'}>",
+                            f"In-Reply-To: <{patch.message_id}>",
+                            f"References: <{cover.message_id if cover else ''}> "
+                            f"<{patch.message_id}>",
+                            "Content-Type: text/plain; charset=UTF-8",
+                        ]
+                    )
+                    + f"\n\nOn {patch.mail.date:%a, %b %d, %Y}, {patch.mail.author_name} wrote:\n"
+                    f"> {patch.title}\n\nLooks right to me.\n\n{trailer.name}: {trailer.value}\n\n"
+                )
+    return "".join(out)
+
+
+def _changelog_text(revision: Revision) -> str:
+    steps = revision.cover.changelog if revision.cover else []
+    lines = []
+    for step in steps:
+        lines.append(f"\n{step.from_version} -> {step.to_version}:")
+        lines.extend(f" - {item}" for item in step.items)
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _from_quote(body: str) -> str:
+    return "\n".join((">" + line) if line.startswith("From ") else line for line in body.split("\n"))

@@ -791,6 +791,30 @@ def _cost_matrix(old: _Side, new: _Side, rows: list[int], cols: list[int], facto
     return cost, create_old, create_new
 
 
+def _tie_broken(
+    cost: np.ndarray, create_old: list[int], create_new: list[int], rows: list[int], cols: list[int]
+) -> np.ndarray:
+    """git's square cost matrix (pairs, then "unpaired" dummies), scaled to break ties.
+
+    Equal totals are common (a patch split in two costs the same paired with either half),
+    and git settles them by the order its solver happens to visit cells. Say what we prefer
+    instead, below the smallest real cost difference: pairing over leaving both unpaired,
+    then patches that stay at the same position. On split and squash series this chooses
+    what git chooses.
+    """
+    na, nb = len(rows), len(cols)
+    n = na + nb
+    bonus_base = n + 1
+    scale = n * (bonus_base + 1) + 1
+    full = np.zeros((n, n), dtype=np.int64)
+    distance = np.abs(np.array(rows)[:, None] - np.array(cols)[None, :])
+    paired = cost * scale - (bonus_base - np.minimum(distance, bonus_base - 1))
+    full[:na, :nb] = np.where(cost >= COST_NEVER, COST_NEVER * scale, paired)
+    full[:na, nb:] = np.array(create_old, dtype=np.int64)[:, None] * scale
+    full[na:, :nb] = np.array(create_new, dtype=np.int64)[None, :] * scale
+    return full
+
+
 def pair_patches(
     old: Revision, new: Revision, creation_factor: float = DEFAULT_CREATION_FACTOR
 ) -> list[tuple[int | None, int | None]]:
@@ -819,12 +843,8 @@ def _assign(old: Revision, new: Revision, creation_factor: float):
     pairing = dict(matched)
     if rows and cols:
         cost, create_old, create_new = _cost_matrix(old_side, new_side, rows, cols, factor)
+        full = _tie_broken(cost, create_old, create_new, rows, cols)
         na, nb = len(rows), len(cols)
-        n = na + nb
-        full = np.zeros((n, n), dtype=np.int64)
-        full[:na, :nb] = cost
-        full[:na, nb:] = np.array(create_old, dtype=np.int64)[:, None]
-        full[na:, :nb] = np.array(create_new, dtype=np.int64)[None, :]
         row_ind, col_ind = linear_sum_assignment(full)
         for r, c in zip(row_ind, col_ind, strict=True):
             if r < na and c < nb and cost[r, c] < COST_NEVER:

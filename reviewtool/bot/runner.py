@@ -308,6 +308,10 @@ def short_text(summary: Summary, report_url: str | None) -> str:
         f'reviewtool reviewed {summary.label} of "{summary.title}"',
         f"({patches} patch{'es' if patches != 1 else ''}) and found nothing to report.",
     ]
+    if summary.changes:
+        lines += ["", f"Patches {summary.changes}."]
+    if summary.unchecked:
+        lines += ["", f"Not checked this time: {', '.join(summary.unchecked)}."]
     if report_url:
         lines += ["", "Full report:", report_url]
     return wrap("\n".join(lines) + "\n")

@@ -37,11 +37,13 @@ class Summary:
     target_data: bytes
     report_html: str | None = None
     notes: list[str] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)  # analyses that could not run
+    changes: str = ""  # "since v7: 6 identical, 2 modified", for the short reply
 
     @property
     def clean(self) -> bool:
         """Nothing found and nothing missing: the reply may be short or left out."""
-        return self.findings == 0 and not self.missing
+        return self.findings == 0 and not self.missing and not self.notes
 
 
 def summarize(
@@ -73,10 +75,13 @@ def summarize(
         if review is None:
             notes.append(why)
     findings = _count_findings(review)
+    unchecked = _unchecked(review)
     text = _render_text(review, label, report_url)
     if text is None:
         text = _fallback_text(mails, label, title, findings, notes)
-    text = missing_note(missing, pending.total) + text
+    if revision is None or not revision.missing:
+        # The renderer names missing patches it knows of; say it here when it could not.
+        text = missing_note(missing, pending.total) + text
     html = _render_html(review) if (want_html and review is not None) else None
     return Summary(
         label=label,
@@ -88,6 +93,8 @@ def summarize(
         target_data=target_data,
         report_html=html,
         notes=notes,
+        unchecked=unchecked,
+        changes=_changes_line(review, label),
     )
 
 
@@ -148,6 +155,37 @@ def _review(series: Series, revision: Revision, accounting: Accounting) -> tuple
         return None, f"review failed: {type(exc).__name__}: {exc}"
     review = Review(series_reviews=[series_review], accounting=accounting, all_series=[series])
     return review, ""
+
+
+def _changes_line(review: Any, label: str) -> str:
+    """`since v7: 3 identical, 1 modified, 1 added` from the range-diff, or ''."""
+    if review is None or not review.series_reviews:
+        return ""
+    for comparison in review.series_reviews[0].comparisons:
+        if comparison.to_label != label or not comparison.data:
+            continue
+        pairs = [p for p in comparison.data.get("pairs") or [] if isinstance(p, dict)]
+        counts: dict[str, int] = {}
+        for pair in pairs:
+            status = str(pair.get("status", "changed"))
+            counts[status] = counts.get(status, 0) + 1
+        parts = [f"{n} {status}" for status, n in sorted(counts.items())]
+        for name in ("added", "dropped"):
+            if comparison.data.get(name):
+                parts.append(f"{len(comparison.data[name])} {name}")
+        if parts:
+            return f"since {comparison.from_label}: {', '.join(parts)}"
+    return ""
+
+
+def _unchecked(review: Any) -> list[str]:
+    """Names of the analyses that did not run, each once."""
+    if review is None:
+        return ["review"]
+    try:
+        return list(dict.fromkeys(note.analysis for note in review.unavailable()))
+    except Exception:  # noqa: BLE001
+        return []
 
 
 def _count_findings(review: Any) -> int:
@@ -222,7 +260,7 @@ def wrap(text: str, width: int = REPLY_WIDTH) -> str:
 
     out: list[str] = []
     for line in text.rstrip("\n").split("\n"):
-        line = line.rstrip()
+        line = line if line == "-- " else line.rstrip()  # keep the signature separator
         if len(line) <= width or _URL_RE.match(line.strip()):
             out.append(line)
             continue

@@ -21,6 +21,7 @@ EXIT_USAGE = 2
 # Subcommand modules, in the order `reviewtool --help` lists them.
 COMMAND_MODULES = (
     "reviewtool.cli.series_cmd",
+    "reviewtool.cli.report_cmd",
     "reviewtool.cli.hook_cmd",
     "reviewtool.cli.bot_cmd",
     "reviewtool.cli.fetch_cmd",
@@ -82,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         print(
-            f"reviewtool: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            f"reviewtool: internal error: {type(exc).__name__}: {exc} "
+            "(run with --debug for details)",
             file=sys.stderr,
         )
         return EXIT_USAGE

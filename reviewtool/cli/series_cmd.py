@@ -63,8 +63,10 @@ def format_table(collection: Collection, colour: bool = False) -> str:
                 lines.append(f"         point revision replacing: {revision.replaces}")
             for step in revision.changelog[:1]:
                 lines.append(
-                    dim(f"         changelog v{step.from_version} -> v{step.to_version}: "
-                        f"{len(step.items)} item(s)")
+                    dim(
+                        f"         changelog v{step.from_version} -> v{step.to_version}: "
+                        f"{len(step.items)} item(s)"
+                    )
                 )
             for patch in revision.patches:
                 reviewed = patch.reviewed_by()

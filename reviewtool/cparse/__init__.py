@@ -4,7 +4,7 @@
 line, call sites with argument texts, definitions, declarations) use the real file's lines.
 """
 
-from reviewtool.cparse.model import CallSite, Declaration, FunctionDef, ParseErrorRegion
+from reviewtool.cparse.model import Assignment, CallSite, Declaration, FunctionDef, ParseErrorRegion
 from reviewtool.cparse.parse import (
     CACHE_SIZE,
     ParsedSource,
@@ -16,6 +16,7 @@ from reviewtool.cparse.parse import (
 from reviewtool.cparse.sanitize import MaskedRegion, Sanitized, sanitize
 
 __all__ = [
+    "Assignment",
     "CACHE_SIZE",
     "CallSite",
     "Declaration",

@@ -76,3 +76,27 @@ class Declaration:
     params: tuple[str, ...]
     text: str
     node: Node = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """`left op right` (op "=", "|=", "&=", ...) or a designated initializer `.field = value`.
+
+    For an initializer, left is `.field` and target the variable being initialised.
+    """
+
+    left: str
+    op: str
+    right: str
+    line: int
+    target: str | None = None
+
+    @property
+    def field(self) -> str | None:
+        """The field written: `flags` for `foll.flags |= X`, `.flags = X` or `f->flags = X`."""
+        if self.left.startswith("."):
+            return self.left[1:]
+        for separator in ("->", "."):
+            if separator in self.left:
+                return self.left.rsplit(separator, 1)[1].strip()
+        return None

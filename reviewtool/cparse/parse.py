@@ -11,7 +11,13 @@ from functools import cached_property
 import tree_sitter_c
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
-from reviewtool.cparse.model import CallSite, Declaration, FunctionDef, ParseErrorRegion
+from reviewtool.cparse.model import (
+    Assignment,
+    CallSite,
+    Declaration,
+    FunctionDef,
+    ParseErrorRegion,
+)
 from reviewtool.cparse.sanitize import MaskedRegion, sanitize
 from reviewtool.errors import AnalysisError
 
@@ -27,6 +33,8 @@ _QUERY = Query(
     (declaration) @declaration
     (preproc_function_def) @macro
     (preproc_def) @macro
+    (assignment_expression) @assignment
+    (init_declarator) @init
     """,
 )
 _DECLARATOR_WRAPPERS = (
@@ -118,6 +126,8 @@ class ParsedSource:
         self._call_nodes: list[Node] = captures.get("call", [])
         self._declaration_nodes: list[Node] = captures.get("declaration", [])
         self._macro_nodes: list[Node] = captures.get("macro", [])
+        self._assignment_nodes: list[Node] = captures.get("assignment", [])
+        self._init_nodes: list[Node] = captures.get("init", [])
         self.errors: list[ParseErrorRegion] = self._error_regions()
 
     # -- text helpers -------------------------------------------------------------------------
@@ -368,6 +378,63 @@ class ParsedSource:
             if definition.kind == "function":
                 return definition.params
         return None
+
+    # -- assignments --------------------------------------------------------------------------
+
+    @cached_property
+    def _assignments(self) -> list[Assignment]:
+        out = []
+        for node in self._assignment_nodes:
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            operator = node.child_by_field_name("operator")
+            if left is None or right is None:
+                continue
+            op = self.node_text(operator) if operator is not None else "="
+            out.append(
+                Assignment(
+                    _normalise(self.node_text(left)),
+                    op,
+                    _normalise(self.node_text(right)),
+                    node.start_point.row + 1,
+                )
+            )
+        for node in self._init_nodes:
+            value = node.child_by_field_name("value")
+            ident = _innermost_identifier(node.child_by_field_name("declarator"))
+            target = self.node_text(ident) if ident is not None else None
+            if value is None:
+                continue
+            if value.type != "initializer_list":
+                if target is not None:
+                    out.append(
+                        Assignment(
+                            target, "=", _normalise(self.node_text(value)), node.start_point.row + 1
+                        )
+                    )
+                continue
+            for pair in value.named_children:
+                if pair.type != "initializer_pair":
+                    continue
+                designator = pair.child_by_field_name("designator")
+                pair_value = pair.child_by_field_name("value")
+                if designator is None or pair_value is None:
+                    continue
+                out.append(
+                    Assignment(
+                        _normalise(self.node_text(designator)),
+                        "=",
+                        _normalise(self.node_text(pair_value)),
+                        pair.start_point.row + 1,
+                        target,
+                    )
+                )
+        out.sort(key=lambda a: a.line)
+        return out
+
+    def assignments(self, start_line: int = 1, end_line: int | None = None) -> list[Assignment]:
+        """Assignments and designated initializers between two lines (inclusive), in order."""
+        last = end_line if end_line is not None else self.text.count("\n") + 1
+        return [a for a in self._assignments if start_line <= a.line <= last]
 
     # -- errors ---------------------------------------------------------------------------------
 

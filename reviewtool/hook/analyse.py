@@ -106,7 +106,7 @@ class TreeAnalyser:
         return self._checked[key]
 
     def _run_checker(self, path: str, text: str, functions: set[str]) -> CheckOutcome:
-        result = check_source(path, text, functions=sorted(functions), spec=self.spec())
+        result = check_source(path, text, functions=set(functions), spec=self.spec())
         return CheckOutcome(list(result.findings), list(result.notes))
 
     def spec(self):  # noqa: ANN201 - the checker's spec type; imported lazily
@@ -143,7 +143,7 @@ def analyse_commit(
 def check_source(path: str, text: str, functions=None, spec=None):  # noqa: ANN001, ANN201
     """The FOLL_GET checker (reviewtool.analyses.spec); a typed error while it is missing."""
     try:
-        from reviewtool.analyses.spec import check_source as checker
+        from reviewtool.analyses.spec.check import check_source as checker
     except ImportError as exc:
         raise AnalysisError(f"the FOLL_GET checker is not available: {exc}") from exc
     return checker(path, text, functions=functions, spec=spec)
@@ -154,7 +154,7 @@ def load_spec(extra_files: tuple[Path, ...]):  # noqa: ANN201
     if not extra_files:
         return None
     try:
-        from reviewtool.analyses.spec import load_spec as loader
+        from reviewtool.analyses.spec.model import load_specs
     except ImportError as exc:
         raise AnalysisError(f"the spec loader is not available: {exc}") from exc
-    return loader(extra_files)
+    return load_specs([str(path) for path in extra_files])

@@ -8,9 +8,11 @@ which is what makes ingest several times faster than parsing every message with 
 
 from __future__ import annotations
 
+import binascii
 import email
 import email.utils
 import hashlib
+import quopri
 import re
 from datetime import datetime
 from email.message import EmailMessage
@@ -60,6 +62,12 @@ MSGID_RE = re.compile(r"<([^<>\s]+)>")
 HEADER_SPLIT_RE = re.compile(rb"\r?\n\r?\n")
 # git-send-email ends a patch with `-- \n2.39.2\n`; mail clients with `-- \nsignature`.
 SIGNATURE_RE = re.compile(r"^-- $", re.M)
+# `Name <addr>` or `"Name, Jr." <addr>` or a bare address: the From shapes list mail carries.
+SIMPLE_ADDRESS_RE = re.compile(
+    r'^\s*(?:"(?P<qname>[^"\\]*)"|(?P<name>[^"<>,;:()\\]*?))\s*<(?P<addr>[^<>\s@]+@[^<>\s@]+)>\s*$'
+)
+# Bytes that were not UTF-8 come through surrogateescape as these code points.
+SURROGATE_RE = re.compile("[\udc80-\udcff]")
 SENDER_NEEDS_MIME = ("multipart/", "message/")
 
 
@@ -77,11 +85,13 @@ def parse_mail(data: bytes, location: str) -> Mail:
         raise InputError("no mail headers (Subject, From, Message-ID, Date) found")
     warnings: list[str] = []
 
+    firsts: dict[str, str] = {}
+    for key, value in headers:
+        firsts.setdefault(key, value)
+
     def first(name: str) -> str:
-        for key, value in headers:
-            if key == name:
-                return _decode_header(value)
-        return ""
+        value = firsts.get(name)
+        return _decode_header(value) if value else ""
 
     message_id = _first_msgid(first("message-id"))
     if not message_id:
@@ -89,15 +99,20 @@ def parse_mail(data: bytes, location: str) -> Mail:
         message_id = f"{digest}@reviewtool.invalid"
         warnings.append("no Message-ID: made one from the message's hash")
     subject = " ".join(first("subject").split())
-    author_name, author_email = email.utils.parseaddr(first("from"))
+    author_name, author_email = _parse_address(first("from"))
     date = _parse_date(first("date"), warnings)
     in_reply_to = _first_msgid(first("in-reply-to")) or None
     references = MSGID_RE.findall(first("references"))
     content_type = first("content-type").lower()
     encoding = first("content-transfer-encoding").strip().lower()
 
-    if content_type.startswith(SENDER_NEEDS_MIME) or encoding in ("quoted-printable", "base64"):
+    if content_type.startswith(SENDER_NEEDS_MIME):
         body, attachments = _mime_body(data, warnings)
+    elif encoding in ("quoted-printable", "base64"):
+        body = _decode_bytes(
+            _transfer_decode(body_bytes, encoding), _charset(content_type), warnings
+        )
+        attachments = []
     else:
         body = _decode_bytes(body_bytes, _charset(content_type), warnings)
         attachments = []
@@ -196,10 +211,29 @@ def _decode_header(value: str) -> str:
             return str(POLICY.header_factory("subject", value))
         except Exception:  # noqa: BLE001 - a broken encoded word must not lose the header
             return value
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
+    if SURROGATE_RE.search(value):
         raw = value.encode("utf-8", "surrogateescape")
         return raw.decode("utf-8", "replace")
     return value
+
+
+def _parse_address(value: str) -> tuple[str, str]:
+    """(name, address) of a From header; the common shapes without the slow general parser."""
+    match = SIMPLE_ADDRESS_RE.match(value)
+    if match:
+        name = match.group("qname") if match.group("qname") is not None else match.group("name")
+        return name.strip(), match.group("addr")
+    return email.utils.parseaddr(value)
+
+
+def _transfer_decode(body: bytes, encoding: str) -> bytes:
+    """Undo quoted-printable or base64 on a single-part body."""
+    try:
+        if encoding == "base64":
+            return binascii.a2b_base64(body)
+        return quopri.decodestring(body)
+    except (binascii.Error, ValueError):
+        return body
 
 
 def _first_msgid(value: str) -> str:

@@ -9,7 +9,9 @@ DIFF_START_RE = re.compile(r"^(diff --git |Index: |--- (?:a/)?\S+.*\n\+\+\+ )", 
 # The `---` line git format-patch puts between commit message and diffstat.
 SCISSORS_RE = re.compile(r"^---\s*$", re.M)
 # `Name-With-Dashes: value` trailer; name is letters, digits and dashes.
-TRAILER_RE = re.compile(r"^(?P<name>[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*):[ \t]+(?P<value>\S.*?)\s*$")
+TRAILER_RE = re.compile(
+    r"^(?P<name>[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*):[ \t]+(?P<value>\S.*?)\s*$"
+)
 EMAIL_IN_VALUE_RE = re.compile(r"<?[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+>?")
 FIXES_VALUE_RE = re.compile(r"^[0-9a-f]{8,40}\b", re.I)
 # Trailers that carry a person (need a name and an address).
@@ -38,7 +40,9 @@ PREREQ_PATCH_ID_RE = re.compile(r"^prerequisite-patch-id:\s*(?P<id>[0-9a-f]{7,40
 # In-body `From: Name <addr>` as the first line of a patch body: the real author.
 IN_BODY_FROM_RE = re.compile(r"\A\s*From:\s*(?P<from>.+?)\s*$", re.M)
 # A diffstat summary line: ` 3 files changed, 10 insertions(+), 2 deletions(-)`.
-DIFFSTAT_SUMMARY_RE = re.compile(r"^\s*\d+ files? changed(?:, \d+ insertions?\(\+\))?(?:, \d+ deletions?\(-\))?", re.M)
+DIFFSTAT_SUMMARY_RE = re.compile(
+    r"^\s*\d+ files? changed(?:, \d+ insertions?\(\+\))?(?:, \d+ deletions?\(-\))?", re.M
+)
 # Reply prefixes in the languages and clients kernel mail really carries.
 REPLY_PREFIX_RE = re.compile(r"^\s*(?:(?:re|aw|sv|antw|odp|r|vs|ynt)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
 FORWARD_PREFIX_RE = re.compile(r"^\s*(?:(?:fwd?|wg|tr|rv)\s*:\s*)+", re.I)

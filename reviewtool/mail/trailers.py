@@ -42,7 +42,11 @@ def parse_trailer_line(line: str, message_id: str = "") -> Trailer | None:
     if not match:
         return None
     name = canonical_name(match.group("name"))
-    if name not in PERSON_TRAILERS and name not in OTHER_TRAILERS and name not in REPLY_TRAILER_NAMES:
+    if (
+        name not in PERSON_TRAILERS
+        and name not in OTHER_TRAILERS
+        and name not in REPLY_TRAILER_NAMES
+    ):
         # Unknown `Foo-by:` lines that carry an address are trailers too (git's rule).
         if not (name.endswith("-by") and EMAIL_IN_VALUE_RE.search(match.group("value"))):
             return None
@@ -88,8 +92,10 @@ def reply_trailers(body: str, message_id: str = "") -> list[Trailer]:
         if line.lstrip().startswith(">"):
             continue
         trailer = parse_trailer_line(line.strip(), message_id)
-        if trailer and trailer.name in REPLY_TRAILER_NAMES and not check_trailer(
-            trailer.name, trailer.value
+        if (
+            trailer
+            and trailer.name in REPLY_TRAILER_NAMES
+            and not check_trailer(trailer.name, trailer.value)
         ):
             out.append(trailer)
     return out

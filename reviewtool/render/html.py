@@ -449,31 +449,43 @@ def _row(line: DiffLine, html: Markup) -> dict[str, Any]:
     }
 
 
-def _interdiff_rows(text: str) -> list[dict[str, Any]]:
-    """Rows of an interdiff or a diff of diffs: the outer marker says what changed between
-    versions, the inner one (when present) what the patch itself does."""
-    rows = []
-    for line in text.splitlines():
-        outer = line[:1]
-        if line.startswith(("@@", "##")):
-            kind = "hunk"
-        elif line.startswith(("diff --git", "+++", "---", "index ")):
-            kind = "meta"
-        elif outer == "+":
-            kind = "add"
-        elif outer == "-":
-            kind = "del"
-        else:
-            kind = "ctx"
-        inner = line[1:2] if kind in ("add", "del", "ctx") else ""
-        rows.append(
-            {
-                "kind": kind,
-                "inner": {"+": "in-add", "-": "in-del"}.get(inner, ""),
-                "text": line,
-            }
-        )
-    return rows
+def _interdiff_rows(value: Any) -> list[dict[str, Any]]:
+    """Rows of an interdiff: hunk dicts (`{file, function, rebase, lines}`) or plain text.
+
+    Each line of a diff of diffs carries two markers: the outer one says what changed between
+    the versions, the inner one what the patch itself does; both get their own colour.
+    """
+    rows: list[dict[str, Any]] = []
+    if isinstance(value, list) and all(isinstance(h, dict) and "lines" in h for h in value):
+        for hunk in value:
+            where = " ".join(str(x) for x in (hunk.get("file"), hunk.get("function")) if x)
+            rows.append(
+                {
+                    "kind": "hunk",
+                    "inner": "",
+                    "text": f"@@ {where}" + ("   (rebase: context or offset only)"
+                                             if hunk.get("rebase") else ""),
+                }
+            )
+            rows.extend(_marked_row(str(line)) for line in hunk.get("lines") or [])
+        return rows
+    return [_marked_row(line) for line in _interdiff_text(value).splitlines()]
+
+
+def _marked_row(line: str) -> dict[str, Any]:
+    outer = line[:1]
+    if line.startswith(("@@", "##")):
+        kind = "hunk"
+    elif line.startswith(("diff --git", "+++ ", "--- ", "index ")):
+        kind = "meta"
+    elif outer == "+":
+        kind = "add"
+    elif outer == "-":
+        kind = "del"
+    else:
+        kind = "ctx"
+    inner = line[1:2] if kind in ("add", "del", "ctx") else ""
+    return {"kind": kind, "inner": {"+": "in-add", "-": "in-del"}.get(inner, ""), "text": line}
 
 
 def _interdiff_text(value: Any) -> str:
@@ -503,7 +515,6 @@ def _comparison_view(comparison: VersionComparison, sr: SeriesReview, prefix: st
     for pair in data.get("pairs", []) or []:
         if not isinstance(pair, dict):
             continue
-        interdiff = _interdiff_text(pair.get("interdiff"))
         pairs.append(
             {
                 "from_index": pair.get("from_index"),
@@ -512,9 +523,10 @@ def _comparison_view(comparison: VersionComparison, sr: SeriesReview, prefix: st
                 "title_from": pair.get("title_from", ""),
                 "title_to": pair.get("title_to", ""),
                 "renamed": pair.get("title_from") not in (None, pair.get("title_to")),
-                "moved": pair.get("from_index") != pair.get("to_index"),
+                "moved": bool(pair.get("moved", pair.get("from_index") != pair.get("to_index"))),
                 "rebase_only": bool(pair.get("rebase_only")),
-                "rows": _interdiff_rows(interdiff),
+                "rows": _interdiff_rows(pair.get("interdiff")),
+                "message_rows": [_marked_row(str(x)) for x in pair.get("message_diff") or []],
                 "extra": {
                     k: v
                     for k, v in pair.items()
@@ -527,6 +539,9 @@ def _comparison_view(comparison: VersionComparison, sr: SeriesReview, prefix: st
                         "title_to",
                         "rebase_only",
                         "interdiff",
+                        "message_diff",
+                        "moved",
+                        "subject_changed",
                     )
                     and isinstance(v, (str, int, float))
                     and not isinstance(v, bool)
@@ -557,8 +572,11 @@ def _comparison_view(comparison: VersionComparison, sr: SeriesReview, prefix: st
         "status_counts": sorted(status_counts.items()),
         "added": [_side_patch(p) for p in data.get("added", []) or []],
         "dropped": [_side_patch(p) for p in data.get("dropped", []) or []],
-        "splits": [_evidence_text(s) for s in (data.get("splits") or data.get("squashes") or [])],
-        "rebase_share": data.get("rebase_share") or data.get("rebase_fraction"),
+        "splits": [
+            _regroup_text(r) for r in (data.get("splits") or []) + (data.get("squashes") or [])
+        ],
+        "interdiff_hunks": data.get("interdiff_hunks"),
+        "rebase_hunks": data.get("rebase_hunks"),
         "step": comparison.changelog_step,
         "changelog": changelog,
         "changelog_ran": comparison.changelog is not None,
@@ -571,13 +589,24 @@ def _comparison_view(comparison: VersionComparison, sr: SeriesReview, prefix: st
 
 def _side_patch(value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
-        text = _interdiff_text(value.get("diff") or value.get("content"))
+        content = value.get("content") or value.get("diff")
         return {
             "index": value.get("index", value.get("to_index", value.get("from_index"))),
             "title": value.get("title", ""),
-            "rows": _interdiff_rows(text) if text else [],
+            "rows": _interdiff_rows(content) if content else [],
         }
     return {"index": value, "title": "", "rows": []}
+
+
+def _regroup_text(value: Any) -> str:
+    if isinstance(value, dict) and "kind" in value:
+        old = ", ".join(str(i) for i in value.get("from") or [])
+        new = ", ".join(str(i) for i in value.get("to") or [])
+        verb = "split into" if value["kind"] == "split" else "squashed into"
+        share = value.get("coverage")
+        tail = f" ({round(100 * share)}% of the changed lines)" if isinstance(share, float) else ""
+        return f"Patch{'es' if ',' in old else ''} {old} {verb} {new}{tail}"
+    return _evidence_text(value)
 
 
 def _evidence_text(value: Any) -> str:

@@ -54,6 +54,8 @@ class ProgressBar:
         self._last_draw = now
         self._draw(self.line(what))
 
+    update = __call__
+
     def line(self, what: str = "") -> str:
         """The text of the bar as it would be drawn now."""
         if self.total:
@@ -91,3 +93,7 @@ def _is_tty(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+# The name the CLI's shared loader imports.
+Progress = ProgressBar

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from reviewtool.errors import InputError
-from reviewtool.mail.model import Mail, Trailer
+from reviewtool.mail.model import Mail
 from reviewtool.mail.parse import notes_of, parse_mail
 from reviewtool.mail.patterns import DIFFSTAT_SUMMARY_RE
 from reviewtool.mail.subject import is_patch_prefix
@@ -45,7 +45,9 @@ def load(paths: Iterable[str], progress: Progress | None = None) -> Collection:
     collection = assemble_raw(iter_messages(list(paths), skipped), progress)
     collection.skipped_files = skipped
     if skipped:
-        collection.notes.append(f"{len(skipped)} file(s) skipped as not mail: {', '.join(skipped[:5])}")
+        collection.notes.append(
+            f"{len(skipped)} file(s) skipped as not mail: {', '.join(skipped[:5])}"
+        )
     return collection
 
 
@@ -117,7 +119,7 @@ def _same_message(a: Mail, b: Mail) -> bool:
 
 
 def normalise_title(title: str) -> str:
-    """Lower-case, subsystem prefixes dropped, spaces folded: `KVM: X86: Foo` ~ `KVM: x86/mmu: foo`."""
+    """Lower-case, subsystem prefixes dropped: `KVM: X86: Foo` ~ `KVM: x86/mmu: foo`."""
     text = " ".join(title.lower().split()).rstrip(".")
     stripped = SUBSYSTEM_PREFIX_RE.sub("", text)
     return stripped or text
@@ -435,7 +437,7 @@ def _authors(revision: Revision) -> set[str]:
 
 
 def _related(a: Revision, b: Revision) -> bool:
-    """Two revisions are versions of one series: same cover title or most patch titles, shared author."""
+    """Versions of one series: same cover title or most patch titles, and a shared author."""
     if a.version == b.version and a.point == b.point:
         return False  # two postings of one version are two series unless thread/change-id link them
     if not _authors(a) & _authors(b):

@@ -17,7 +17,9 @@ SINCE_HEADER_RE = re.compile(
     re.I,
 )
 # `Changes in v8:`, `Changes for v8:`, `Changelog v8:`
-IN_HEADER_RE = re.compile(r"^\s*(?:changes|changelog)\s+(?:in\s+|for\s+)?v(?P<b>\d+)\s*:?\s*$", re.I)
+IN_HEADER_RE = re.compile(
+    r"^\s*(?:changes|changelog)\s+(?:in\s+|for\s+)?v(?P<b>\d+)\s*:?\s*$", re.I
+)
 # `v2:` alone, or `V4: addressed review feedback` with its one item on the same line.
 BARE_HEADER_RE = re.compile(r"^\s*v(?P<b>\d+)\s*:\s*(?P<rest>.*)$", re.I)
 BULLET_RE = re.compile(r"^(?P<indent>\s*)(?:[-*+•o]|\d+[.)])\s+(?P<text>\S.*)$")

@@ -31,9 +31,7 @@ class SkippedFile(Exception):
     """A file in a directory walk that is not mail; the caller notes it."""
 
 
-def iter_messages(
-    paths: Iterable[str], skipped: list[str] | None = None
-) -> Iterator[RawMessage]:
+def iter_messages(paths: Iterable[str], skipped: list[str] | None = None) -> Iterator[RawMessage]:
     """Yield every message found under the given paths, in order."""
     for path in paths:
         yield from iter_path(path, skipped)

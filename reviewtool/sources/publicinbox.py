@@ -37,7 +37,9 @@ def epoch_repos(path: str) -> list[str]:
 
 def is_public_inbox(path: str) -> bool:
     """A v2 inbox directory (git/N.git) or one epoch repository."""
-    return bool(os.path.isdir(path) and (os.path.isdir(os.path.join(path, "git")) or is_git_repo(path)))
+    return bool(
+        os.path.isdir(path) and (os.path.isdir(os.path.join(path, "git")) or is_git_repo(path))
+    )
 
 
 def iter_public_inbox(path: str, since: str | None = None) -> Iterator[RawMessage]:

@@ -39,6 +39,7 @@ class Page:
     refs: int
     was_held: bool
     snapshot_before: bool  # the notifier sequence was read before this fault-in
+    line: int = 0  # where the fault-in happened, for messages
 
 
 class Simulator:
@@ -89,13 +90,14 @@ class Simulator:
         with_get: bool = True,
         guarded: bool = True,
         get_required: bool = False,
+        line: int = 0,
     ) -> tuple[int, list[Violation]]:
         """Fault in a pfn that turns out to be `kind`; returns its id and the violations."""
         if kind not in PAGE_KINDS:
             raise ValueError(f"unknown page kind {kind!r}")
         pid = len(self.pages) + 1
         held = kind == HELD
-        self.pages[pid] = Page(kind, 1 if held else 0, held, self.snapshot_taken)
+        self.pages[pid] = Page(kind, 1 if held else 0, held, self.snapshot_taken, line)
         found = []
         if not with_get and not guarded:
             found.append(
@@ -230,7 +232,7 @@ class Simulator:
     def exit(self, escaped: frozenset[int] = frozenset()) -> list[Violation]:
         """Leave the consumer: every held reference not handed on is a leak."""
         found = [
-            Violation("leak", f"reference taken on a {page.kind} page is never released", pid)
+            Violation("leak", "page reference is not released on this path", pid)
             for pid, page in sorted(self.pages.items())
             if page.refs > 0 and pid not in escaped
         ]

@@ -26,7 +26,7 @@ static bool kvm_is_device_pfn(unsigned long pfn)
 
 static void kvm_send_hwpoison_signal(unsigned long address, short lsb)
 {
-	send_sig_mceerr(BUS_MCEERR_AR, (void __user *)address, lsb, current);
+	send_sig_mceerr(BUS_MCEERR_AR, (void *)address, lsb, current);
 }
 
 static int user_mem_abort(struct kvm_vcpu *vcpu, phys_addr_t fault_ipa,

@@ -1,0 +1,175 @@
+"""Latency of `reviewtool hook run` for a push of 10 commits touching 3 C files of ~5,000 lines.
+
+Builds a repository in a temporary directory: three kernel-style files of about 5,000 lines
+(fault handlers on `__kvm_follow_pfn` and plain helpers), pushed to a bare remote; then a
+branch of 10 commits, each changing one fault handler in each of the three files. It times
+the hook the way git runs it (a new process reading the pre-push line on stdin), cold
+process every time, and prints the median and the worst of the runs.
+
+    python benchmarks/hook.py [--runs N]
+
+Target: <= 0.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET_SECONDS = 0.5
+FILES = ("arch/x86/kvm/mmu/mmu.c", "arch/arm64/kvm/mmu.c", "virt/kvm/kvm_main.c")
+LINES_PER_FILE = 5000
+COMMITS = 10
+DEFAULT_RUNS = 7
+
+HANDLER = """\
+static int demo{n}_page_fault(struct kvm_vcpu *vcpu, struct kvm_memory_slot *slot, gfn_t gfn,
+\t\t\t\tbool write)
+{{
+\tstruct kvm *kvm = vcpu->kvm;
+\tstruct kvm_follow_pfn foll = {{
+\t\t.slot = slot,
+\t\t.gfn = gfn,
+\t\t.flags = FOLL_GET | (write ? FOLL_WRITE : 0),
+\t}};
+\tunsigned long mmu_seq;
+\tkvm_pfn_t pfn;
+\tint ret;
+
+\t/* revision {rev} */
+\tmmu_seq = kvm->mmu_invalidate_seq;
+\tsmp_rmb();
+\tpfn = __kvm_follow_pfn(&foll);
+\tif (is_error_noslot_pfn(pfn))
+\t\treturn -EFAULT;
+\twrite_lock(&kvm->mmu_lock);
+\tif (mmu_invalidate_retry(kvm, mmu_seq)) {{
+\t\tret = -EAGAIN;
+\t\tgoto out_unlock;
+\t}}
+\tret = demo_map(kvm, gfn, pfn, foll.writable);
+out_unlock:
+\twrite_unlock(&kvm->mmu_lock);
+\tkvm_release_pfn_clean(pfn);
+\treturn ret;
+}}
+
+"""
+
+HELPER = """\
+static unsigned long demo{n}_helper(struct kvm *kvm, unsigned long value)
+{{
+\tunsigned long mask = BIT(({n} % 48) + 1) - 1;
+
+\tif (!kvm)
+\t\treturn 0;
+\tvalue &= mask;
+\tif (value > kvm->nr_memslot_pages)
+\t\tvalue = kvm->nr_memslot_pages;
+\treturn value;
+}}
+
+"""
+
+
+def c_file(revisions: dict[int, int]) -> str:
+    """One ~5,000-line file; handler n carries revision revisions.get(n, 0)."""
+    parts = ["// SPDX-License-Identifier: GPL-2.0-only\n#include <linux/kvm_host.h>\n\n"]
+    lines, n = 3, 0
+    while lines < LINES_PER_FILE:
+        text = HANDLER.format(n=n, rev=revisions.get(n, 0)) + HELPER.format(n=n)
+        parts.append(text)
+        lines += text.count("\n")
+        n += 1
+    return "".join(parts)
+
+
+def git(cwd: Path, env: dict, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def build(root: Path, env: dict) -> tuple[Path, str]:
+    """The work repository and the pre-push line for its 10-commit branch."""
+    remote, work = root / "remote.git", root / "work"
+    git(root, env, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(root, env, "init", "-q", "-b", "main", str(work))
+    git(work, env, "remote", "add", "origin", str(remote))
+    for name in FILES:
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        (work / name).write_text(c_file({}))
+    git(work, env, "add", ".")
+    git(work, env, "commit", "-q", "-m", "Base tree")
+    git(work, env, "push", "-q", "origin", "main")
+    git(work, env, "checkout", "-q", "-b", "series")
+    for commit in range(1, COMMITS + 1):
+        for index, name in enumerate(FILES):
+            # Each commit touches a different handler in each file.
+            (work / name).write_text(c_file({commit * 7 + index: commit}))
+        git(work, env, "commit", "-q", "-am", f"KVM: demo: step {commit}")
+    tip = git(work, env, "rev-parse", "HEAD")
+    return work, f"refs/heads/series {tip} refs/heads/series {'0' * 40}\n"
+
+
+def time_hook(work: Path, env: dict, stdin: str) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "reviewtool", "hook", "run", "origin", "url"],
+        cwd=work,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"hook run failed ({done.returncode}): {done.stderr}")
+    return elapsed, done.stderr
+
+
+def main() -> int:
+    """Build the repository, time the hook, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS)
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT_"))}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        env.update(
+            HOME=tmp,
+            GIT_CONFIG_NOSYSTEM="1",
+            GIT_AUTHOR_NAME="Bench",
+            GIT_AUTHOR_EMAIL="bench@example.org",
+            GIT_COMMITTER_NAME="Bench",
+            GIT_COMMITTER_EMAIL="bench@example.org",
+        )
+        work, stdin = build(root, env)
+        sizes = [len((work / name).read_text().splitlines()) for name in FILES]
+        times, output = [], ""
+        for _ in range(args.runs):
+            elapsed, output = time_hook(work, env, stdin)
+            times.append(elapsed)
+        startup, _ = time_hook(work, env, "")
+    summary = next((line for line in output.splitlines() if "checked" in line), "")
+    median = statistics.median(times)
+    print(f"files: {len(FILES)} of {min(sizes)}-{max(sizes)} lines; commits: {COMMITS}")
+    print(f"hook says: {summary}")
+    print(
+        f"hook run latency: median {median:.3f} s, worst {max(times):.3f} s over {args.runs} "
+        f"cold runs (empty push, process start only: {startup:.3f} s)"
+    )
+    verdict = "meets" if median <= TARGET_SECONDS else "misses"
+    print(f"target <= {TARGET_SECONDS} s: {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

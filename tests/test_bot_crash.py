@@ -1,0 +1,146 @@
+"""Crash safety: SIGKILL the bot at every named point of a run, restart it, count the replies.
+
+The bot runs as a real subprocess; REVIEWTOOL_BOT_KILL_POINT (the runner's test seam) makes it
+kill itself the Nth time it passes a point. The SMTP server delivers each accepted reply back
+into the list's Maildir, as a real list archives what it carries: that is how a restarted bot
+learns that a send cut short after the server's "250" did go out.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from test_bot_fixtures import BOT_FROM, Inbox, add_to_maildir, free_port, posting
+
+from reviewtool.bot.runner import KILL_ENV, KILL_POINTS
+
+# (point, nth passage): every point, and later passages where a run passes a point more than
+# once (one decision, one send and one state write per reply; three replies per run).
+SCENARIOS = [
+    ("ingest-uncommitted", 1),
+    ("after-ingest-commit", 1),
+    ("decide-uncommitted", 1),
+    ("decide-uncommitted", 3),
+    ("after-decide-commit", 1),
+    ("after-decide-commit", 2),
+    ("begin-send-uncommitted", 1),
+    ("begin-send-uncommitted", 3),
+    ("before-send", 1),
+    ("before-send", 2),
+    ("smtp-before-data", 1),
+    ("smtp-before-data", 3),
+    ("after-send", 1),
+    ("after-send", 2),
+    ("after-send", 3),
+    ("mark-sent-uncommitted", 1),
+    ("mark-sent-uncommitted", 2),
+    ("after-mark-sent", 1),
+    ("after-mark-sent", 3),
+]
+# Runs killed one after another before a clean run: crashes during recovery itself.
+CHAINS = [
+    ["after-send:1", "after-send:1"],
+    ["smtp-before-data:2", "after-send:1", "mark-sent-uncommitted:1"],
+    ["decide-uncommitted:2", "before-send:1", "after-mark-sent:1"],
+]
+PARALLEL = 4
+
+
+def _lists(tmp: Path) -> tuple[Path, list[str]]:
+    """A list with three revisions (two with covers, one single patch) and some noise."""
+    maildir = tmp / "list"
+    targets = []
+    for k, (version, n) in enumerate([(2, 2), (3, 3), (1, 1)]):
+        post = posting(version, n, tag=f"c{k}", title=f"KVM: crash series {k}")
+        targets.append(post.first_id)
+        for i, data in enumerate(post.mails):
+            add_to_maildir(maildir, data, f"17000000{k:02d}.{i}.host")
+    return maildir, targets
+
+
+def _run_bot(tmp: Path, maildir: Path, port: int, kill: str | None) -> int:
+    config = tmp / "bot.toml"
+    if not config.exists():
+        config.write_text(
+            "[bot]\nsettle_seconds = 3600\necho_wait_seconds = 0\nretry_base_seconds = 0\n"
+        )
+    env = {k: v for k, v in os.environ.items() if k != KILL_ENV}
+    if kill:
+        env[KILL_ENV] = kill
+    args = [sys.executable, "-m", "reviewtool", "bot", "--source", str(maildir), "--once"]
+    args += ["--state", str(tmp / "bot.sqlite"), "--smtp", f"127.0.0.1:{port}"]
+    args += ["--from", BOT_FROM, "--config", str(config), "--quiet"]
+    done = subprocess.run(args, env=env, capture_output=True, timeout=120)
+    if done.returncode not in (0, -signal.SIGKILL):
+        raise AssertionError(done.stderr.decode())
+    return done.returncode
+
+
+def _scenario(tmp: Path, kills: list[str]) -> tuple[list[int], Counter, Counter, int]:
+    """Run the bot killed at each point in turn, then clean; what the server received."""
+    tmp.mkdir(parents=True)
+    maildir, targets = _lists(tmp)
+    handler = Inbox(echo_to=maildir)
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        codes = [_run_bot(tmp, maildir, port, kill) for kill in kills]
+        codes.append(_run_bot(tmp, maildir, port, None))
+        codes.append(_run_bot(tmp, maildir, port, None))  # and once more: nothing new
+    finally:
+        controller.stop()
+    per_target = Counter(str(r.message["In-Reply-To"]).strip("<>") for r in handler.received)
+    per_id = Counter(str(r.message["Message-ID"]) for r in handler.received)
+    expected = Counter({t: 1 for t in targets})
+    return codes, per_target - expected + (expected - per_target), per_id, len(targets)
+
+
+def test_scenarios_cover_every_kill_point():
+    assert {point for point, _ in SCENARIOS} == set(KILL_POINTS)
+
+
+def test_every_revision_gets_exactly_one_reply_whatever_point_the_bot_is_killed_at(tmp_path):
+    jobs = [[f"{point}:{n}"] for point, n in SCENARIOS] + CHAINS
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        results = list(pool.map(lambda a: _scenario(tmp_path / f"s{a[0]}", a[1]), enumerate(jobs)))
+    killed_runs = 0
+    for kills, (codes, wrong, per_id, _) in zip(jobs, results, strict=True):
+        assert not wrong, f"killed at {kills}: replies off by {dict(wrong)}"
+        assert all(n == 1 for n in per_id.values()), f"killed at {kills}: {per_id}"
+        assert codes[-2:] == [0, 0]
+        killed_runs += sum(1 for c in codes if c == -signal.SIGKILL)
+    # Every planned kill happened: the points are really on the path of a run.
+    assert killed_runs == sum(len(k) for k in jobs)
+    print(f"\nkill points tried: {len(SCENARIOS)} single + {len(CHAINS)} chains, "
+          f"{killed_runs} kills, {len(KILL_POINTS)} distinct points")
+
+
+@pytest.mark.parametrize("point", ["after-send:1"])
+def test_without_the_list_copy_a_cut_short_send_is_repeated_with_the_same_message_id(
+    tmp_path, point
+):
+    # The window exactly-once cannot close over SMTP alone: the server said 250, the bot died
+    # before recording it, and no copy came back. The resend carries the same Message-ID, so
+    # archives and mail clients fold the two into one.
+    maildir, targets = _lists(tmp_path)
+    handler = Inbox()  # no echo into the list
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert _run_bot(tmp_path, maildir, port, point) == -signal.SIGKILL
+        assert _run_bot(tmp_path, maildir, port, None) == 0
+    finally:
+        controller.stop()
+    ids = Counter(str(r.message["Message-ID"]) for r in handler.received)
+    assert len(ids) == len(targets)
+    assert sorted(ids.values()) == [1, 1, 2]

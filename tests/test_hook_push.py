@@ -1,0 +1,398 @@
+"""The installed pre-push hook under real `git push` to a bare remote.
+
+The C is kernel-style stage-2 fault handling in the v8 `__kvm_follow_pfn` generation: the
+clean version releases the reference on every path out of `user_mem_abort`; the leaking one
+returns early on an exec fault after `__kvm_follow_pfn(FOLL_GET)` without
+`kvm_release_pfn_clean()`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MMU_C = "arch/arm64/kvm/mmu.c"
+
+CLEAN = """\
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Stage-2 fault handling, cut down to what the pre-push hook's tests need.
+ */
+
+#include <linux/kvm_host.h>
+#include <asm/kvm_pgtable.h>
+
+static bool fault_is_exec(unsigned long esr)
+{
+	return (esr & ESR_ELx_FSC_TYPE) == ESR_ELx_FSC_PERM && !(esr & ESR_ELx_WNR);
+}
+
+static int user_mem_abort(struct kvm_vcpu *vcpu, phys_addr_t fault_ipa,
+				struct kvm_memory_slot *memslot, unsigned long esr)
+{
+	struct kvm *kvm = vcpu->kvm;
+	bool write_fault = esr & ESR_ELx_WNR;
+	struct kvm_follow_pfn foll = {
+		.slot = memslot,
+		.gfn = fault_ipa >> PAGE_SHIFT,
+		.flags = FOLL_GET | (write_fault ? FOLL_WRITE : 0),
+		.try_map_writable = true,
+	};
+	unsigned long mmu_seq;
+	kvm_pfn_t pfn;
+	int ret;
+
+	/* Take the notifier sequence before looking the pfn up. */
+	mmu_seq = kvm->mmu_invalidate_seq;
+	smp_rmb();
+
+	pfn = __kvm_follow_pfn(&foll);
+	if (is_error_noslot_pfn(pfn))
+		return -EFAULT;
+/*EXTRA*/
+	write_lock(&kvm->mmu_lock);
+	if (mmu_invalidate_retry(kvm, mmu_seq)) {
+		ret = -EAGAIN;
+		goto out_unlock;
+	}
+	ret = kvm_pgtable_stage2_map(kvm->arch.mmu.pgt, fault_ipa, PAGE_SIZE,
+					__pfn_to_phys(pfn), foll.writable);
+out_unlock:
+	write_unlock(&kvm->mmu_lock);
+	kvm_release_pfn_clean(pfn);
+	return ret != -EAGAIN ? ret : 0;
+}
+"""
+
+LEAK_LINES = """\
+	/* Instruction fetches from device memory cannot be mapped. */
+	if (fault_is_exec(esr) && !pfn_is_map_memory(pfn))
+		// ruleid: leak
+		return -ENOEXEC;
+"""
+
+LEAKING = CLEAN.replace("/*EXTRA*/\n", LEAK_LINES)
+CLEAN = CLEAN.replace("/*EXTRA*/\n", "")
+LEAK_LINE = LEAKING.splitlines().index("\t\treturn -ENOEXEC;") + 1
+
+
+def touch_fault_handler(text: str, note: str) -> str:
+    """The same code with a changed comment inside user_mem_abort: touched, not fixed."""
+    return text.replace(
+        "/* Take the notifier sequence before looking the pfn up. */",
+        f"/* Take the notifier sequence before looking the pfn up ({note}). */",
+    )
+
+
+def checker_available() -> bool:
+    try:
+        from reviewtool.analyses.spec.check import check_source  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_checker = pytest.mark.skipif(
+    not checker_available(), reason="the FOLL_GET checker is not in the tree yet"
+)
+
+
+class Workspace:
+    """A work repository with the hook installed and a bare remote `origin`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.remote = root / "remote.git"
+        self.work = root / "work"
+        self.env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT_"))
+        }
+        self.env.update(
+            HOME=str(root),
+            GIT_CONFIG_NOSYSTEM="1",
+            GIT_AUTHOR_NAME="Test Author",
+            GIT_AUTHOR_EMAIL="author@example.org",
+            GIT_COMMITTER_NAME="Test Author",
+            GIT_COMMITTER_EMAIL="author@example.org",
+        )
+        self.git("init", "-q", "--bare", "-b", "main", str(self.remote), cwd=root)
+        self.git("init", "-q", "-b", "main", str(self.work), cwd=root)
+        self.git("remote", "add", "origin", str(self.remote))
+        self.commit({"README": "Demo tree for the pre-push hook.\n"}, "Initial commit")
+        self.git("push", "-q", "origin", "main")
+        done = self.reviewtool("hook", "install")
+        assert done.returncode == 0, done.stderr
+
+    def git(self, *args: str, cwd: Path | None = None, check: bool = True, stdin: str = "") -> str:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd or self.work,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+        )
+        if check and done.returncode:
+            raise AssertionError(f"git {' '.join(args)} failed: {done.stderr}")
+        return done.stdout.strip()
+
+    def reviewtool(self, *args: str, stdin: str = "", env: dict | None = None):
+        return subprocess.run(
+            [sys.executable, "-m", "reviewtool", *args],
+            cwd=self.work,
+            env={**self.env, **(env or {})},
+            input=stdin,
+            capture_output=True,
+            text=True,
+        )
+
+    def write(self, name: str, text: str) -> None:
+        path = self.work / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+    def commit(self, files: dict[str, str], message: str) -> str:
+        for name, text in files.items():
+            self.write(name, text)
+            self.git("add", name)
+        self.git("commit", "-q", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+    def push(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "push", "origin", *args],
+            cwd=self.work,
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
+
+    def remote_has(self, ref: str) -> bool:
+        return bool(self.remote_sha(ref))
+
+    def remote_sha(self, ref: str) -> str:
+        out = self.git("ls-remote", str(self.remote), ref)
+        return out.split()[0] if out else ""
+
+
+def verdict(stderr: str) -> str:
+    """The hook's last line (git prints its own lines after it)."""
+    return [line for line in stderr.splitlines() if line.startswith("reviewtool: ")][-1]
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace(tmp_path)
+
+
+@needs_checker
+def test_push_introducing_a_leak_is_refused_with_the_finding(ws: Workspace) -> None:
+    ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults through __kvm_follow_pfn")
+    ws.git("push", "-q", "--no-verify", "origin", "main")
+    ws.git("checkout", "-q", "-b", "exec-fault")
+    bad = ws.commit({MMU_C: LEAKING}, "KVM: arm64: Refuse exec faults on device memory")
+    done = ws.push("exec-fault")
+    assert done.returncode != 0
+    assert not ws.remote_has("refs/heads/exec-fault")
+    lines = done.stderr.splitlines()
+    finding = next(line for line in lines if line.startswith(f"{MMU_C}:{LEAK_LINE}: error: leak: "))
+    # The trace sits under the finding, indented, pointing into the same file.
+    assert lines[lines.index(finding) + 1].startswith(f"    {MMU_C}:")
+    assert any(f"introduced by {bad[:12]}" in line for line in lines)
+    last = verdict(done.stderr)
+    assert last.startswith("reviewtool: push refused")
+    assert "git push --no-verify" in last and "leak function:user_mem_abort" in last
+
+
+@needs_checker
+def test_clean_push_goes_through(ws: Workspace) -> None:
+    ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults through __kvm_follow_pfn")
+    ws.commit({MMU_C: touch_fault_handler(CLEAN, "v8")}, "KVM: arm64: Explain the snapshot")
+    done = ws.push("main")
+    assert done.returncode == 0, done.stderr
+    assert ws.remote_has("refs/heads/main")
+    assert "2 touching C in scope" in done.stderr
+    assert "reviewtool: ok: no new findings at or above 'error'" in done.stderr
+    assert ": leak: " not in done.stderr
+
+
+@needs_checker
+def test_leak_older_than_the_push_is_listed_as_old_and_does_not_block(ws: Workspace) -> None:
+    base = ws.commit({MMU_C: LEAKING}, "KVM: arm64: Refuse exec faults on device memory")
+    ws.git("push", "-q", "--no-verify", "origin", "main")
+    ws.git("checkout", "-q", "-b", "comments")
+    ws.commit({MMU_C: touch_fault_handler(LEAKING, "v9")}, "KVM: arm64: Reword a comment")
+    done = ws.push("comments")
+    assert done.returncode == 0, done.stderr
+    assert ws.remote_has("refs/heads/comments")
+    lines = done.stderr.splitlines()
+    header = lines.index("old findings (already at the base of the push; not blocking):")
+    finding = next(
+        i for i, line in enumerate(lines) if f"{MMU_C}:{LEAK_LINE}: error: leak:" in line
+    )
+    assert finding > header
+    assert any(f"already at base {base[:12]}" in line for line in lines)
+    assert "1 old" in verdict(done.stderr) and verdict(done.stderr).startswith("reviewtool: ok:")
+
+
+def test_branch_deletion_pushes_nothing_and_passes(ws: Workspace) -> None:
+    ws.git("push", "-q", "--no-verify", "origin", "main:doomed")
+    done = ws.push(":doomed")
+    assert done.returncode == 0, done.stderr
+    assert not ws.remote_has("refs/heads/doomed")
+    assert "reviewtool: checked 0 commits in 1 ref to origin" in done.stderr
+
+
+@needs_checker
+def test_several_refs_at_once_block_on_the_one_that_leaks(ws: Workspace) -> None:
+    ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults through __kvm_follow_pfn")
+    ws.git("push", "-q", "--no-verify", "origin", "main")
+    ws.git("checkout", "-q", "-b", "docs")
+    ws.commit({MMU_C: touch_fault_handler(CLEAN, "docs")}, "KVM: arm64: Reword a comment")
+    ws.git("checkout", "-q", "-b", "exec-fault", "main")
+    ws.commit({MMU_C: LEAKING}, "KVM: arm64: Refuse exec faults on device memory")
+    done = ws.push("docs", "exec-fault")
+    assert done.returncode != 0
+    assert "checked 2 commits in 2 refs" in done.stderr
+    assert "pushing exec-fault" in done.stderr and "pushing docs" not in done.stderr
+    assert not ws.remote_has("refs/heads/docs")  # git refuses the whole push
+
+    ws.git("checkout", "-q", "docs")
+    ws.git("branch", "-q", "-f", "exec-fault", "main")
+    done = ws.push("docs", "exec-fault")
+    assert done.returncode == 0, done.stderr
+    assert ws.remote_has("refs/heads/docs") and ws.remote_has("refs/heads/exec-fault")
+
+
+@needs_checker
+def test_waiver_lets_the_finding_through_and_lists_it(ws: Workspace) -> None:
+    ws.write(
+        ".reviewtool-waivers",
+        "# rule  scope  [expires]  reason\n"
+        "leak  function:user_mem_abort  2999-12-31  device exec faults are fixed in part 2\n",
+    )
+    ws.commit({MMU_C: LEAKING}, "KVM: arm64: Refuse exec faults on device memory")
+    done = ws.push("main")
+    assert done.returncode == 0, done.stderr
+    assert "waived findings (see .reviewtool-waivers):" in done.stderr
+    assert "waived by .reviewtool-waivers:2: device exec faults are fixed in part 2" in done.stderr
+    assert "1 waived" in verdict(done.stderr)
+
+
+@needs_checker
+def test_expired_waiver_warns_and_no_longer_applies(ws: Workspace) -> None:
+    ws.write(".reviewtool-waivers", "leak function:user_mem_abort 2020-01-31 temporary\n")
+    ws.commit({MMU_C: LEAKING}, "KVM: arm64: Refuse exec faults on device memory")
+    done = ws.push("main")
+    assert done.returncode != 0
+    assert "waiver 'leak function:user_mem_abort 2020-01-31' expired on 2020-01-31" in done.stderr
+
+
+def test_non_c_change_returns_without_parsing_anything(ws: Workspace) -> None:
+    # A broken spec file would fail any C analysis: passing proves none was attempted.
+    ws.write(".reviewtool.toml", 'spec = ["broken-spec.toml"]\non_error = "block"\n')
+    ws.write("broken-spec.toml", "[[api]\nname = \n")
+    ws.commit({"Documentation/virt/kvm/locking.rst": "mmu_lock rules\n"}, "Docs: locking")
+    stdin = f"refs/heads/main {ws.git('rev-parse', 'HEAD')} refs/heads/main {'0' * 40}\n"
+    probe = (
+        "import sys; from reviewtool.hook.run import run_hook; "
+        "r = run_hook('.', sys.stdin.read(), 'origin'); "
+        "print(r.error, r.commits, r.c_commits, r.exit_code(), "
+        "'reviewtool.cparse' in sys.modules, 'tree_sitter' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ws.work,
+        env=ws.env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout.split() == ["None", "1", "0", "0", "False", "False"], done.stderr
+    pushed = ws.push("main")
+    assert pushed.returncode == 0, pushed.stderr
+    assert "0 touching C in scope" in pushed.stderr
+
+
+@pytest.mark.parametrize("on_error", ["warn", "block"])
+def test_broken_spec_file_follows_on_error(ws: Workspace, on_error: str) -> None:
+    ws.write(".reviewtool.toml", f'spec = ["broken-spec.toml"]\non_error = "{on_error}"\n')
+    ws.write("broken-spec.toml", "[[api]\nname = \n")
+    tip = ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults through __kvm_follow_pfn")
+    done = ws.push("main")
+    assert "Traceback" not in done.stderr
+    assert "the check could not run" in done.stderr
+    if on_error == "warn":
+        assert done.returncode == 0, done.stderr
+        assert "Letting the push through" in done.stderr
+        assert ws.remote_sha("refs/heads/main") == tip
+    else:
+        assert done.returncode != 0
+        assert "Push refused" in done.stderr and "git push --no-verify" in done.stderr
+        assert ws.remote_sha("refs/heads/main") != tip
+
+
+@pytest.mark.parametrize("on_error", ["warn", "block"])
+def test_broken_config_follows_the_on_error_it_can_still_read(ws: Workspace, on_error: str) -> None:
+    ws.write(".reviewtool.toml", f'fail_on = "catastrophic"\non_error = "{on_error}"\n')
+    ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults through __kvm_follow_pfn")
+    done = ws.push("main")
+    assert "fail_on = 'catastrophic'" in done.stderr
+    assert (done.returncode == 0) is (on_error == "warn"), done.stderr
+
+
+def test_unreadable_config_warns_and_lets_the_push_through(ws: Workspace) -> None:
+    ws.write(".reviewtool.toml", 'on_error = "block"\nfail_on = \n')
+    ws.commit({"notes.txt": "x\n"}, "Notes")
+    done = ws.push("main")
+    assert done.returncode == 0
+    assert "not valid TOML" in done.stderr and "Letting the push through" in done.stderr
+
+
+@needs_checker
+def test_hook_never_changes_work_tree_index_or_refs(ws: Workspace) -> None:
+    ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults through __kvm_follow_pfn")
+    tip = ws.commit({MMU_C: LEAKING}, "KVM: arm64: Refuse exec faults on device memory")
+    ws.write("scratch.c", "int unfinished_work;\n")  # untracked, must stay as it is
+
+    def snapshot() -> tuple:
+        index = (ws.work / ".git" / "index").read_bytes()
+        return (
+            ws.git("for-each-ref"),
+            ws.git("rev-parse", "HEAD"),
+            hashlib.sha256(index).hexdigest(),
+            ws.git("status", "--porcelain", "--untracked-files=all"),
+            (ws.work / MMU_C).read_text(),
+        )
+
+    before = snapshot()
+    done = ws.reviewtool(
+        "hook", "run", "origin", str(ws.remote), stdin=f"HEAD {tip} refs/heads/main {'0' * 40}\n"
+    )
+    assert done.returncode == 1, done.stderr
+    assert snapshot() == before
+
+
+@needs_checker
+def test_pre_commit_framework_range_is_checked(ws: Workspace) -> None:
+    base = ws.git("rev-parse", "HEAD")
+    ws.commit({MMU_C: LEAKING}, "KVM: arm64: Refuse exec faults on device memory")
+    env = {
+        "PRE_COMMIT_FROM_REF": base,
+        "PRE_COMMIT_TO_REF": ws.git("rev-parse", "HEAD"),
+        "PRE_COMMIT_REMOTE_NAME": "origin",
+    }
+    done = ws.reviewtool("hook", "run", env=env)
+    assert done.returncode == 1, done.stderr
+    assert f"{MMU_C}:{LEAK_LINE}: error: leak:" in done.stderr
+
+
+def test_malformed_hook_input_is_reported_not_a_traceback(ws: Workspace) -> None:
+    done = ws.reviewtool("hook", "run", "origin", stdin="refs/heads/main nonsense\n")
+    assert done.returncode == 0
+    assert "pre-push input line 1" in done.stderr and "Traceback" not in done.stderr

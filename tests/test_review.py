@@ -1,0 +1,157 @@
+"""The Review model: what it gathers from the series and the analyses, and how it degrades."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from test_review_support import leak_finding, make_series, mbox_text
+
+from reviewtool import review as review_mod
+from reviewtool.analyses.findings import Finding
+from reviewtool.errors import UsageError
+from reviewtool.review import build_review, changelog_step_for, review_series
+from reviewtool.series import load, to_json
+
+
+@pytest.fixture
+def mbox(tmp_path: Path) -> Path:
+    """The three-version test series written as an mbox, read back by the real mail layer."""
+    path = tmp_path / "series.mbox"
+    path.write_text(mbox_text(make_series()), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def analysis_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Write a real module onto sys.path and return a function that points an analysis at it."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    created: list[str] = []
+
+    def make(name: str, source: str, attribute: str) -> None:
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+        created.append(name)
+        monkeypatch.setattr(review_mod, attribute, name)
+
+    yield make
+    for name in created:
+        sys.modules.pop(name, None)
+
+
+def test_review_json_series_part_is_the_series_command_json(mbox: Path) -> None:
+    collection = load([str(mbox)])
+    review = build_review(collection, sources=[str(mbox)])
+    doc = json.loads(json.dumps(review.to_json(), default=str))
+    expected = json.loads(json.dumps(to_json(collection), default=str))
+    assert doc["series"] == expected["series"]
+    assert doc["accounting"] == expected["accounting"]
+    assert doc["reviews"][0]["latest"] == "v3"
+
+
+def test_missing_analysis_module_becomes_a_note_not_an_error(
+    mbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(review_mod, "MIGRATION_MODULE", "reviewtool.analyses.not_written_yet")
+    review = build_review(load([str(mbox)]))
+    notes = [n for n in review.unavailable() if n.analysis == "migration"]
+    assert len(notes) == 1
+    assert "not part of this build" in notes[0].reason
+    assert review.series_reviews[0].migration_data is None
+
+
+def test_analysis_that_raises_is_recorded_with_its_reason(mbox: Path, analysis_module) -> None:
+    analysis_module(
+        "broken_spec",
+        """
+        from reviewtool.errors import AnalysisError
+
+        def check_revision(revision, repo=None, base=None):
+            raise AnalysisError(f"cannot parse {revision.label}: unbalanced braces")
+        """,
+        "SPEC_MODULE",
+    )
+    review = build_review(load([str(mbox)]))
+    sr = review.series_reviews[0]
+    assert [entry.available for entry in sr.findings] == [False, False, False]
+    reasons = {n.scope: n.reason for n in sr.unavailable() if n.analysis == "spec"}
+    assert reasons["v3"] == "AnalysisError: cannot parse v3: unbalanced braces"
+    assert review.findings() == []
+
+
+def test_findings_are_marked_introduced_persisting_and_fixed(mbox: Path, analysis_module) -> None:
+    # v2 leaks in direct_page_fault; v3 keeps that leak and fixes nothing else; a double
+    # release only in v1 counts as fixed in v2.
+    analysis_module(
+        "versioned_spec",
+        """
+        from reviewtool.analyses.findings import Finding
+
+        def finding(rule, function, line):
+            return Finding(rule=rule, severity="error", file="arch/x86/kvm/mmu/mmu.c",
+                           line=line, function=function, message=rule)
+
+        def check_revision(revision, repo=None, base=None):
+            if revision.version == 1:
+                return [finding("double-release", "kvm_faultin_pfn", 4400)]
+            return [finding("leak", "direct_page_fault", 4523 + revision.version)]
+        """,
+        "SPEC_MODULE",
+    )
+    sr = build_review(load([str(mbox)])).series_reviews[0]
+    v1, v2, v3 = sr.findings
+    assert [f.status for f in v1.findings] == ["introduced"]
+    assert [f.status for f in v2.findings] == ["introduced"]
+    assert [(f.rule, f.status) for f in v2.fixed] == [("double-release", "fixed")]
+    assert [f.status for f in v3.findings] == ["persisting"]
+    assert v3.fixed == []
+    assert all(f.version == label for label, e in (("v2", v2), ("v3", v3)) for f in e.findings)
+
+
+def test_fail_threshold_counts_only_the_latest_revision(mbox: Path) -> None:
+    sr = review_series(load([str(mbox)]).series[0], analyses=())
+    old = leak_finding("v2")
+    sr.findings = [
+        review_mod.RevisionFindings("v2", findings=[old]),
+        review_mod.RevisionFindings("v3", findings=[]),
+    ]
+    review = review_mod.Review(series_reviews=[sr], accounting=review_mod.Accounting())
+    assert review.findings_at_least("warning") == []
+    warn = Finding("mark-after-unlock", "warning", "a.c", 1, "f", "m", version="v3")
+    sr.findings[-1].findings.append(warn)
+    assert review.findings_at_least("warning") == [warn]
+    assert review.findings_at_least("error") == []
+    with pytest.raises(UsageError):
+        review.findings_at_least("fatal")
+
+
+def test_unreviewed_patches_are_those_of_the_latest_version_without_review_or_ack() -> None:
+    sr = review_series(make_series(), analyses=())
+    assert [p.index for p in sr.unreviewed_patches()] == [2, 3]
+
+
+def test_changelog_step_is_the_one_from_the_previous_version() -> None:
+    v1, v2, v3 = make_series().revisions
+    step = changelog_step_for(v2, v3)
+    assert step is not None and step.items[0] == "Add patch 3 to stop releasing pages"
+    assert changelog_step_for(v1, v2).items == ["Drop FOLL_GET from the x86 fault path"]
+    assert changelog_step_for(v2, v1) is None
+
+
+def test_series_selection_by_title_part_and_unknown_selector(mbox: Path) -> None:
+    collection = load([str(mbox)])
+    assert len(build_review(collection, select="non-refcounted").series_reviews) == 1
+    with pytest.raises(UsageError):
+        build_review(collection, select="no such series")
+    with pytest.raises(UsageError):
+        build_review(collection, analyses=["rangediff", "astrology"])
+
+
+def test_every_revision_pair_is_compared_in_order(mbox: Path) -> None:
+    sr = build_review(load([str(mbox)])).series_reviews[0]
+    assert [c.label for c in sr.comparisons] == ["v1 -> v2", "v2 -> v3"]
+    doc = sr.to_json()
+    assert [c["from"] for c in doc["comparisons"]] == ["v1", "v2"]
+    assert all("available" in c for c in doc["comparisons"])
