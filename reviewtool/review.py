@@ -104,6 +104,12 @@ class RevisionFindings:
     fixed: list[Finding] = field(default_factory=list)  # present before, gone in this revision
     available: bool = True
     reason: str = ""
+    # Keys (Finding.key()) of findings the base tree already had: not the series' doing.
+    in_base: set[tuple[str, str, str, str]] = field(default_factory=set)
+
+    def from_base(self, finding: Finding) -> bool:
+        """True when the finding was in the code before the series touched it."""
+        return finding.key() in self.in_base
 
     def to_json(self) -> dict:
         """The JSON shape: the DESIGN.md finding contract, plus the status across versions."""
@@ -111,7 +117,10 @@ class RevisionFindings:
             "version": self.label,
             "available": self.available,
             "reason": self.reason,
-            "findings": [finding.to_json() for finding in self.findings],
+            "findings": [
+                {**finding.to_json(), "in_base": self.from_base(finding)}
+                for finding in self.findings
+            ],
             "fixed": [finding.to_json() for finding in self.fixed],
         }
 
@@ -200,8 +209,11 @@ class Review:
         """Findings of the latest revisions as serious as `threshold` or more."""
         if threshold not in SEVERITIES:
             raise UsageError(f"unknown severity {threshold!r}; use one of {', '.join(SEVERITIES)}")
-        return [f for f in self.findings() if _known(f.severity) and severity_at_least(
-            f.severity, threshold)]
+        return [
+            f
+            for f in self.findings()
+            if _known(f.severity) and severity_at_least(f.severity, threshold)
+        ]
 
     def unavailable(self) -> list[AnalysisNote]:
         """Every analysis that did not run, across the review."""
@@ -211,7 +223,7 @@ class Review:
         return out
 
     def to_json(self) -> dict:
-        """The JSON format of the review; `series` and `accounting` as `reviewtool series --json`."""
+        """The JSON format; `series` and `accounting` exactly as `reviewtool series --json`."""
         series_doc = series_json(self.collection, self.all_series, self.accounting)
         return {
             "tool": {"name": "reviewtool", "version": self.tool_version},
@@ -387,9 +399,10 @@ def build_review(
     repo: str | Path | None = None,
     select: str | None = None,
     analyses: Iterable[str] = ALL_ANALYSES,
+    progress: ProgressFn | None = None,
 ) -> Review:
     """Run every analysis on the chosen series of a collection (anything with `.series` and
-    `.accounting`) and gather the results."""
+    `.accounting`) and gather the results; `progress(done, total, what)` hears of each step."""
     wanted = set(analyses)
     unknown = wanted - set(ALL_ANALYSES)
     if unknown:
@@ -397,9 +410,11 @@ def build_review(
     all_series = list(collection.series)
     accounting = collection.accounting
     repo_text = str(repo) if repo is not None else None
+    chosen = select_series(all_series, select)
+    tick = _Ticker(progress, sum(_steps(series, wanted) for _, series in chosen))
     reviews = [
-        review_series(series, index=index, repo=repo_text, analyses=wanted)
-        for index, series in select_series(all_series, select)
+        review_series(series, index=index, repo=repo_text, analyses=wanted, progress=tick)
+        for index, series in chosen
     ]
     return Review(
         series_reviews=reviews,
@@ -417,18 +432,87 @@ def review_series(
     index: int = 1,
     repo: str | None = None,
     analyses: Iterable[str] = ALL_ANALYSES,
+    progress: ProgressFn | None = None,
 ) -> SeriesReview:
     """Run the analyses on one series."""
     wanted = set(analyses)
+    tick = progress if isinstance(progress, _Ticker) else _Ticker(progress, _steps(series, wanted))
     review = SeriesReview(index=index, series=series)
-    revisions = [r for r in series.revisions if r.patches]
+    revisions = effective_revisions([r for r in series.revisions if r.patches])
     if ANALYSIS_RANGEDIFF in wanted or ANALYSIS_CHANGELOG in wanted:
-        _compare_versions(review, revisions, wanted)
+        _compare_versions(review, revisions, wanted, tick)
     if ANALYSIS_MIGRATION in wanted:
-        _migration(review, repo)
+        tick(f"migration map of {series.title}")
+        _migration(review, revisions, repo)
     if ANALYSIS_SPEC in wanted:
-        _findings(review, revisions, repo)
+        _findings(review, revisions, repo, tick)
     return review
+
+
+def effective_revisions(revisions: list[Revision]) -> list[Revision]:
+    """Revisions as the analyses should see them: a point revision (v7.1, a reroll of a few
+    patches) stands for its base version with those patches replaced, because that is the
+    series a maintainer would apply; comparing the lone rerolled patch with all of v7 would
+    report the untouched patches as dropped."""
+    out: list[Revision] = []
+    for revision in revisions:
+        if revision.point is None:
+            out.append(revision)
+            continue
+        base = next(
+            (r for r in reversed(out) if r.version == revision.version and r.point is None),
+            out[-1] if out else None,
+        )
+        out.append(revision if base is None else _rerolled(base, revision))
+    return out
+
+
+def _rerolled(base: Revision, point: Revision) -> Revision:
+    replaced = {patch.index: patch for patch in point.patches}
+    patches = [replaced.pop(patch.index, patch) for patch in base.patches]
+    patches += sorted(replaced.values(), key=lambda p: p.index)  # beyond the base's end
+    return Revision(
+        version=point.version,
+        point=point.point,
+        cover=point.cover or base.cover,
+        total=base.total,
+        patches=patches,
+        missing=[i for i in base.missing if i not in {p.index for p in patches}],
+        flags=point.flags,
+        replaces=sorted(p.index for p in point.patches),
+        changelog=list(point.changelog) or list(base.changelog),
+        notes=[
+            f"{point.label} rerolls {', '.join(str(p.index) for p in point.patches)} "
+            f"of {base.label}"
+        ],
+    )
+
+
+class _Ticker:
+    """Counts analysis steps and passes them to a progress callable, if there is one."""
+
+    def __init__(self, progress: ProgressFn | None, total: int) -> None:
+        self.progress = progress
+        self.total = total
+        self.done = 0
+
+    def __call__(self, what: str) -> None:
+        if self.progress is not None:
+            self.progress(self.done, self.total, what)
+        self.done += 1
+
+
+def _steps(series: Series, wanted: set[str]) -> int:
+    """How many analysis calls one series takes, for the progress bar's total."""
+    count = sum(1 for r in series.revisions if r.patches)
+    steps = 0
+    if wanted & {ANALYSIS_RANGEDIFF, ANALYSIS_CHANGELOG}:
+        steps += max(count - 1, 0)
+    if ANALYSIS_MIGRATION in wanted:
+        steps += 1
+    if ANALYSIS_SPEC in wanted:
+        steps += count
+    return steps
 
 
 class _Unavailable(Exception):
@@ -489,11 +573,14 @@ def changelog_step_for(old: Revision, new: Revision) -> ChangelogStep | None:
     return candidates[0] if candidates else None
 
 
-def _compare_versions(review: SeriesReview, revisions: list[Revision], wanted: set[str]) -> None:
+def _compare_versions(
+    review: SeriesReview, revisions: list[Revision], wanted: set[str], tick: _Ticker
+) -> None:
     for old, new in zip(revisions, revisions[1:], strict=False):
         entry = VersionComparison(from_label=old.label, to_label=new.label)
         review.comparisons.append(entry)
         scope = entry.label
+        tick(f"range-diff {scope}")
 
         def compare(old: Revision = old, new: Revision = new) -> Any:
             return _entry(RANGEDIFF_MODULE, "compare")(old, new)
@@ -553,10 +640,10 @@ def _verdict_list(data: Any) -> list[dict]:
     return []
 
 
-def _migration(review: SeriesReview, repo: str | None) -> None:
+def _migration(review: SeriesReview, revisions: list[Revision], repo: str | None) -> None:
     def build() -> Any:
-        func = _entry(MIGRATION_MODULE, "migration_map", "build_map", "build", "analyse", "analyze")
-        return func(review.series, repo=repo) if repo else func(review.series)
+        func = _entry(MIGRATION_MODULE, "build_map")
+        return func(revisions, repo=repo) if repo else func(revisions)
 
     ok, result = _run(review, ANALYSIS_MIGRATION, "", build)
     if ok:
@@ -565,10 +652,13 @@ def _migration(review: SeriesReview, repo: str | None) -> None:
         review.migration_data = data if isinstance(data, dict) else {"revisions": data}
 
 
-def _findings(review: SeriesReview, revisions: list[Revision], repo: str | None) -> None:
+def _findings(
+    review: SeriesReview, revisions: list[Revision], repo: str | None, tick: _Ticker
+) -> None:
     previous: list[Finding] | None = None
     for revision in revisions:
         label = revision.label
+        tick(f"checking {label}")
 
         def check(revision: Revision = revision) -> Any:
             func = _entry(SPEC_MODULE, "check_revision")
@@ -580,17 +670,54 @@ def _findings(review: SeriesReview, revisions: list[Revision], repo: str | None)
             review.findings.append(RevisionFindings(label, available=False, reason=note.reason))
             previous = None
             continue
-        found = [f for f in (result or []) if isinstance(f, Finding)]
-        for finding in found:
+        found, fixed_from_base, in_base = net_findings(
+            [f for f in (result or []) if isinstance(f, Finding)]
+        )
+        for finding in found + fixed_from_base:
             finding.version = finding.version or label
-        entry = RevisionFindings(label, findings=found)
+        entry = RevisionFindings(label, findings=found, in_base=in_base)
         if previous is not None:
             entry.fixed = _mark_status(previous, found)
         else:
+            # The first version is judged against the base tree, as the checker saw it.
             for finding in found:
-                finding.status = finding.status or "introduced"
+                finding.status = "persisting" if finding.key() in in_base else "introduced"
+            entry.fixed = fixed_from_base
         review.findings.append(entry)
         previous = found
+
+
+def net_findings(
+    per_patch: list[Finding],
+) -> tuple[list[Finding], list[Finding], set[tuple[str, str, str, str]]]:
+    """What a revision holds once all its patches are applied.
+
+    The checker reports per patch (status against the code before that patch): a leak that
+    patch 4 introduces and patch 5 still shows is one finding, and one that patch 6 fixes is
+    gone. Returns the findings present after the last patch (the latest sighting of each, so
+    its patch shows its lines), those fixed of what the base already had, and the keys of
+    findings already in the base (not the series' doing).
+    """
+    present: dict[tuple[str, str, str, str], Finding] = {}
+    fixed: dict[tuple[str, str, str, str], Finding] = {}
+    introduced: set[tuple[str, str, str, str]] = set()
+    seen_before: set[tuple[str, str, str, str]] = set()
+    ordered = sorted(per_patch, key=lambda f: f.patch_index or 0)
+    for finding in ordered:
+        key = finding.key()
+        if finding.status == "fixed":
+            present.pop(key, None)
+            if key not in introduced:
+                fixed[key] = finding
+            continue
+        if finding.status in ("introduced", ""):  # no status: judged on the revision as a whole
+            introduced.add(key)
+        elif key not in introduced:
+            seen_before.add(key)  # "persisting" on first sight: it was there before the series
+        fixed.pop(key, None)
+        present[key] = finding
+    in_base = {key for key in seen_before if key not in introduced}
+    return list(present.values()), list(fixed.values()), in_base
 
 
 def _mark_status(old: list[Finding], new: list[Finding]) -> list[Finding]:

@@ -21,7 +21,7 @@ from test_bot_fixtures import (
     message,
     posting,
     review_reply,
-    smtp_server,  # noqa: F401 - pytest fixture
+    smtp_servers,
 )
 
 from reviewtool.bot.config import BotConfig, SmtpConfig
@@ -30,6 +30,13 @@ from reviewtool.bot.smtp import SmtpTransport
 from reviewtool.bot.state import Store
 from reviewtool.bot.watchers import open_watcher
 from reviewtool.cli import main
+
+
+@pytest.fixture
+def smtp_server():
+    """Loopback SMTP servers: `handler, port = smtp_server(Inbox(...))`."""
+    yield from smtp_servers()
+
 
 SEAN = ("Sean Christopherson", "seanjc@google.com")
 
@@ -55,6 +62,7 @@ def make_bot(tmp_path: Path, source: Path, port: int, clock: Clock | None = None
         settle_seconds=3600,
         retry_base_seconds=5,
         echo_wait_seconds=0,
+        max_age_days=0,
     )
     config = replace(config, **overrides)
     store = Store(tmp_path / "bot.sqlite")
@@ -191,8 +199,10 @@ def test_replies_discussion_and_the_bots_own_mail_are_never_reviewed(tmp_path, s
         )
     )
     # A patch-shaped mail carrying the bot's header: its own mail, looped back.
-    own = posting(9, 1, tag="own").mails[0].replace(
-        b"MIME-Version:", b"X-Reviewtool-Bot: reviewtool 0.1.0\nMIME-Version:", 1
+    own = (
+        posting(9, 1, tag="own")
+        .mails[0]
+        .replace(b"MIME-Version:", b"X-Reviewtool-Bot: reviewtool 0.1.0\nMIME-Version:", 1)
     )
     inbox.add(own)
     runner, store = make_bot(tmp_path, inbox.path, port)
@@ -230,13 +240,8 @@ def test_clean_series_gets_no_reply_when_config_says_so(tmp_path, smtp_server):
         inbox.add(data)
     runner, store = make_bot(tmp_path, inbox.path, port, reply_when_clean=False)
     runner.run_once()
-    outcomes = [d[1] for d in store.decisions()]
-    # A series with findings is answered whatever the setting; a clean one is not.
-    if outcomes == ["clean"]:
-        assert handler.received == []
-    else:
-        assert outcomes == ["reply"] and len(handler.received) == 1
-        assert "finding" in body_of(handler.received[0]).lower()
+    assert [d[1] for d in store.decisions()] == ["clean"]
+    assert handler.received == []
 
 
 def test_clean_series_short_reply_says_nothing_was_found(tmp_path, smtp_server):
@@ -246,11 +251,10 @@ def test_clean_series_short_reply_says_nothing_was_found(tmp_path, smtp_server):
         inbox.add(data)
     runner, store = make_bot(tmp_path, inbox.path, port, reply_when_clean=True)
     runner.run_once()
-    note = store.decisions()[0][3]
+    assert store.decisions()[0][3].endswith(": 0 finding(s)")
     body = body_of(handler.received[0])
-    if note.endswith(": 0 finding(s)"):
-        assert "found nothing to report" in body
-        assert len(body.splitlines()) <= 8
+    assert "found nothing to report" in body
+    assert len(body.splitlines()) <= 8
 
 
 def test_report_link_points_at_the_html_written_to_the_report_dir(tmp_path, smtp_server):
@@ -363,6 +367,20 @@ def test_per_hour_limit_holds_replies_until_the_hour_has_passed(tmp_path, smtp_s
     assert {r.status for r in store.outbox()} == {"sent"}
 
 
+def test_series_older_than_the_reply_window_is_recorded_but_not_answered(tmp_path, smtp_server):
+    handler, port = smtp_server()
+    inbox = PublicInbox(tmp_path / "inbox")
+    for data in (
+        posting(2, 2).mails + posting(3, 2, tag="new", date=BASE_DATE + timedelta(days=30)).mails
+    ):
+        inbox.add(data)
+    clock = Clock((BASE_DATE + timedelta(days=31)).timestamp())
+    runner, store = make_bot(tmp_path, inbox.path, port, clock=clock, max_age_days=14)
+    runner.run_once()
+    assert sorted(d[1] for d in store.decisions()) == ["reply", "too-old"]
+    assert len(handler.received) == 1 and "v3" in handler.received[0].message["Subject"]
+
+
 def test_backoff_doubles_up_to_the_cap():
     assert [backoff(n, 30, 200) for n in range(1, 6)] == [30, 60, 120, 200, 200]
 
@@ -374,9 +392,13 @@ def test_dry_run_writes_replies_to_files_and_sends_nothing(tmp_path, smtp_server
     for i, data in enumerate(post.mails):
         add_to_maildir(maildir, data, f"1700000000.{i}.host")
     out = tmp_path / "replies"
+    config = tmp_path / "bot.toml"
+    config.write_text("[bot]\nmax_age_days = 0\n")
     code = main(
         [
             "bot",
+            "--config",
+            str(config),
             "--source",
             str(maildir),
             "--once",
@@ -408,7 +430,9 @@ def test_cli_once_sends_through_smtp_named_on_the_command_line(tmp_path, smtp_se
         for data in post.mails:
             fh.write(b"From mboxrd@z Thu Jan  1 00:00:00 1970\n" + data + b"\n")
     config = tmp_path / "bot.toml"
-    config.write_text('[bot]\nfrom = "nobody <nobody@example.org>"\nsettle_seconds = 60\n')
+    config.write_text(
+        '[bot]\nfrom = "nobody <nobody@example.org>"\nsettle_seconds = 60\nmax_age_days = 0\n'
+    )
     args = ["bot", "--source", str(mbox), "--once", "--state", str(tmp_path / "s.sqlite")]
     args += ["--config", str(config), "--smtp", f"127.0.0.1:{port}", "--from", BOT_FROM]
     assert main(args) == 0
@@ -485,7 +509,9 @@ def test_duplicate_copies_from_two_sources_are_reviewed_once(tmp_path, smtp_serv
     for i, data in enumerate(post.mails):
         inbox.add(data)
         add_to_maildir(maildir, data, f"1700000000.{i}.host")
-    config = BotConfig(smtp=SmtpConfig(host="127.0.0.1", port=port), from_addr=BOT_FROM)
+    config = BotConfig(
+        smtp=SmtpConfig(host="127.0.0.1", port=port), from_addr=BOT_FROM, max_age_days=0
+    )
     store = Store(tmp_path / "s.sqlite")
     runner = BotRunner(
         config,
@@ -537,3 +563,131 @@ def test_unreadable_mail_is_recorded_as_rejected_and_does_not_stop_the_bot(tmp_p
     stats = runner.run_once()
     assert stats.kinds.get("rejected") == 1
     assert len(handler.received) == 1
+
+
+def test_real_list_mail_gets_one_reply_per_revision_and_none_to_review_replies(
+    tmp_path, smtp_server, corpus_dir
+):
+    from reviewtool.mail import parse_mail
+
+    handler, port = smtp_server()
+    maildir = tmp_path / "list"
+    covers = set()
+    for i, path in enumerate(sorted(corpus_dir.glob("*/*.eml"))):
+        data = path.read_bytes()
+        mail = parse_mail(data, str(path))
+        if mail.prefix.index == 0 and not mail.prefix.reply:
+            covers.add(mail.message_id)
+        add_to_maildir(maildir, data, f"{1700000000 + i}.{path.stem}.host")
+    runner, store = make_bot(tmp_path, maildir, port, settle_seconds=0)
+    stats = runner.run_once()
+
+    assert stats.kinds["reply"] > 0
+    answered = [str(r.message["In-Reply-To"]).strip("<>") for r in handler.received]
+    assert sorted(answered) == sorted(covers)
+    for received in handler.received:
+        assert all(len(line) <= 72 for line in body_of(received).splitlines())
+        assert received.message["Subject"].startswith("Re: [PATCH")
+
+
+def test_interval_mode_answers_series_as_they_arrive_between_polls(tmp_path, smtp_server):
+    handler, port = smtp_server()
+    inbox = PublicInbox(tmp_path / "inbox")
+    arriving = posting(2, 2).mails + posting(3, 1, tag="single", title="KVM: one fix").mails
+    clock = Clock()
+    runner, _ = make_bot(tmp_path, inbox.path, port, clock=clock)
+    sent_after_poll = []
+
+    def sleep(seconds: float) -> None:
+        sent_after_poll.append(len(handler.received))
+        clock.sleep(seconds)
+        if arriving:
+            inbox.add(arriving.pop(0))  # the list grows by one message per poll
+
+    runner.sleep = sleep
+    runner.run_forever(interval=60, stop=lambda: len(sent_after_poll) >= 5)
+    assert sent_after_poll == [0, 0, 0, 1, 2]
+    assert len(handler.received) == 2
+
+
+def test_smtp_login_uses_the_password_from_the_environment_and_never_prints_it(
+    tmp_path, capsys, monkeypatch
+):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+    from test_bot_fixtures import free_port
+
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"hunter2-secret")
+
+    handler = Inbox()
+    port = free_port()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        maildir = tmp_path / "list"
+        for i, data in enumerate(posting(2, 2).mails):
+            add_to_maildir(maildir, data, f"1700000000.{i}.host")
+        config = tmp_path / "bot.toml"
+        config.write_text(
+            '[smtp]\nusername = "kvm-bot"\npassword_env = "RT_TEST_SMTP_PW"\n'
+            "[bot]\nmax_age_days = 0\n"
+        )
+        monkeypatch.setenv("RT_TEST_SMTP_PW", "hunter2-secret")
+        code = main(
+            [
+                "bot",
+                "--source",
+                str(maildir),
+                "--once",
+                "--config",
+                str(config),
+                "--state",
+                str(tmp_path / "s.sqlite"),
+                "--smtp",
+                f"127.0.0.1:{port}",
+                "--from",
+                BOT_FROM,
+            ]
+        )
+    finally:
+        controller.stop()
+    out = capsys.readouterr()
+    assert code == 0
+    assert logins == [(b"kvm-bot", b"hunter2-secret")]
+    assert len(handler.received) == 1
+    assert "hunter2" not in out.out + out.err
+
+
+def test_a_reply_taken_by_one_process_is_not_sent_by_another(tmp_path):
+    one = Store(tmp_path / "s.sqlite")
+    other = Store(tmp_path / "s.sqlite")
+    one.decide("k|v2|2", "reply", reply=("id@example.org", "bot@example.org", ["a@b"], b"x"))
+    (row,) = other.due(now=2e9)  # the other process saw it pending
+    assert one.begin_send(row.message_id, now=1.0) is True
+    assert other.begin_send(row.message_id, now=1.0) is False
+
+
+def test_findings_reach_the_reply_with_file_line_and_trace(tmp_path, smtp_server):
+    handler, port = smtp_server()
+    inbox = PublicInbox(tmp_path / "inbox")
+    for data in posting(8, 3, leak_in=2).mails:
+        inbox.add(data)
+    # Findings are answered even when replies to clean series are off.
+    runner, store = make_bot(tmp_path, inbox.path, port, reply_when_clean=False)
+    runner.run_once()
+    assert len(handler.received) == 1
+    body = body_of(handler.received[0])
+    assert re.search(r"arch/x86/kvm/mmu/mmu\.c:\d+", body)
+    assert "leak" in body and "__gfn_to_pfn_memslot" in body
+    assert all(len(line) <= 72 for line in body.splitlines())
+    assert store.decisions()[0][3].endswith(": 1 finding(s)")

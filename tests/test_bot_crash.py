@@ -30,20 +30,15 @@ SCENARIOS = [
     ("decide-uncommitted", 1),
     ("decide-uncommitted", 3),
     ("after-decide-commit", 1),
-    ("after-decide-commit", 2),
     ("begin-send-uncommitted", 1),
-    ("begin-send-uncommitted", 3),
     ("before-send", 1),
-    ("before-send", 2),
     ("smtp-before-data", 1),
     ("smtp-before-data", 3),
     ("after-send", 1),
     ("after-send", 2),
     ("after-send", 3),
     ("mark-sent-uncommitted", 1),
-    ("mark-sent-uncommitted", 2),
     ("after-mark-sent", 1),
-    ("after-mark-sent", 3),
 ]
 # Runs killed one after another before a clean run: crashes during recovery itself.
 CHAINS = [
@@ -51,7 +46,7 @@ CHAINS = [
     ["smtp-before-data:2", "after-send:1", "mark-sent-uncommitted:1"],
     ["decide-uncommitted:2", "before-send:1", "after-mark-sent:1"],
 ]
-PARALLEL = 4
+PARALLEL = max(2, min(4, os.cpu_count() or 2))
 
 
 def _lists(tmp: Path) -> tuple[Path, list[str]]:
@@ -71,6 +66,7 @@ def _run_bot(tmp: Path, maildir: Path, port: int, kill: str | None) -> int:
     if not config.exists():
         config.write_text(
             "[bot]\nsettle_seconds = 3600\necho_wait_seconds = 0\nretry_base_seconds = 0\n"
+            "max_age_days = 0\n"
         )
     env = {k: v for k, v in os.environ.items() if k != KILL_ENV}
     if kill:
@@ -95,7 +91,8 @@ def _scenario(tmp: Path, kills: list[str]) -> tuple[list[int], Counter, Counter,
     try:
         codes = [_run_bot(tmp, maildir, port, kill) for kill in kills]
         codes.append(_run_bot(tmp, maildir, port, None))
-        codes.append(_run_bot(tmp, maildir, port, None))  # and once more: nothing new
+        if len(kills) > 1:
+            codes.append(_run_bot(tmp, maildir, port, None))  # and once more: nothing new
     finally:
         controller.stop()
     per_target = Counter(str(r.message["In-Reply-To"]).strip("<>") for r in handler.received)
@@ -116,12 +113,14 @@ def test_every_revision_gets_exactly_one_reply_whatever_point_the_bot_is_killed_
     for kills, (codes, wrong, per_id, _) in zip(jobs, results, strict=True):
         assert not wrong, f"killed at {kills}: replies off by {dict(wrong)}"
         assert all(n == 1 for n in per_id.values()), f"killed at {kills}: {per_id}"
-        assert codes[-2:] == [0, 0]
+        assert codes[-1] == 0 and codes[: len(kills)] == [-signal.SIGKILL] * len(kills)
         killed_runs += sum(1 for c in codes if c == -signal.SIGKILL)
     # Every planned kill happened: the points are really on the path of a run.
     assert killed_runs == sum(len(k) for k in jobs)
-    print(f"\nkill points tried: {len(SCENARIOS)} single + {len(CHAINS)} chains, "
-          f"{killed_runs} kills, {len(KILL_POINTS)} distinct points")
+    print(
+        f"\nkill points tried: {len(SCENARIOS)} single + {len(CHAINS)} chains, "
+        f"{killed_runs} kills, {len(KILL_POINTS)} distinct points"
+    )
 
 
 @pytest.mark.parametrize("point", ["after-send:1"])

@@ -48,7 +48,8 @@ def _diff(index: int, title: str) -> str:
         "index 1a2b3c4d5e6f..6f5e4d3c2b1a 100644\n"
         "--- a/virt/kvm/kvm_main.c\n"
         "+++ b/virt/kvm/kvm_main.c\n"
-        f"@@ -{100 + index * 10},6 +{100 + index * 10},9 @@ static bool kvm_is_ad_tracked_page(struct page *page)\n"
+        f"@@ -{100 + index * 10},6 +{100 + index * 10},11 @@ "
+        "static bool kvm_is_ad_tracked_page(struct page *page)\n"
         " \treturn !PageReserved(page);\n"
         " }\n"
         " \n"
@@ -60,6 +61,42 @@ def _diff(index: int, title: str) -> str:
         " static void kvm_set_page_dirty(struct page *page)\n"
         " {\n"
         " \tif (kvm_is_ad_tracked_page(page))\n"
+    )
+
+
+# A function whose early return keeps the page reference __gfn_to_pfn_memslot() took (the
+# legacy API always returns with a reference held): the checker must flag the leak.
+LEAKY_FUNCTION = """\
+static int kvm_demo_map_gfn(struct kvm_vcpu *vcpu, struct kvm_memory_slot *slot, gfn_t gfn)
+{
+\tbool writable;
+\tkvm_pfn_t pfn;
+
+\tpfn = __gfn_to_pfn_memslot(slot, gfn, false, false, NULL, true, &writable, NULL);
+\tif (is_error_noslot_pfn(pfn))
+\t\treturn -EFAULT;
+
+\tif (!writable)
+\t\treturn -EPERM;
+
+\tkvm_release_pfn_clean(pfn);
+\treturn 0;
+}
+"""
+
+
+def _leaky_diff(index: int, title: str) -> str:
+    """A diff adding LEAKY_FUNCTION whole, so the hunk alone shows the function."""
+    added = ["", *LEAKY_FUNCTION.splitlines()]
+    start = 300 + index
+    return (
+        "diff --git a/arch/x86/kvm/mmu/mmu.c b/arch/x86/kvm/mmu/mmu.c\n"
+        "index 2b3c4d5e6f70..706f5e4d3c2b 100644\n"
+        "--- a/arch/x86/kvm/mmu/mmu.c\n"
+        "+++ b/arch/x86/kvm/mmu/mmu.c\n"
+        f"@@ -{start},3 +{start},{3 + len(added)} @@ static void kvm_mmu_demo_prepare(void)\n"
+        " {\n"
+        " }\n" + "".join(f"+{line}\n" for line in added) + " \n"
     )
 
 
@@ -121,8 +158,10 @@ def posting(
     date: datetime = BASE_DATE,
     author: tuple[str, str] = AUTHOR,
     in_reply_to: str | None = None,
+    leak_in: int | None = None,
 ) -> Posting:
-    """A revision of `n` patches (with a cover letter unless `cover` is False)."""
+    """A revision of `n` patches (with a cover letter unless `cover` is False); patch
+    `leak_in` adds a function that leaks a page reference."""
     stamp = date.strftime("%Y%m%d%H%M%S")
     domain = author[1].split("@")[1]
     label = f"v{version}" if version > 1 else ""
@@ -151,9 +190,7 @@ def posting(
         )
         subject = f"[{pre} 0/{n}] {title}"
         out.mails.append(
-            message(
-                subject, body, cover_id, date, author, in_reply_to, root_refs or None
-            )
+            message(subject, body, cover_id, date, author, in_reply_to, root_refs or None)
         )
         out.cover_id = cover_id
     for i in range(1, n + 1):
@@ -168,7 +205,7 @@ def posting(
             "---\n"
             " virt/kvm/kvm_main.c | 5 +++++\n"
             " 1 file changed, 5 insertions(+)\n\n"
-            + _diff(i, patch_title)
+            + (_leaky_diff if i == leak_in else _diff)(i, patch_title)
             + "-- \n2.42.0.rc1.204.g551eb34607-goog\n"
         )
         parent = cover_id or in_reply_to
@@ -200,8 +237,9 @@ def review_reply(to: Posting, index: int, who: tuple[str, str], date: datetime) 
         f"Reviewed-by: {who[0]} <{who[1]}>\n"
     )
     subject = f"Re: [PATCH {to.label} {index}/{len(to.ids)}] {V8_TITLES[index - 1]}"
-    return message(subject, body, f"reply-{index}-{to.label}@{who[1].split('@')[1]}", date, who,
-                   target, refs)
+    return message(
+        subject, body, f"reply-{index}-{to.label}@{who[1].split('@')[1]}", date, who, target, refs
+    )
 
 
 # -- a public-inbox v2 inbox that grows message by message -------------------------------
@@ -309,17 +347,15 @@ class Inbox:
             if self.attempts <= self.fail_first:
                 return "451 4.3.0 try again later"
             data = envelope.original_content or envelope.content
-            self.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(data))
-            )
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(data)))
             if self.echo_to is not None:
                 add_to_maildir(self.echo_to, bytes(data), f"echo-{len(self.received)}")
         return "250 2.0.0 queued"
 
 
-@pytest.fixture
-def smtp_server():
-    """Start an SMTP server on 127.0.0.1; yields (handler, port)."""
+def smtp_servers():
+    """Generator behind the `smtp_server` fixture: yields a starter of loopback SMTP servers,
+    each returning (handler, port); stops them all afterwards."""
     servers = []
 
     def start(handler: Inbox | None = None) -> tuple[Inbox, int]:
@@ -333,6 +369,12 @@ def smtp_server():
     yield start
     for controller in servers:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    """Start SMTP servers on 127.0.0.1: `handler, port = smtp_server(Inbox(...))`."""
+    yield from smtp_servers()
 
 
 # -- checks on the fixtures themselves -----------------------------------------------------

@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reviewtool.cparse import cache_clear, cache_info, parse_c, sanitize
 
@@ -32,14 +34,18 @@ def _fixture(name: str) -> str:
     return (DATA / name).read_text()
 
 
-@pytest.mark.parametrize("name", ["kernel_constructs.c", "kvm_host_excerpt.h"])
+@pytest.mark.parametrize(
+    "name", ["kernel_constructs.c", "kvm_host_excerpt.h", "conditional_braces.c"]
+)
 def test_kernel_constructs_parse_without_error_regions(name: str) -> None:
     parsed = parse_c(_fixture(name))
     assert parsed.errors == []
     assert parsed.ok
 
 
-@pytest.mark.parametrize("name", ["kernel_constructs.c", "broken_function.c"])
+@pytest.mark.parametrize(
+    "name", ["kernel_constructs.c", "broken_function.c", "conditional_braces.c"]
+)
 def test_annotated_functions_start_on_their_real_lines(name: str) -> None:
     text = _fixture(name)
     parsed = parse_c(text)
@@ -55,7 +61,9 @@ def test_annotated_functions_start_on_their_real_lines(name: str) -> None:
         assert parsed.enclosing_function(line + 2).name == fname
 
 
-@pytest.mark.parametrize("name", ["kernel_constructs.c", "broken_function.c"])
+@pytest.mark.parametrize(
+    "name", ["kernel_constructs.c", "broken_function.c", "conditional_braces.c"]
+)
 def test_annotated_calls_are_found_with_function_and_argument_count(name: str) -> None:
     text = _fixture(name)
     parsed = parse_c(text)
@@ -179,3 +187,47 @@ def test_parse_c_rejects_bytes_with_a_typed_error() -> None:
 
     with pytest.raises(AnalysisError):
         parse_c(b"int x;")  # type: ignore[arg-type]
+
+
+def test_nested_conditionals_report_each_hidden_branch() -> None:
+    text = _fixture("conditional_braces.c")
+    parsed = parse_c(text)
+    lines = text.splitlines()
+    assert len(parsed.masked) == 2
+    for region in parsed.masked:
+        assert lines[region.start_line - 1].strip().replace(" ", "") == "#else"
+        assert lines[region.end_line - 1].strip().replace(" ", "") == "#endif"
+
+
+C_PIECES = st.sampled_from(
+    [
+        "static __always_inline int f(void __user *p)\n{\n",
+        "\tlist_for_each_entry(a, b, c) {\n",
+        "#ifdef CONFIG_X\n",
+        "#else\n",
+        "#endif\n",
+        "\tif (a) {\n",
+        "}\n",
+        "\tg(container_of(p, struct s, m));\n",
+        "/* { __rcu */\n",
+        '\tprintk("%s {", "}");\n',
+        "\tr = FNAME(fetch)(v, f);\n",
+        "\u00e9\u00e8 // caf\u00e9\n",
+        "\\\n",
+        "(",
+        ")",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(C_PIECES, max_size=40))
+def test_sanitiser_keeps_every_offset_whatever_the_input(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    result = sanitize(text).text
+    assert len(result) == len(text)
+    assert len(result.encode()) == len(text.encode())
+    assert [i for i, c in enumerate(result) if c == "\n"] == [
+        i for i, c in enumerate(text) if c == "\n"
+    ]
+    parse_c(text)  # never raises, whatever the text

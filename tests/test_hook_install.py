@@ -168,3 +168,17 @@ def test_install_outside_a_repository_is_a_clear_error(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "is not inside a git repository" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_pre_commit_manifest_runs_the_hook_at_the_pre_push_stage() -> None:
+    yaml = pytest.importorskip("yaml")
+    from reviewtool.cli import build_parser
+
+    manifest = Path(__file__).resolve().parent.parent / ".pre-commit-hooks.yaml"
+    (hook,) = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    assert hook["stages"] == ["pre-push"]
+    assert hook["pass_filenames"] is False and hook["always_run"] is True
+    program, *argv = hook["entry"].split()
+    assert program == "reviewtool"
+    args = build_parser().parse_args(argv)
+    assert args.func.__name__ == "run_hook_cmd"

@@ -396,3 +396,60 @@ def test_malformed_hook_input_is_reported_not_a_traceback(ws: Workspace) -> None
     done = ws.reviewtool("hook", "run", "origin", stdin="refs/heads/main nonsense\n")
     assert done.returncode == 0
     assert "pre-push input line 1" in done.stderr and "Traceback" not in done.stderr
+
+
+@needs_checker
+def test_deleting_the_release_line_alone_is_caught(ws: Workspace) -> None:
+    ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults through __kvm_follow_pfn")
+    ws.git("push", "-q", "--no-verify", "origin", "main")
+    without_release = CLEAN.replace("\tkvm_release_pfn_clean(pfn);\n", "")
+    ws.commit({MMU_C: without_release}, "KVM: arm64: Drop a release")
+    done = ws.push("main")
+    assert done.returncode != 0
+    assert f"{MMU_C}:" in done.stderr and ": error: leak: " in done.stderr
+    assert "in user_mem_abort()" in done.stderr
+
+
+@needs_checker
+def test_leak_fixed_later_in_the_same_push_still_blocks_and_says_so(ws: Workspace) -> None:
+    ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults through __kvm_follow_pfn")
+    ws.git("push", "-q", "--no-verify", "origin", "main")
+    ws.commit({MMU_C: LEAKING}, "KVM: arm64: Refuse exec faults on device memory")
+    fixed = LEAKING.replace(
+        "\t\t// ruleid: leak\n\t\treturn -ENOEXEC;\n",
+        "\t{\n\t\tkvm_release_pfn_clean(pfn);\n\t\treturn -ENOEXEC;\n\t}\n",
+    ).replace("!pfn_is_map_memory(pfn))\n\t{", "!pfn_is_map_memory(pfn)) {")
+    fix = ws.commit({MMU_C: fixed}, "KVM: arm64: Release the page on exec faults")
+    done = ws.push("main")
+    assert done.returncode != 0
+    assert f"fixed again by {fix[:12]}" in done.stderr
+
+
+@needs_checker
+def test_skipped_paths_are_not_checked(ws: Workspace) -> None:
+    ws.write(".reviewtool.toml", 'skip = ["arch/arm64/**"]\n')
+    ws.commit({MMU_C: LEAKING}, "KVM: arm64: Refuse exec faults on device memory")
+    done = ws.push("main")
+    assert done.returncode == 0, done.stderr
+    assert "0 touching C in scope" in done.stderr
+
+
+@needs_checker
+def test_analyse_commit_checks_only_the_functions_a_commit_changes(ws: Workspace) -> None:
+    import git
+
+    from reviewtool.hook.analyse import analyse_commit
+
+    ws.commit({MMU_C: LEAKING}, "KVM: arm64: Refuse exec faults on device memory")
+    repo = git.Repo(ws.work)
+    (leak,) = analyse_commit(repo, "HEAD")
+    assert (leak.rule, leak.file, leak.line, leak.function) == (
+        "leak",
+        MMU_C,
+        LEAK_LINE,
+        "user_mem_abort",
+    )
+    # A later commit that only touches the helper does not report the handler's leak.
+    helper = LEAKING.replace("ESR_ELx_FSC_PERM &&", "ESR_ELx_FSC_PERM &&\n\t       ")
+    ws.commit({MMU_C: helper}, "KVM: arm64: Wrap a long line")
+    assert analyse_commit(repo, repo.head.commit) == []

@@ -301,3 +301,13 @@ def test_output_prints_compiler_line_trace_and_bypass_line() -> None:
     assert "git push --no-verify" in lines[-1]
     assert "leak function:user_mem_abort <reason>" in lines[-1]
     assert result.exit_code() == 1
+
+
+def test_a_huge_push_checks_only_the_newest_commits(clone: Path) -> None:
+    shas = [commit_file(clone, "a.txt", f"{n}\n", f"Step {n}") for n in range(5)]
+    repo = git.Repo(clone)
+    update = RefUpdate("refs/heads/main", shas[-1], "refs/heads/main", ZERO)
+    (pushed,) = push_ranges(repo, [update], limit=3)
+    assert pushed.truncated
+    assert pushed.commits == shas[-3:]
+    assert pushed.base == shas[-4]

@@ -277,9 +277,7 @@ def mutate(
             if candidates:
                 k = rng.choice(candidates)
                 first = replace(out[k], edits=out[k].edits[:1])
-                second = replace(
-                    out[k], title=out[k].title + " (part two)", edits=out[k].edits[1:]
-                )
+                second = replace(out[k], title=out[k].title + " (part two)", edits=out[k].edits[1:])
                 out[k : k + 1] = [first, second]
         elif kind == "squash" and len(out) >= 2:
             k = rng.randrange(len(out) - 1)

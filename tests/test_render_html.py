@@ -10,9 +10,10 @@ import lxml.html
 import pytest
 from test_review_support import make_review, make_series, mbox_text
 
-from reviewtool.review import AnalysisNote, build_review
 from reviewtool.render.html import render_html
+from reviewtool.review import AnalysisNote, Review, build_review, review_series
 from reviewtool.series import load
+from reviewtool.series.model import Accounting
 
 SECTIONS = ("overview", "revisions", "comparisons", "changelog", "migration", "findings")
 
@@ -117,6 +118,10 @@ def test_migration_map_is_a_file_by_version_matrix(doc) -> None:
     arm = table.xpath("tbody/tr[th[@class='file']='arch/arm64/kvm/mmu.c']/td")
     assert [td.get("class") for td in arm] == ["muted"] * 3
     assert "untouched" in _text(arm[0])
+    # Each area's row says, per version, whether the area is migrated.
+    areas = [[_text(c) for c in tr.xpath("th|td")] for tr in table.xpath("tbody/tr[@class='area']")]
+    assert areas[0] == ["virt", "migrated", "migrated", "migrated"]
+    assert areas[2] == ["arm64", "untouched", "untouched", "untouched"]
 
 
 def test_finding_has_excerpt_trace_and_status(doc) -> None:
@@ -191,3 +196,20 @@ def test_report_of_real_mail_renders_whatever_analyses_ran(tmp_path: Path) -> No
     # Each analysis either shows results or says why it did not run.
     for note in review.unavailable():
         assert note.reason in doc.text_content()
+
+
+def test_two_series_get_their_own_sections_and_contents() -> None:
+    first, second = make_series(), make_series()
+    second.title = "KVM: x86: Make bus clock frequency for vAPIC timer configurable"
+    review = Review(
+        series_reviews=[review_series(first, index=1), review_series(second, index=2)],
+        accounting=Accounting(read=26, cover=6, patch=14, reply=6),
+        all_series=[first, second],
+    )
+    doc = lxml.html.fromstring(render_html(review))
+    for prefix in ("s1", "s2"):
+        for name in SECTIONS:
+            assert doc.xpath(f"//section[@id='{prefix}-{name}']")
+    names = [_text(e) for e in doc.xpath("//nav//div[@class='series-name']")]
+    assert names == [f"1. {first.title}", f"2. {second.title}"]
+    assert _text(doc.xpath("//h1")[0]) == "2 series"

@@ -155,3 +155,51 @@ def test_every_revision_pair_is_compared_in_order(mbox: Path) -> None:
     doc = sr.to_json()
     assert [c["from"] for c in doc["comparisons"]] == ["v1", "v2"]
     assert all("available" in c for c in doc["comparisons"])
+
+
+def test_build_review_reports_each_analysis_step_to_progress(mbox: Path) -> None:
+    calls: list[tuple[int, int, str]] = []
+    build_review(
+        load([str(mbox)]), progress=lambda done, total, what: calls.append((done, total, what))
+    )
+    # Three revisions: two range-diffs, one migration map, three checker runs.
+    assert [c[0] for c in calls] == list(range(6))
+    assert {c[1] for c in calls} == {6}
+    assert calls[0][2] == "range-diff v1 -> v2"
+    assert calls[-1][2] == "checking v3"
+
+
+def _patch_finding(rule: str, function: str, status: str, patch: int) -> Finding:
+    return Finding(
+        rule=rule,
+        severity="error",
+        file="arch/x86/kvm/mmu/mmu.c",
+        line=4500 + patch,
+        function=function,
+        message=rule,
+        status=status,
+        patch_index=patch,
+    )
+
+
+def test_per_patch_findings_fold_into_what_the_revision_holds() -> None:
+    found, fixed, in_base = review_mod.net_findings(
+        [
+            # 4/8 introduces a leak that 5/8 still shows: one finding, seen last in 5/8.
+            _patch_finding("leak", "direct_page_fault", "introduced", 4),
+            _patch_finding("leak", "direct_page_fault", "persisting", 5),
+            # 5/8 introduces a double release that 6/8 fixes again: gone.
+            _patch_finding("double-release", "kvm_faultin_pfn", "introduced", 5),
+            _patch_finding("double-release", "kvm_faultin_pfn", "fixed", 6),
+            # The base already marked a page dirty after unlock; 2/8 fixes it.
+            _patch_finding("mark-after-unlock", "user_mem_abort", "fixed", 2),
+            # The base already leaked in the PPC handler; 7/8 touches it and leaves it.
+            _patch_finding("leak", "kvmppc_book3s_hv_page_fault", "persisting", 7),
+        ]
+    )
+    assert [(f.rule, f.function, f.patch_index) for f in found] == [
+        ("leak", "direct_page_fault", 5),
+        ("leak", "kvmppc_book3s_hv_page_fault", 7),
+    ]
+    assert [(f.rule, f.patch_index) for f in fixed] == [("mark-after-unlock", 2)]
+    assert in_base == {("leak", "arch/x86/kvm/mmu/mmu.c", "kvmppc_book3s_hv_page_fault", "")}

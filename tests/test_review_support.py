@@ -24,27 +24,27 @@ diff --git a/virt/kvm/kvm_main.c b/virt/kvm/kvm_main.c
 index 1b2c3d4..5e6f7a8 100644
 --- a/virt/kvm/kvm_main.c
 +++ b/virt/kvm/kvm_main.c
-@@ -2480,12 +2480,18 @@ static kvm_pfn_t hva_to_pfn(unsigned long addr, bool atomic,
- 	return pfn;
+@@ -2480,14 +2480,17 @@ static kvm_pfn_t hva_to_pfn(unsigned long addr, bool atomic,
+ \treturn pfn;
  }
- 
+\x20
 -kvm_pfn_t __gfn_to_pfn_memslot(const struct kvm_memory_slot *slot, gfn_t gfn,
--			       bool atomic, bool interruptible, bool *async,
--			       bool write_fault, bool *writable, hva_t *hva)
+-\t\t\t       bool atomic, bool interruptible, bool *async,
+-\t\t\t       bool write_fault, bool *writable, hva_t *hva)
 +kvm_pfn_t __kvm_follow_pfn(struct kvm_follow_pfn *foll)
  {
--	unsigned long addr = __gfn_to_hva_many(slot, gfn, NULL, write_fault);
-+	unsigned long addr;
+-\tunsigned long addr = __gfn_to_hva_many(slot, gfn, NULL, write_fault);
++\tunsigned long addr;
 +
-+	addr = __gfn_to_hva_many(foll->slot, foll->gfn, NULL,
-+				 foll->flags & FOLL_WRITE);
-+	foll->hva = addr;
- 
- 	/* Do not map writable pfn in the readonly memslot. */
- 	if (kvm_is_error_hva(addr))
- 		return KVM_PFN_NOSLOT;
--	return hva_to_pfn(addr, atomic, interruptible, async, write_fault, writable);
-+	return hva_to_pfn(addr, foll);
++\taddr = __gfn_to_hva_many(foll->slot, foll->gfn, NULL,
++\t\t\t\t foll->flags & FOLL_WRITE);
++\tfoll->hva = addr;
+\x20
+ \t/* Do not map writable pfn in the readonly memslot. */
+ \tif (kvm_is_error_hva(addr))
+ \t\treturn KVM_PFN_NOSLOT;
+-\treturn hva_to_pfn(addr, atomic, interruptible, async, write_fault, writable);
++\treturn hva_to_pfn(addr, foll);
  }
 +EXPORT_SYMBOL_GPL(__kvm_follow_pfn);
 """
@@ -54,22 +54,23 @@ diff --git a/arch/x86/kvm/mmu/mmu.c b/arch/x86/kvm/mmu/mmu.c
 index 2233445..6677889 100644
 --- a/arch/x86/kvm/mmu/mmu.c
 +++ b/arch/x86/kvm/mmu/mmu.c
-@@ -4330,10 +4330,14 @@ static int __kvm_faultin_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
+@@ -4330,8 +4330,12 @@ static int __kvm_faultin_pfn(struct kvm_vcpu *vcpu, struct\
+ kvm_page_fault *fault)
  {
- 	struct kvm_memory_slot *slot = fault->slot;
-+	struct kvm_follow_pfn foll = {
-+		.slot = slot,
-+		.gfn = fault->gfn,
-+		.flags = FOLL_GET | (fault->write ? FOLL_WRITE : 0),
-+	};
- 
--	fault->pfn = __gfn_to_pfn_memslot(slot, fault->gfn, false, false, &async,
--					  fault->write, &fault->map_writable,
--					  &fault->hva);
-+	fault->pfn = __kvm_follow_pfn(&foll);
-+	fault->map_writable = foll.writable;
- 	if (!async)
- 		return RET_PF_CONTINUE;
+ \tstruct kvm_memory_slot *slot = fault->slot;
++\tstruct kvm_follow_pfn foll = {
++\t\t.slot = slot,
++\t\t.gfn = fault->gfn,
++\t\t.flags = FOLL_GET | (fault->write ? FOLL_WRITE : 0),
++\t};
+\x20
+-\tfault->pfn = __gfn_to_pfn_memslot(slot, fault->gfn, false, false, &async,
+-\t\t\t\t\t  fault->write, &fault->map_writable,
+-\t\t\t\t\t  &fault->hva);
++\tfault->pfn = __kvm_follow_pfn(&foll);
++\tfault->map_writable = foll.writable;
+ \tif (!async)
+ \t\treturn RET_PF_CONTINUE;
 """
 
 X86_DIFF_V2 = X86_DIFF_V1.replace(
@@ -82,15 +83,16 @@ diff --git a/arch/x86/kvm/mmu/mmu.c b/arch/x86/kvm/mmu/mmu.c
 index 6677889..8899aab 100644
 --- a/arch/x86/kvm/mmu/mmu.c
 +++ b/arch/x86/kvm/mmu/mmu.c
-@@ -4520,9 +4520,8 @@ static int direct_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
- 	r = direct_map(vcpu, fault);
- 
+@@ -4520,8 +4520,7 @@ static int direct_page_fault(struct kvm_vcpu *vcpu, struct\
+ kvm_page_fault *fault)
+ \tr = direct_map(vcpu, fault);
+\x20
  out_unlock:
- 	write_unlock(&vcpu->kvm->mmu_lock);
--	kvm_release_pfn_clean(fault->pfn);
- 	return r;
+ \twrite_unlock(&vcpu->kvm->mmu_lock);
+-\tkvm_release_pfn_clean(fault->pfn);
+ \treturn r;
  }
- 
+\x20
 """
 
 
@@ -322,11 +324,11 @@ def make_review(series: Series | None = None) -> Review:
         "new": "__kvm_follow_pfn",
         "revisions": [
             {
-                "version": rev.version,
+                "version": rev.label,
                 "files": [
                     {
                         "path": "virt/kvm/kvm_main.c",
-                        "area": "virt/",
+                        "area": "virt",
                         "status": "migrated",
                         "old_removed": [{"function": "gfn_to_pfn_prot", "line": 2650}],
                         "old_remaining": [],
@@ -334,7 +336,7 @@ def make_review(series: Series | None = None) -> Review:
                     },
                     {
                         "path": "arch/x86/kvm/mmu/mmu.c",
-                        "area": "arch/x86",
+                        "area": "x86",
                         "status": "migrated",
                         "old_removed": [{"function": "__kvm_faultin_pfn", "line": 4335}],
                         "old_remaining": [],
@@ -342,7 +344,7 @@ def make_review(series: Series | None = None) -> Review:
                     },
                     {
                         "path": "arch/arm64/kvm/mmu.c",
-                        "area": "arch/arm64",
+                        "area": "arm64",
                         "status": "untouched",
                         "old_removed": [],
                         "old_remaining": [{"function": "user_mem_abort", "line": 1480}],
@@ -356,6 +358,11 @@ def make_review(series: Series | None = None) -> Review:
             }
             for rev in (v1, v2, v3)
         ],
+        "areas": {
+            "virt": {"v1": "migrated", "v2": "migrated", "v3": "migrated"},
+            "x86": {"v1": "migrated", "v2": "migrated", "v3": "migrated"},
+            "arm64": {"v1": "untouched", "v2": "untouched", "v3": "untouched"},
+        },
     }
     fixed_earlier = leak_finding("v2")
     fixed_earlier.rule = "double-release"
@@ -447,4 +454,6 @@ def _changelog_text(revision: Revision) -> str:
 
 
 def _from_quote(body: str) -> str:
-    return "\n".join((">" + line) if line.startswith("From ") else line for line in body.split("\n"))
+    return "\n".join(
+        (">" + line) if line.startswith("From ") else line for line in body.split("\n")
+    )

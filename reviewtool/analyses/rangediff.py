@@ -36,8 +36,11 @@ XDL_MAX_EQLIMIT = 1024
 XDL_SIMSCAN_WINDOW = 100
 # xdiff: keep a multi-match line unless the run around it is mostly unmatched lines.
 XDL_KPDIS_RUN = 4
-# Stand-in for git's COST_MAX: a pair the solver must never choose.
-COST_NEVER = 1 << 30
+# git's COST_MAX: the cost of a pair that must never be chosen (range-diff.c).
+GIT_COST_MAX = 1 << 16
+# Price every pair exactly (as git does) up to this many; past it, pairs a cheap bound proves
+# hopeless keep the bound, which changes no optimum and saves most of the time.
+EXACT_PAIR_LIMIT = 2500
 # Split/squash: a piece counts when this share of its changed lines came from the whole...
 REGROUP_PIECE_SHARE = 0.5
 # ...and the pieces together cover this share of the whole...
@@ -250,7 +253,7 @@ def _middle_snake(
     bmin = bmax = bmid
     kvdf[base + fmid] = off1
     kvdb[base + bmid] = lim1
-    line_max = COST_NEVER
+    line_max = 1 << 62  # beyond any line number, as XDL_LINE_MAX
     while True:
         if fmin > dmin:
             fmin -= 1
@@ -580,6 +583,9 @@ class PatchPair:
     interdiff: list[InterdiffHunk] = field(default_factory=list)
     message_diff: list[str] = field(default_factory=list)
     cost: int = 0
+    # The two normalised patch diffs, for checks that need more than the interdiff.
+    old_lines: list[str] = field(default_factory=list, repr=False)
+    new_lines: list[str] = field(default_factory=list, repr=False)
 
     @property
     def real_hunks(self) -> list[InterdiffHunk]:
@@ -654,6 +660,8 @@ class Comparison:
     changelog: list = field(default_factory=list)  # changelog_check.Verdict
     undocumented: list = field(default_factory=list)  # changelog_check.Undocumented
     creation_factor: float = DEFAULT_CREATION_FACTOR
+    from_base: str | None = None
+    to_base: str | None = None
 
     @property
     def hunk_count(self) -> int:
@@ -765,54 +773,194 @@ def _multiset_matrix(ids: list[list[int]], width: int) -> csr_matrix:
     return csr_matrix((data, (rows, cols)), shape=(len(ids), width * _MAX_OCCURRENCE))
 
 
-def _cost_matrix(old: _Side, new: _Side, rows: list[int], cols: list[int], factor: int):
-    """Pair costs for the unmatched patches, pruned by a cheap lower bound.
+def _git_cost_matrix(
+    old: _Side, new: _Side, matched: dict[int, int], factor: int, exact_limit: int
+) -> tuple[np.ndarray, dict[tuple[int, int], int]]:
+    """git's square cost matrix, indexed [new or dummy, old or dummy] like git's COST(col, row).
 
-    A pair whose diff cannot cost less than leaving both patches unpaired is never chosen by
-    an optimal assignment, so its exact cost need not be computed: the multiset
-    intersection of the two line lists bounds the number of unchanged lines from above.
+    Exactly matched patches cost 0 with each other and GIT_COST_MAX with everything else;
+    leaving a patch unpaired costs its size times the factor; dummy meets dummy at 0.
+    Pair costs are exact, except that when there are more than exact_limit pairs to price,
+    a pair that a lower bound proves hopeless (dearer than leaving both unpaired, so never
+    chosen) keeps that bound instead of its exact size.
     """
-    create_old = [old.sizes[i] * factor // 100 for i in rows]
-    create_new = [new.sizes[j] * factor // 100 for j in cols]
-    cost = np.full((len(rows), len(cols)), COST_NEVER, dtype=np.int64)
-    if not rows or not cols:
-        return cost, create_old, create_new
-    width = 1 + max((max(p, default=0) for p in old.ids + new.ids), default=0)
-    a = _multiset_matrix([old.ids[i] for i in rows], width)
-    b = _multiset_matrix([new.ids[j] for j in cols], width)
-    common = (a @ b.T).toarray()
-    for r, i in enumerate(rows):
-        la = len(old.ids[i])
-        for c, j in enumerate(cols):
-            bound = la + len(new.ids[j]) - 2 * int(common[r, c])
-            if bound > create_old[r] + create_new[c]:
-                continue
-            cost[r, c] = diff_cost(old.ids[i], new.ids[j])
-    return cost, create_old, create_new
-
-
-def _tie_broken(
-    cost: np.ndarray, create_old: list[int], create_new: list[int], rows: list[int], cols: list[int]
-) -> np.ndarray:
-    """git's square cost matrix (pairs, then "unpaired" dummies), scaled to break ties.
-
-    Equal totals are common (a patch split in two costs the same paired with either half),
-    and git settles them by the order its solver happens to visit cells. Say what we prefer
-    instead, below the smallest real cost difference: pairing over leaving both unpaired,
-    then patches that stay at the same position. On split and squash series this chooses
-    what git chooses.
-    """
-    na, nb = len(rows), len(cols)
+    na, nb = len(old.ids), len(new.ids)
     n = na + nb
-    bonus_base = n + 1
-    scale = n * (bonus_base + 1) + 1
-    full = np.zeros((n, n), dtype=np.int64)
-    distance = np.abs(np.array(rows)[:, None] - np.array(cols)[None, :])
-    paired = cost * scale - (bonus_base - np.minimum(distance, bonus_base - 1))
-    full[:na, :nb] = np.where(cost >= COST_NEVER, COST_NEVER * scale, paired)
-    full[:na, nb:] = np.array(create_old, dtype=np.int64)[:, None] * scale
-    full[na:, :nb] = np.array(create_new, dtype=np.int64)[None, :] * scale
-    return full
+    matrix = np.zeros((n, n), dtype=np.int64)
+    rows = [i for i in range(na) if i not in matched]
+    taken = set(matched.values())
+    cols = [j for j in range(nb) if j not in taken]
+    create_old = [old.sizes[i] * factor // 100 for i in range(na)]
+    create_new = [new.sizes[j] * factor // 100 for j in range(nb)]
+    matrix[:nb, :na] = GIT_COST_MAX
+    for i, j in matched.items():
+        matrix[j, i] = 0
+    for i in range(na):
+        matrix[nb:, i] = GIT_COST_MAX if i in matched else create_old[i]
+    for j in range(nb):
+        matrix[j, na:] = GIT_COST_MAX if j in taken else create_new[j]
+    costs: dict[tuple[int, int], int] = {}
+    if rows and cols:
+        bounds = None
+        if len(rows) * len(cols) > exact_limit:
+            width = 1 + max((max(p, default=0) for p in old.ids + new.ids), default=0)
+            a = _multiset_matrix([old.ids[i] for i in rows], width)
+            b = _multiset_matrix([new.ids[j] for j in cols], width)
+            bounds = (a @ b.T).toarray()
+        for r, i in enumerate(rows):
+            for c, j in enumerate(cols):
+                if bounds is not None:
+                    bound = len(old.ids[i]) + len(new.ids[j]) - 2 * int(bounds[r, c])
+                    if bound > create_old[i] + create_new[j]:
+                        matrix[j, i] = bound
+                        continue
+                costs[(i, j)] = matrix[j, i] = diff_cost(old.ids[i], new.ids[j])
+    return matrix, costs
+
+
+def _git_assignment(matrix: np.ndarray) -> list[int]:
+    """Column -> row of a minimum assignment, choosing among equal ones as git does.
+
+    git's range-diff solves with a Jonker-Volgenant solver (linear-assignment.c) whose
+    tie-breaking follows its scan order; equal totals are common (a patch split in two
+    costs the same paired with either half), so to pair as git pairs we follow the same
+    steps: column reduction, reduction transfer, two rounds of augmenting row reduction,
+    then shortest augmenting paths. matrix[row, column].
+    """
+    n = matrix.shape[0]
+    if n < 2:
+        return [0] * n
+    cost = matrix.tolist()
+    column2row = [-1] * n
+    row2column = [-1] * n
+    v = [0] * n
+    first_min = matrix.argmin(axis=0).tolist()
+    for j in range(n - 1, -1, -1):
+        i1 = first_min[j]
+        v[j] = cost[i1][j]
+        if row2column[i1] == -1:
+            row2column[i1] = j
+            column2row[j] = i1
+        else:
+            if row2column[i1] >= 0:
+                row2column[i1] = -2 - row2column[i1]
+            column2row[j] = -1
+    free_row = [0] * n
+    free_count = 0
+    for i in range(n):
+        j1 = row2column[i]
+        if j1 == -1:
+            free_row[free_count] = i
+            free_count += 1
+        elif j1 < -1:
+            row2column[i] = -2 - j1
+        else:
+            row = cost[i]
+            other = 1 if j1 == 0 else 0
+            low = row[other] - v[other]
+            for j in range(1, n):
+                if j != j1 and low > row[j] - v[j]:
+                    low = row[j] - v[j]
+            v[j1] -= low
+    if free_count == 0:
+        return column2row
+    for _phase in range(2):
+        k = 0
+        saved = free_count
+        free_count = 0
+        while k < saved:
+            i = free_row[k]
+            k += 1
+            row = cost[i]
+            j1, u1 = 0, row[0] - v[0]
+            j2, u2 = -1, None
+            for j in range(1, n):
+                c = row[j] - v[j]
+                if u2 is None or u2 > c:
+                    if u1 < c:
+                        u2, j2 = c, j
+                    else:
+                        u2, u1, j2, j1 = u1, c, j1, j
+            if j2 < 0:
+                j2, u2 = j1, u1
+            i0 = column2row[j1]
+            if u1 < u2:
+                v[j1] -= u2 - u1
+            elif i0 >= 0:
+                j1 = j2
+                i0 = column2row[j1]
+            if i0 >= 0:
+                if u1 < u2:
+                    k -= 1
+                    free_row[k] = i0
+                else:
+                    free_row[free_count] = i0
+                    free_count += 1
+            row2column[i] = j1
+            column2row[j1] = i
+    d = [0] * n
+    pred = [0] * n
+    col = [0] * n
+    for f in range(free_count):
+        i1 = free_row[f]
+        low = up = 0
+        row = cost[i1]
+        for j in range(n):
+            d[j] = row[j] - v[j]
+            pred[j] = i1
+            col[j] = j
+        j = -1
+        found = False
+        while not found:
+            last = low
+            least = d[col[up]]
+            up += 1
+            for k in range(up, n):
+                j = col[k]
+                c = d[j]
+                if c <= least:
+                    if c < least:
+                        up = low
+                        least = c
+                    col[k] = col[up]
+                    col[up] = j
+                    up += 1
+            # git jumps to the update here with j still the last column scanned; keep that.
+            if any(column2row[col[k]] == -1 for k in range(low, up)):
+                break
+            while True:
+                j1 = col[low]
+                low += 1
+                i = column2row[j1]
+                u1 = cost[i][j1] - v[j1] - least
+                row_i = cost[i]
+                for k in range(up, n):
+                    j = col[k]
+                    c = row_i[j] - v[j] - u1
+                    if c < d[j]:
+                        d[j] = c
+                        pred[j] = i
+                        if c == least:
+                            if column2row[j] == -1:
+                                found = True
+                                break
+                            col[k] = col[up]
+                            col[up] = j
+                            up += 1
+                if found or low == up:
+                    break
+        for k in range(last):
+            j1 = col[k]
+            v[j1] += d[j1] - least
+        while True:
+            if j < 0:
+                raise AnalysisError("assignment solver lost its way")
+            i = pred[j]
+            column2row[j] = i
+            j, row2column[i] = row2column[i], j
+            if i == i1:
+                break
+    return column2row
 
 
 def pair_patches(
@@ -828,33 +976,52 @@ def pair_patches(
     ]
 
 
+def _solve(matrix: np.ndarray, na: int, nb: int) -> dict[int, int]:
+    """Old position -> new position of an optimal pairing; git's choice among optimal ones.
+
+    SciPy's solver gives the optimum. git's solver (followed step by step, dummy columns
+    and all) picks one of the optimal pairings by its scan order; take that one when its
+    pairs are consistent and cost the optimum (git's own result leaves some dummy columns
+    unset, so only the real ones are read, as git reads them), else SciPy's.
+    """
+    rows, cols = linear_sum_assignment(matrix)
+    best = int(matrix[rows, cols].sum())
+    scipy_pairs = {int(c): int(r) for r, c in zip(rows, cols, strict=True) if c < na and r < nb}
+    try:
+        column2row = _git_assignment(matrix)
+    except AnalysisError:
+        return scipy_pairs
+    git_pairs = {i: column2row[i] for i in range(na) if 0 <= column2row[i] < nb}
+    if len(set(git_pairs.values())) != len(git_pairs):
+        return scipy_pairs
+    total = sum(int(matrix[j, i]) for i, j in git_pairs.items())
+    total += sum(int(matrix[nb, i]) for i in range(na) if i not in git_pairs)
+    paired = set(git_pairs.values())
+    total += sum(int(matrix[j, na]) for j in range(nb) if j not in paired)
+    return git_pairs if total == best else scipy_pairs
+
+
 def _assign(old: Revision, new: Revision, creation_factor: float):
     """Positions paired by exact match then optimal assignment; also the prepared sides."""
-    if not 0 <= creation_factor:
+    if creation_factor < 0:
         raise AnalysisError(f"creation factor must not be negative (got {creation_factor})")
     factor = int(round(creation_factor * 100))
     intern: dict[str, int] = {}
     old_side, new_side = _prepare(old, intern), _prepare(new, intern)
     matched = _exact_matches(old_side, new_side)
-    rows = [i for i in range(len(old_side.patches)) if i not in matched]
-    taken = set(matched.values())
-    cols = [j for j in range(len(new_side.patches)) if j not in taken]
-    costs: dict[tuple[int, int], int] = {(i, j): 0 for i, j in matched.items()}
-    pairing = dict(matched)
-    if rows and cols:
-        cost, create_old, create_new = _cost_matrix(old_side, new_side, rows, cols, factor)
-        full = _tie_broken(cost, create_old, create_new, rows, cols)
-        na, nb = len(rows), len(cols)
-        row_ind, col_ind = linear_sum_assignment(full)
-        for r, c in zip(row_ind, col_ind, strict=True):
-            if r < na and c < nb and cost[r, c] < COST_NEVER:
-                pairing[rows[r]] = cols[c]
-                costs[(rows[r], cols[c])] = int(cost[r, c])
+    na, nb = len(old_side.ids), len(new_side.ids)
+    pairing: dict[int, int] = {}
+    costs: dict[tuple[int, int], int] = {}
+    if na + nb > 1:
+        matrix, costs = _git_cost_matrix(old_side, new_side, matched, factor, EXACT_PAIR_LIMIT)
+        pairing = _solve(matrix, na, nb)
+    for i, j in matched.items():
+        costs[(i, j)] = 0
     out: list = []
     paired_new = set(pairing.values())
-    for i in range(len(old_side.patches)):
+    for i in range(na):
         out.append((i, pairing.get(i), old_side, new_side))
-    for j in range(len(new_side.patches)):
+    for j in range(nb):
         if j not in paired_new:
             out.append((None, j, old_side, new_side))
     return out, old_side, new_side, costs
@@ -1038,7 +1205,13 @@ def compare(
     its items are checked against the result (Comparison.changelog, .undocumented).
     """
     assignment, old_side, new_side, costs = _assign(old, new, creation_factor)
-    result = Comparison(from_label=old.label, to_label=new.label, creation_factor=creation_factor)
+    result = Comparison(
+        from_label=old.label,
+        to_label=new.label,
+        creation_factor=creation_factor,
+        from_base=old.base_commit,
+        to_base=new.base_commit,
+    )
     pair_positions = [(i, j) for i, j, _, _ in assignment if i is not None and j is not None]
     moved = _moved(pair_positions)
     for i, j, _, _ in assignment:
@@ -1098,6 +1271,8 @@ def _make_pair(
         interdiff=hunks,
         message_diff=message_diff,
         cost=costs.get((i, j), 0),
+        old_lines=old_side.lines[i],
+        new_lines=new_side.lines[j],
     )
 
 

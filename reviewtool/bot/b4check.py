@@ -96,8 +96,9 @@ def _check_patch(mail: Mail, repo: str | Path | None, report_url: str | None) ->
         notes.extend(f"{n.analysis} not run: {n.reason}" for n in review.unavailable())
     form = _form_warnings(mail)
     if not findings:
-        status = "warn" if form else "pass"
-        summary = form[0] if form else "no findings"
+        # Silence from a checker that never ran is not a pass.
+        status = "warn" if form or notes else "pass"
+        summary = form[0] if form else (f"not checked: {notes[0]}" if notes else "no findings")
         return _result(status, summary, "\n".join(form + notes), report_url)
     status = _worst(
         [STATUS_OF_SEVERITY.get(f.severity, "warn") for f in findings] + (["warn"] if form else [])

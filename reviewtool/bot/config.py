@@ -17,6 +17,7 @@ Example::
     settle_seconds = 3600
     per_hour = 30
     reply_when_clean = true
+    max_age_days = 14           # older series are recorded, never answered (0: no limit)
     report_dir = "/srv/www/reviews"
     base_url = "https://reviews.example.org"
 
@@ -49,6 +50,9 @@ DEFAULT_MAX_ATTEMPTS = 8
 # copy to come back through the list before it is sent again with the same Message-ID.
 DEFAULT_ECHO_WAIT_SECONDS = 300.0
 DEFAULT_SMTP_TIMEOUT = 60.0
+# Series posted longer ago than this are recorded but not answered: a bot pointed at years
+# of archive for the first time must not answer all of it. 0 turns the limit off.
+DEFAULT_MAX_AGE_DAYS = 14.0
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class BotConfig:
     retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     echo_wait_seconds: float = DEFAULT_ECHO_WAIT_SECONDS
+    max_age_days: float = DEFAULT_MAX_AGE_DAYS
 
     def with_overrides(self, smtp: str | None = None, from_addr: str | None = None) -> BotConfig:
         """The config with `--smtp HOST:PORT` and `--from ADDR` applied."""
@@ -169,6 +174,7 @@ def _from_mapping(data: dict, path: Path, environ: dict[str, str]) -> BotConfig:
         retry_max_seconds=_number(bot, "retry_max_seconds", DEFAULT_RETRY_MAX_SECONDS, path, "bot"),
         max_attempts=_int(bot, "max_attempts", DEFAULT_MAX_ATTEMPTS, path, "bot"),
         echo_wait_seconds=_number(bot, "echo_wait_seconds", DEFAULT_ECHO_WAIT_SECONDS, path, "bot"),
+        max_age_days=_number(bot, "max_age_days", DEFAULT_MAX_AGE_DAYS, path, "bot"),
     )
 
 

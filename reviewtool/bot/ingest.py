@@ -14,6 +14,7 @@ import re
 from reviewtool.bot.state import SeenMessage
 from reviewtool.mail import Mail, parse_mail
 from reviewtool.mail.subject import is_patch_prefix
+from reviewtool.series.assemble import normalise_title
 
 # Header the bot puts on every reply, so its own mail coming back through the list is known.
 BOT_HEADER = "X-Reviewtool-Bot"
@@ -48,7 +49,9 @@ def classify(
         idx=idx if kind == "patch" else 0 if kind == "cover" else None,
         total=total,
         author=mail.author_email or None,
+        title=normalise_title(mail.title) if kind in ("cover", "patch") else None,
         received=received,
+        sent=mail.date.timestamp() if mail.date is not None else None,
         location=location,
         # Only what a review needs later is kept: covers and patches.
         data=data if kind in ("cover", "patch") else None,

@@ -125,7 +125,9 @@ class BotRunner:
         stats = RunStats()
         self.cycle(stats)
         while drain:
-            wait = self._next_wait()
+            # Only retries: a reply in doubt waits for its list copy until the next run.
+            due = self.store.next_due()
+            wait = None if due is None else due - self.clock()
             if wait is None or wait > ONCE_RETRY_WINDOW_SECONDS or self._budget() <= 0:
                 break
             self.sleep(max(wait, 0.0))
@@ -196,14 +198,23 @@ class BotRunner:
             self.store.decide(key, "skipped", "a cover letter without patches", now=now)
             stats.skipped += 1
             return
+        max_age = self.config.max_age_days * 86400
+        if max_age and pending.sent is not None and now - pending.sent > max_age:
+            self.store.decide(key, "too-old", "posted before the bot's reply window", now=now)
+            stats.skipped += 1
+            return
         if self.store.has_message(reply_message_id(key, self.config.from_addr)):
             # Our reply is already on the list (the state was lost or rebuilt): never twice.
             self.store.decide(key, "answered-before", "our reply is already on the list", now=now)
             stats.skipped += 1
             return
         rows = self.store.revision_messages(key)
+        # Earlier versions: the same author's mail, and mail with the same titles (a series
+        # taken over by someone else keeps its titles).
         authors = {r.author for r in rows if r.author}
-        history = [m for a in sorted(authors) for m in self.store.author_messages(a)]
+        history = {m.message_id: m for a in sorted(authors) for m in self.store.author_messages(a)}
+        for m in self.store.title_messages(r.title for r in rows if r.title):
+            history.setdefault(m.message_id, m)
         cfg = self.config
         report_url = None
         name = None
@@ -212,24 +223,24 @@ class BotRunner:
             report_url = f"{cfg.base_url.rstrip('/')}/{name}"
         try:
             summary = summarize(
-                pending, rows, history, report_url=report_url, want_html=name is not None
+                pending, rows, list(history.values()), report_url, want_html=name is not None
             )
-            if name and summary.report_html and cfg.report_dir:
-                write_report(cfg.report_dir, name, summary.report_html)
-            elif name:
-                report_url = None
+            if name and cfg.report_dir and not self._write_report(name, summary):
+                report_url = None  # no page to link to: answer without the link
+                summary = summarize(pending, rows, list(history.values()))
+            if summary.clean and not cfg.reply_when_clean:
+                note = "no findings; replies to clean series are off"
+                self.store.decide(key, "clean", note, now=now)
+                stats.skipped += 1
+                return
+            body = short_text(summary, report_url) if summary.clean else summary.text
+            reply = build_reply(cfg, key, summary.target, summary.target_data, body)
         except Exception as exc:  # noqa: BLE001 - one bad series must not stop the list's bot
             note = f"{type(exc).__name__}: {exc}"
             self.store.decide(key, "error", note, now=now)
             stats.errors.append(f"{key}: {note}")
             self.log(f"could not review {key}: {note}")
             return
-        if summary.clean and not cfg.reply_when_clean:
-            self.store.decide(key, "clean", "no findings; replies to clean series are off", now=now)
-            stats.skipped += 1
-            return
-        body = short_text(summary, report_url) if summary.clean else summary.text
-        reply = build_reply(cfg, key, summary.target, summary.target_data, body)
         self.store.decide(
             key,
             "reply",
@@ -242,6 +253,17 @@ class BotRunner:
         stats.queued += 1
         self.log(f'queued reply to {summary.label} "{summary.title}" <{reply.message_id}>')
 
+    def _write_report(self, name: str, summary: Summary) -> bool:
+        """Write the HTML report; False when there is none or it cannot be written."""
+        if not summary.report_html or self.config.report_dir is None:
+            return False
+        try:
+            write_report(self.config.report_dir, name, summary.report_html)
+        except OSError as exc:
+            self.log(f"cannot write report {name}: {exc.strerror}")
+            return False
+        return True
+
     def flush(self, stats: RunStats) -> None:
         """Send due replies within the per-hour limit; failures back off and retry."""
         cfg = self.config
@@ -250,7 +272,8 @@ class BotRunner:
                 if self._budget() <= 0:
                     stats.deferred += 1
                     continue
-                self.store.begin_send(row.message_id, self.clock())
+                if not self.store.begin_send(row.message_id, self.clock()):
+                    continue
                 self.hook("before-send")
                 try:
                     self.transport.send(row.message_id, row.sender, row.recipients, row.data)
@@ -305,8 +328,8 @@ def short_text(summary: Summary, report_url: str | None) -> str:
     """The short reply to a series with nothing to report."""
     patches = summary.target.prefix.total or 1
     lines = [
-        f'reviewtool reviewed {summary.label} of "{summary.title}"',
-        f"({patches} patch{'es' if patches != 1 else ''}) and found nothing to report.",
+        f'reviewtool reviewed {summary.label} of "{summary.title}" '
+        f"({patches} patch{'es' if patches != 1 else ''}) and found nothing to report."
     ]
     if summary.changes:
         lines += ["", f"Patches {summary.changes}."]

@@ -150,7 +150,8 @@ class FileTransport:
             path = self.directory / (_safe_name(message_id) + ".eml")
             tmp = path.with_suffix(".tmp")
             envelope = f"X-Envelope-From: {sender}\nX-Envelope-To: {', '.join(recipients)}\n"
-            tmp.write_bytes(envelope.encode() + data)
+            # Files on disk get Unix line ends; the wire form keeps CRLF.
+            tmp.write_bytes(envelope.encode() + data.replace(b"\r\n", b"\n"))
             tmp.replace(path)
         except OSError as exc:
             raise SendError(f"cannot write dry-run reply: {exc.strerror}", permanent=True) from None

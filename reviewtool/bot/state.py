@@ -37,12 +37,15 @@ CREATE TABLE IF NOT EXISTS seen (
     idx INTEGER,
     total INTEGER,
     author TEXT,
+    title TEXT,
     received REAL NOT NULL,
+    sent REAL,
     location TEXT,
     data BLOB
 );
 CREATE INDEX IF NOT EXISTS seen_revision ON seen(revision_key);
 CREATE INDEX IF NOT EXISTS seen_author ON seen(author);
+CREATE INDEX IF NOT EXISTS seen_title ON seen(title);
 CREATE TABLE IF NOT EXISTS files (source TEXT NOT NULL, name TEXT NOT NULL,
                                   PRIMARY KEY (source, name));
 CREATE TABLE IF NOT EXISTS decisions (
@@ -80,7 +83,9 @@ class SeenMessage:
     idx: int | None = None
     total: int | None = None
     author: str | None = None
+    title: str | None = None  # normalised, to find earlier versions sent by someone else
     received: float = 0.0
+    sent: float | None = None  # the Date header, as a timestamp
     location: str = ""
     data: bytes | None = None
 
@@ -111,6 +116,7 @@ class PendingRevision:
     has_cover: bool
     total: int | None
     indices: frozenset[int]
+    sent: float | None = None  # the latest Date header among its mails
 
     def missing(self) -> list[int]:
         """Patch numbers 1..N not yet seen (empty when N is unknown)."""
@@ -224,7 +230,8 @@ class Store:
             for msg in messages:
                 cur = self.db.execute(
                     "INSERT OR IGNORE INTO seen(message_id, kind, revision_key, idx, total, "
-                    "author, received, location, data) VALUES (?,?,?,?,?,?,?,?,?)",
+                    "author, title, received, sent, location, data) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         msg.message_id,
                         msg.kind,
@@ -232,7 +239,9 @@ class Store:
                         msg.idx,
                         msg.total,
                         msg.author,
+                        msg.title,
                         msg.received,
+                        msg.sent,
                         msg.location,
                         msg.data,
                     ),
@@ -257,16 +266,19 @@ class Store:
     def pending_revisions(self) -> list[PendingRevision]:
         """Revisions that have mail and no decision, oldest first."""
         rows = self.db.execute(
-            "SELECT s.revision_key, s.kind, s.idx, s.total, s.received FROM seen s "
+            "SELECT s.revision_key, s.kind, s.idx, s.total, s.received, s.sent FROM seen s "
             "WHERE s.revision_key IS NOT NULL AND s.kind IN ('cover', 'patch') "
             "AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.revision_key = s.revision_key)"
         )
         groups: dict[str, dict] = {}
-        for key, kind, idx, total, received in rows:
+        for key, kind, idx, total, received, sent in rows:
             group = groups.setdefault(
-                key, {"first": received, "cover": False, "total": None, "indices": set()}
+                key,
+                {"first": received, "cover": False, "total": None, "indices": set(), "sent": None},
             )
             group["first"] = min(group["first"], received)
+            if sent is not None:
+                group["sent"] = max(group["sent"] or sent, sent)
             if kind == "cover":
                 group["cover"] = True
             elif idx:
@@ -280,6 +292,7 @@ class Store:
                 has_cover=g["cover"],
                 total=g["total"],
                 indices=frozenset(g["indices"]),
+                sent=g["sent"],
             )
             for key, g in groups.items()
         ]
@@ -293,10 +306,20 @@ class Store:
         """Every stored cover and patch from one author: the candidates for earlier versions."""
         return self._select("WHERE author = ? AND kind IN ('cover', 'patch')", (author,))
 
+    def title_messages(self, titles: Iterable[str]) -> list[SeenMessage]:
+        """Every stored cover and patch carrying one of these normalised titles."""
+        titles = [t for t in set(titles) if t]
+        if not titles:
+            return []
+        marks = ",".join("?" * len(titles))
+        return self._select(
+            f"WHERE title IN ({marks}) AND kind IN ('cover', 'patch')", tuple(sorted(titles))
+        )
+
     def _select(self, where: str, params: tuple) -> list[SeenMessage]:
         rows = self.db.execute(
-            "SELECT message_id, kind, revision_key, idx, total, author, received, location, data "
-            f"FROM seen {where} ORDER BY received, rowid",
+            "SELECT message_id, kind, revision_key, idx, total, author, title, received, sent, "
+            f"location, data FROM seen {where} ORDER BY received, rowid",
             params,
         )
         return [SeenMessage(*row) for row in rows]
@@ -380,14 +403,16 @@ class Store:
         ).fetchone()
         return row[0]
 
-    def begin_send(self, message_id: str, now: float) -> None:
-        """Mark a row `sending` (committed) just before the SMTP transaction starts."""
+    def begin_send(self, message_id: str, now: float) -> bool:
+        """Mark a pending row `sending` (committed) just before the SMTP transaction starts;
+        False when it is no longer pending (another bot process on the same state took it)."""
         with self.transaction("begin-send-uncommitted"):
-            self.db.execute(
+            cur = self.db.execute(
                 "UPDATE outbox SET status = 'sending', attempts = attempts + 1, "
-                "sending_since = ? WHERE message_id = ?",
+                "sending_since = ? WHERE message_id = ? AND status = 'pending'",
                 (now, message_id),
             )
+        return cur.rowcount == 1
 
     def mark_sent(self, message_id: str, now: float, note: str = "") -> None:
         """Mark a row sent: the server accepted it (or its copy came back through the list)."""

@@ -70,7 +70,7 @@ def summarize(
     notes: list[str] = []
     if series is not None and revision is not None:
         label = revision.label
-        title = series.title or title
+        title = revision.title or series.title or title
         review, why = _review(series, revision, accounting)
         if review is None:
             notes.append(why)

@@ -21,6 +21,8 @@ EXIT_USAGE = 2
 # Subcommand modules, in the order `reviewtool --help` lists them.
 COMMAND_MODULES = (
     "reviewtool.cli.series_cmd",
+    "reviewtool.cli.migrate_cmd",
+    "reviewtool.cli.check_cmd",
     "reviewtool.cli.report_cmd",
     "reviewtool.cli.hook_cmd",
     "reviewtool.cli.bot_cmd",
@@ -40,8 +42,24 @@ class _ArgumentError(Exception):
     pass
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser with every subcommand registered."""
+def _command_name(module: str) -> str:
+    """`reviewtool.cli.b4check_cmd` -> `b4-check`: the word a user types."""
+    stem = module.rsplit(".", 1)[-1].removesuffix("_cmd")
+    return {"b4check": "b4-check"}.get(stem, stem)
+
+
+def _modules_for(argv: list[str]) -> tuple[str, ...]:
+    """Only the chosen subcommand's module: a pre-push hook must not pay for the bot's imports."""
+    words = [a for a in argv if not a.startswith("-")]
+    if words:
+        wanted = [m for m in COMMAND_MODULES if _command_name(m) == words[0]]
+        if wanted:
+            return tuple(wanted)
+    return COMMAND_MODULES
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser with every subcommand registered (or just the one argv names)."""
     parser = _Parser(
         prog="reviewtool",
         description="Review Linux-kernel-style patch series from mail.",
@@ -50,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"reviewtool {__version__}")
     parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
+    for name in _modules_for(argv) if argv is not None else COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
 
@@ -60,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
     try:
-        parser = build_parser()
+        parser = build_parser(argv)
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)

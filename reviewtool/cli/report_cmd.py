@@ -9,6 +9,7 @@ from pathlib import Path
 from reviewtool.analyses.findings import SEVERITIES
 from reviewtool.cli.common import add_paths_argument, load_collection, use_colour
 from reviewtool.errors import InputError, UsageError
+from reviewtool.render.progress import ProgressBar
 from reviewtool.review import Review, build_review
 
 EXIT_OK = 0
@@ -63,7 +64,10 @@ def run(args: argparse.Namespace) -> int:
             f"no patch series found in {', '.join(args.paths)} "
             f"({collection.accounting.read} messages read)"
         )
-    review = build_review(collection, sources=list(args.paths), repo=repo, select=args.series)
+    with ProgressBar("analysing") as bar:
+        review = build_review(
+            collection, sources=list(args.paths), repo=repo, select=args.series, progress=bar
+        )
     output = args.output or (DEFAULT_HTML if args.format == "html" else "-")
     _write(output, _render(review, args.format, output))
     if args.json:

@@ -90,6 +90,7 @@ class Assignment:
     right: str
     line: int
     target: str | None = None
+    condition: str | None = None  # `write_fault` for `if (write_fault) foll.flags |= FOLL_WRITE;`
 
     @property
     def field(self) -> str | None:

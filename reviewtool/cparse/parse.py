@@ -396,6 +396,7 @@ class ParsedSource:
                     op,
                     _normalise(self.node_text(right)),
                     node.start_point.row + 1,
+                    condition=self._guard(node),
                 )
             )
         for node in self._init_nodes:
@@ -430,6 +431,27 @@ class ParsedSource:
                 )
         out.sort(key=lambda a: a.line)
         return out
+
+    def _guard(self, node: Node) -> str | None:
+        """The condition of the `if` whose then-branch holds this statement directly."""
+        statement = node.parent
+        if statement is None or statement.type != "expression_statement":
+            return None
+        holder = statement.parent
+        if holder is not None and holder.type == "compound_statement":
+            if len(holder.named_children) > 3:
+                return None  # a block of many statements: not a simple guard
+            statement, holder = holder, holder.parent
+        if holder is None or holder.type != "if_statement":
+            return None
+        consequence = holder.child_by_field_name("consequence")
+        if consequence is None or consequence.id != statement.id:
+            return None
+        condition = holder.child_by_field_name("condition")
+        if condition is None:
+            return None
+        text = _normalise(self.node_text(condition))
+        return text[1:-1].strip() if text.startswith("(") and text.endswith(")") else text
 
     def assignments(self, start_line: int = 1, end_line: int | None = None) -> list[Assignment]:
         """Assignments and designated initializers between two lines (inclusive), in order."""

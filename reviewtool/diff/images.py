@@ -29,6 +29,21 @@ _NOT_HEADER_RE = re.compile(r"^(?:\w+:\s*$|case\b|default\b|else\b|do\b|return\b
 HEADER_LOOKAHEAD_LINES = 12
 
 
+def close_comments(text: str) -> str:
+    """A fragment made safe to parse: a comment it starts inside is blanked, one it ends
+    inside is closed. Lines keep their numbers; only comment text changes."""
+    close = text.find("*/")
+    opening = text.find("/*")
+    if close >= 0 and (opening < 0 or close < opening):
+        head = re.sub(r"[^\n]", " ", text[: close + 2])
+        text = head + text[close + 2 :]
+    last_open, last_close = text.rfind("/*"), text.rfind("*/")
+    if last_open > last_close:
+        body = text.rstrip("\n")
+        text = body + " */" + text[len(body) :]
+    return text
+
+
 def function_name_from_header(text: str) -> str | None:
     """The function a definition header (or a `@@` section) names: `FNAME(fetch)`, `f`, None.
 
@@ -77,12 +92,22 @@ class FunctionImage:
         return self.new_start + max(0, self.new_text.count("\n") - 1)
 
     def old_padded(self) -> str:
-        """old_text behind blank lines, so that a parse of it reports the real line numbers."""
-        return "\n" * (self.old_start - 1) + self.old_text if self.old_text else ""
+        """old_text behind blank lines, so that a parse of it reports the real line numbers.
+
+        A comment cut by the hunk's edges is closed (see close_comments).
+        """
+        if not self.old_text:
+            return ""
+        return "\n" * (self.old_start - 1) + close_comments(self.old_text)
 
     def new_padded(self) -> str:
-        """new_text behind blank lines, so that a parse of it reports the real line numbers."""
-        return "\n" * (self.new_start - 1) + self.new_text if self.new_text else ""
+        """new_text behind blank lines, so that a parse of it reports the real line numbers.
+
+        A comment cut by the hunk's edges is closed (see close_comments).
+        """
+        if not self.new_text:
+            return ""
+        return "\n" * (self.new_start - 1) + close_comments(self.new_text)
 
     @property
     def changed(self) -> bool:
@@ -153,7 +178,26 @@ def _segments(lines: list[DiffLine], section_function: str | None, is_c: bool) -
         current.lines.append(line)
         if is_c and current.function is not None and line.text.startswith("}"):
             current.closed = True
+    first = segments[0]
+    if first.function is not None and not first.header and _at_file_scope(first.lines):
+        first.function = None  # the @@ line named a prototype spread over several lines
     return [segment for segment in segments if segment.lines]
+
+
+def _at_file_scope(lines: list[DiffLine]) -> bool:
+    """True when lines before any closing brace include a column-0 declaration: the hunk
+    starts outside a function although its `@@` line names one."""
+    for line in lines:
+        text = line.text
+        if text.startswith("}"):
+            return False
+        if (
+            _HEADER_START_RE.match(text)
+            and not _NOT_HEADER_RE.match(text)
+            and not text.rstrip().endswith(":")
+        ):
+            return True
+    return False
 
 
 def _pair(

@@ -15,6 +15,9 @@ import git
 from reviewtool.errors import InputError
 
 ZERO_SHA = "0" * 40
+# A first push of a whole tree to an empty remote would send its entire history; the hook
+# checks the newest commits only, and says so.
+MAX_COMMITS = 200
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
@@ -56,6 +59,8 @@ class PushRange:
     commits: list[str] = field(default_factory=list)
     # Parent of the oldest pushed commit: what "already there" means for this ref.
     base: str | None = None
+    # More commits than MAX_COMMITS: only the newest ones are in `commits`.
+    truncated: bool = False
 
 
 def parse_prepush(text: str) -> list[RefUpdate]:
@@ -85,7 +90,9 @@ def updates_for_range(repo: git.Repo, from_ref: str | None, to_ref: str) -> list
     return [RefUpdate(to_ref, to_sha, to_ref, from_sha)]
 
 
-def push_ranges(repo: git.Repo, updates: list[RefUpdate]) -> list[PushRange]:
+def push_ranges(
+    repo: git.Repo, updates: list[RefUpdate], limit: int = MAX_COMMITS
+) -> list[PushRange]:
     """The commits each update sends, without merges, oldest first.
 
     "Sent" means not reachable from the remote's old value of the ref nor from any
@@ -104,8 +111,19 @@ def push_ranges(repo: git.Repo, updates: list[RefUpdate]) -> list[PushRange]:
         exclude = ["--remotes"]
         if not update.is_new and _has_commit(repo, update.remote_sha):
             exclude.insert(0, update.remote_sha)
-        out = repo.git.rev_list("--reverse", "--topo-order", "--no-merges", tip, "--not", *exclude)
+        # git applies --max-count before --reverse: these are the newest commits, oldest first.
+        out = repo.git.rev_list(
+            "--reverse",
+            "--topo-order",
+            "--no-merges",
+            f"--max-count={limit + 1}",
+            tip,
+            "--not",
+            *exclude,
+        )
         pushed.commits = out.split()
+        if len(pushed.commits) > limit:
+            pushed.commits, pushed.truncated = pushed.commits[1:], True
         if pushed.commits:
             parents = repo.commit(pushed.commits[0]).parents
             pushed.base = parents[0].hexsha if parents else None

@@ -39,6 +39,12 @@ def format_result(result: HookResult) -> str:
             lines.append(title)
             for item in items:
                 lines.extend(format_finding(item, result.fail_on))
+    for pushed in result.ranges:
+        if pushed.truncated:
+            lines.append(
+                f"{PREFIX}: note: {pushed.update.describe()} sends more than "
+                f"{len(pushed.commits)} commits; only the newest {len(pushed.commits)} were checked"
+            )
     for note in result.notes:
         lines.append(f"{PREFIX}: note: {note}")
     lines.append(_verdict_line(result))

@@ -181,9 +181,8 @@ def _check_range(
         done.add(sha)
         patch = patches[sha]
         for change in in_scope[sha]:
-            functions = analyser.changed_functions(patch, change)
+            functions, outcome = analyser.check_change(patch, change)
             result.functions_checked += len(functions)
-            outcome = analyser.check(sha, change.path, functions)
             result.notes.extend(note for note in outcome.notes if note not in result.notes)
             keys_now = set()
             for finding in outcome.findings:

@@ -12,8 +12,8 @@ from collections import Counter
 
 from reviewtool.analyses.findings import Finding
 from reviewtool.errors import UsageError
+from reviewtool.render.view import group_notes
 from reviewtool.review import Review, SeriesReview, VersionComparison, reviewers
-from reviewtool.render.view import person_name
 
 MAX_COLUMNS = 72
 # Trace steps quoted per finding: enough to follow the path, short enough for a reply.
@@ -29,7 +29,7 @@ def render_email_summary(review: Review, revision_label: str, report_url: str | 
     revision = sr.series.revision(label)
     lines: list[str] = []
     title = sr.series.title
-    _para(lines, f"This is an automated review of {label} of \"{title}\" by reviewtool.")
+    _para(lines, f'This is an automated review of {label} of "{title}" by reviewtool.')
     if revision is not None and revision.missing:
         _para(
             lines,
@@ -65,9 +65,8 @@ def render_email_summary(review: Review, revision_label: str, report_url: str | 
     unavailable = [n for n in sr.unavailable() if not n.scope or label in n.scope]
     if unavailable:
         _heading(lines, "Not checked")
-        for note in unavailable:
-            scope = f" ({note.scope})" if note.scope else ""
-            _item(lines, f"{note.analysis}{scope}: {note.reason}")
+        for note in group_notes(unavailable):
+            _item(lines, f"{note.analysis} ({note.scope}): {note.reason}")
 
     if report_url:
         _heading(lines, "Full report")

@@ -22,17 +22,18 @@ from pygments.lexers import CLexer
 
 import reviewtool
 from reviewtool.analyses.findings import SEVERITIES, Finding
-from reviewtool.review import Review, SeriesReview, VersionComparison, reviewers
 from reviewtool.render.view import (
     DiffLine,
     diffstat,
     excerpt_for,
     fmt_date,
     fmt_day,
+    group_notes,
     parse_diff,
     person_name,
     version_sort_key,
 )
+from reviewtool.review import Review, SeriesReview, VersionComparison, reviewers
 from reviewtool.series.model import Patch, Revision
 
 TEMPLATES_DIR = Path(reviewtool.__file__).resolve().parent.parent / "templates"
@@ -65,7 +66,7 @@ MIGRATION_CLASSES = {
     "leftover": "bad",
 }
 # Rows of the migration matrix: generic code first, then the arches in the order KVM lists them.
-AREA_ORDER = ("virt", "include", "arch/x86", "arch/arm64", "arch/powerpc", "arch/s390", "arch/riscv")
+AREA_ORDER = ("virt", "include", "x86", "arm64", "powerpc", "s390", "riscv", "other")
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'"
 
 
@@ -150,7 +151,7 @@ def _page(review: Review) -> dict[str, Any]:
             "rejected": accounting.rejected,
             "balanced": accounting.balanced(),
         },
-        "notes": [note for note in review.notes if not note.available],
+        "notes": group_notes(review.unavailable()),
         "other_series": [
             s.title for s in review.all_series if s not in [v.series for v in review.series_reviews]
         ],
@@ -338,6 +339,7 @@ def _revision_view(revision: Revision, prefix: str, with_diffs: bool) -> dict[st
                 "date": fmt_date(patch.date),
                 "message_id": patch.message_id,
                 "replies": patch.replies,
+                "warnings": list(patch.mail.warnings),
                 "stat": {
                     "summary": stat.summary(),
                     "added": stat.added,
@@ -358,7 +360,7 @@ def _revision_view(revision: Revision, prefix: str, with_diffs: bool) -> dict[st
                     for t in trailers
                 ],
                 "trailers": [
-                    {"name": t.name, "value": t.value}
+                    {"name": t.name, "value": t.value, "short": _trailer_short(t.value)}
                     for t in patch.trailers
                     if t.name not in ("Reviewed-by", "Acked-by", "Tested-by")
                     and not (t.name == "Signed-off-by" and t.value == patch.author)
@@ -395,6 +397,11 @@ def _revision_view(revision: Revision, prefix: str, with_diffs: bool) -> dict[st
         "patches": patches,
         "with_diffs": with_diffs,
     }
+
+
+def _trailer_short(value: str) -> str:
+    """A person trailer's name alone (the address is in the tooltip); other values as they are."""
+    return person_name(value) if value.rstrip().endswith(">") else value
 
 
 def _bar(count: int, widest: int) -> int:
@@ -463,8 +470,8 @@ def _interdiff_rows(value: Any) -> list[dict[str, Any]]:
                 {
                     "kind": "hunk",
                     "inner": "",
-                    "text": f"@@ {where}" + ("   (rebase: context or offset only)"
-                                             if hunk.get("rebase") else ""),
+                    "text": f"@@ {where}"
+                    + ("   (rebase: context or offset only)" if hunk.get("rebase") else ""),
                 }
             )
             rows.extend(_marked_row(str(line)) for line in hunk.get("lines") or [])
@@ -558,9 +565,7 @@ def _comparison_view(comparison: VersionComparison, sr: SeriesReview, prefix: st
                 "evidence": [_evidence_text(e) for e in evidence],
             }
         )
-    notes = [
-        note for note in sr.notes if note.scope == comparison.label and not note.available
-    ]
+    notes = [note for note in sr.notes if note.scope == comparison.label and not note.available]
     status_counts = Counter(p["status"] for p in pairs)
     return {
         "label": comparison.label,
@@ -653,13 +658,32 @@ def _migration_view(data: dict | None) -> dict[str, Any] | None:
                 "added": len(item.get("new_added") or []),
                 "title": _migration_title(item),
             }
-    ordered = sorted(rows.values(), key=lambda r: (_area_rank(str(r["area"])), r["path"]))
+    # The analysis orders its areas (generic code first, then the arches); follow it.
+    areas = data.get("areas") if isinstance(data.get("areas"), dict) else {}
+    known = list(areas)
+    ordered = sorted(
+        rows.values(),
+        key=lambda r: (
+            known.index(r["area"]) if r["area"] in known else len(known),
+            _area_rank(str(r["area"])),
+            r["path"],
+        ),
+    )
+    area_cells = {
+        str(area): {
+            (f"v{v}" if str(v).isdigit() else str(v)): str(status)
+            for v, status in (by_version or {}).items()
+        }
+        for area, by_version in areas.items()
+        if isinstance(by_version, dict)
+    }
     latest = revisions[-1] if revisions else {}
     return {
         "old": data.get("old", ""),
         "new": data.get("new", ""),
         "columns": columns,
         "rows": ordered,
+        "area_cells": area_cells,
         "argument_map": [a for a in latest.get("argument_map", []) or [] if isinstance(a, dict)],
         "leftovers": [
             {"version": c, **item}
@@ -672,7 +696,7 @@ def _migration_view(data: dict | None) -> dict[str, Any] | None:
 
 
 def _area_rank(area: str) -> tuple[int, str]:
-    key = area.rstrip("/")
+    key = area.rstrip("/").removeprefix("arch/")
     for rank, known in enumerate(AREA_ORDER):
         if key == known:
             return (rank, area)
@@ -717,7 +741,7 @@ def _findings_view(sr: SeriesReview, prefix: str) -> dict[str, Any]:
                 "persisting": counts.get("persisting", 0),
                 "fixed": len(entry.fixed),
                 "cards": [
-                    _finding_card(f, by_label.get(entry.label), prefix, n)
+                    _finding_card(f, by_label.get(entry.label), prefix, n, entry.from_base(f))
                     for n, f in enumerate(_ordered(entry.findings + entry.fixed), start=1)
                 ],
             }
@@ -751,7 +775,9 @@ def _ordered(findings: list[Finding]) -> list[Finding]:
     )
 
 
-def _finding_card(finding: Finding, revision: Revision | None, prefix: str, n: int) -> dict:
+def _finding_card(
+    finding: Finding, revision: Revision | None, prefix: str, n: int, in_base: bool = False
+) -> dict:
     excerpt = excerpt_for(finding, revision)
     excerpt_rows = []
     if excerpt is not None:
@@ -773,8 +799,10 @@ def _finding_card(finding: Finding, revision: Revision | None, prefix: str, n: i
         "config": finding.config,
         "message": finding.message,
         "partial": finding.partial,
-        "patch_index": finding.patch_index if finding.patch_index else
-        (excerpt.patch_index if excerpt else None),
+        "in_base": in_base and finding.status != "fixed",
+        "patch_index": finding.patch_index
+        if finding.patch_index
+        else (excerpt.patch_index if excerpt else None),
         "trace": [{"line": step.line, "event": step.event} for step in finding.trace],
         "excerpt": excerpt_rows,
     }
@@ -783,5 +811,3 @@ def _finding_card(finding: Finding, revision: Revision | None, prefix: str, n: i
 def sort_labels(labels: list[str]) -> list[str]:
     """Revision labels in version order."""
     return sorted(labels, key=version_sort_key)
-
-

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from reviewtool.render.view import diffstat, fmt_date, group_notes, person_name
 from reviewtool.review import Review, SeriesReview, reviewers
-from reviewtool.render.view import diffstat, fmt_date, person_name
 
 # ANSI SGR codes by meaning, so a palette change is one edit.
 COLORS = {
@@ -50,12 +50,11 @@ def render_text(review: Review, color: bool = False) -> str:
     )
     for rejected in acc.rejected:
         out.append(f"  rejected {rejected.source}: {rejected.reason}")
-    notes = review.unavailable()
+    notes = group_notes(review.unavailable())
     if notes:
         out.append(paint("Not run:", "warn"))
         for note in notes:
-            scope = f" ({note.scope})" if note.scope else ""
-            out.append(f"  {note.analysis}{scope}: {note.reason}")
+            out.append(f"  {note.analysis} ({note.scope}): {note.reason}")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -96,9 +95,8 @@ def _series_text(sr: SeriesReview, paint: _Painter) -> list[str]:
         out.extend(_comparison_lines(comparison.data, paint))
         for item in comparison.changelog or []:
             verdict = str(item.get("verdict", ""))
-            out.append(
-                f"  {paint(f'[{verdict}]', VERDICT_TONE.get(verdict, 'dim'))} {item.get('item', '')}"
-            )
+            badge = paint(f"[{verdict}]", VERDICT_TONE.get(verdict, "dim"))
+            out.append(f"  {badge} {item.get('item', '')}")
         for change in comparison.data.get("undocumented") or []:
             text = change.get("summary", change) if isinstance(change, dict) else change
             out.append(f"  {paint('[undocumented]', 'warn')} {text}")

@@ -7,10 +7,12 @@ on a number.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from reviewtool.analyses.findings import Finding
+from reviewtool.review import AnalysisNote
 from reviewtool.series.model import Patch, Revision
 
 # Lines of code shown around a finding when its trace does not say how much to show.
@@ -244,8 +246,12 @@ def fmt_day(value: datetime | None) -> str:
 
 def person_name(value: str) -> str:
     """`David Stevens` from `David Stevens <stevensd@chromium.org>`."""
-    name = value.split("<", 1)[0].strip().strip('"')
-    return name or value.strip().strip("<>")
+    text = value.strip()
+    start = text.rfind("<")
+    if start < 0 or not text.endswith(">"):
+        return text.strip('"').strip()
+    name = text[:start].strip().strip('"').strip()
+    return name or text[start + 1 : -1].strip()
 
 
 def version_sort_key(label: str) -> tuple[int, int]:
@@ -256,3 +262,26 @@ def version_sort_key(label: str) -> tuple[int, int]:
         return (int(major), int(minor or 0))
     except ValueError:
         return (0, 0)
+
+
+@dataclass
+class NoteGroup:
+    """Notes of one analysis that failed for the same reason, with every scope it hit."""
+
+    analysis: str
+    reason: str
+    scopes: list[str]
+
+    @property
+    def scope(self) -> str:
+        return ", ".join(s for s in self.scopes if s) or "series"
+
+
+def group_notes(notes: Iterable[AnalysisNote]) -> list[NoteGroup]:
+    """Fold notes that repeat one reason over several versions into one line each."""
+    groups: dict[tuple[str, str], NoteGroup] = {}
+    for note in notes:
+        key = (note.analysis, note.reason)
+        group = groups.setdefault(key, NoteGroup(note.analysis, note.reason, []))
+        group.scopes.append(note.scope)
+    return list(groups.values())

@@ -1,1 +1,30 @@
-"""analyses spec layer (see DESIGN.md)."""
+"""The FOLL_GET checker: spec model as data, reference simulator, path walker, findings.
+
+check_source(path, text, functions=None, spec=None) -> CheckResult(findings, notes)
+check_revision(revision, repo=None, base=None, spec=None) -> list[Finding]
+compare_findings(old, new) -> list[Finding]   (status introduced / fixed / persisting)
+load_specs(["my-api.toml"]) -> SpecSet        (built-in generations plus --spec files)
+"""
+
+from reviewtool.analyses.spec.check import CheckResult, check_source, compare_findings
+from reviewtool.analyses.spec.model import ApiRow, Spec, SpecSet, load_specs
+from reviewtool.analyses.spec.revision import check_revision, check_series
+from reviewtool.analyses.spec.rules import RULE_NAMES, RULES
+from reviewtool.analyses.spec.simulator import Simulator, SpecViolation, Violation
+
+__all__ = [
+    "RULES",
+    "RULE_NAMES",
+    "ApiRow",
+    "CheckResult",
+    "Simulator",
+    "Spec",
+    "SpecSet",
+    "SpecViolation",
+    "Violation",
+    "check_revision",
+    "check_series",
+    "check_source",
+    "compare_findings",
+    "load_specs",
+]

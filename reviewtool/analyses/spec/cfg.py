@@ -68,7 +68,8 @@ class _Builder:
                 children = [
                     c
                     for c in children
-                    if c.type not in ("identifier", "preproc_defined", "preproc_else", "preproc_elif")
+                    if c.type
+                    not in ("identifier", "preproc_defined", "preproc_else", "preproc_elif")
                     and c != stmt.child_by_field_name("condition")
                 ]
             for child in reversed(children):
@@ -93,7 +94,9 @@ class _Builder:
             return self.add(CfgNode("branch", cond, true=body, false=nxt, line=_line(stmt)))
         if kind == "for_statement":
             update = stmt.child_by_field_name("update")
-            after = self.add(CfgNode("expr", update, next=nxt, line=_line(update))) if update else nxt
+            after = (
+                self.add(CfgNode("expr", update, next=nxt, line=_line(update))) if update else nxt
+            )
             body = self.build(stmt.child_by_field_name("body"), after, nxt, after)
             cond = stmt.child_by_field_name("condition")
             head = (

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 from reviewtool.analyses.findings import Finding, TraceStep
 from reviewtool.analyses.spec.model import Spec, SpecSet, load_specs
 from reviewtool.analyses.spec.rules import severity_of
 from reviewtool.analyses.spec.walker import RawFinding, Walker
 from reviewtool.cparse import parse_c
-
-# Findings from a function seen only in part cannot tell an exit path from the end of the hunk.
-PARTIAL_SKIPS = frozenset({"leak"})
 
 
 @dataclass
@@ -24,6 +22,7 @@ class CheckResult:
 
 
 _DEFAULT_SPECS: SpecSet | None = None
+_DIGITS_RE = re.compile(r"\d+")
 
 
 def _spec_for(text: str, spec: Spec | SpecSet | None) -> Spec:
@@ -50,7 +49,9 @@ def _merge_configs(raw: list[RawFinding]) -> list[RawFinding]:
             any(c.startswith("FOLL_GET passed") for c in configs)
             and any(c.startswith("FOLL_GET not passed") for c in configs)
         ):
-            first = RawFinding(first.rule, first.function, first.line, first.message, "", first.trace)
+            first = RawFinding(
+                first.rule, first.function, first.line, first.message, "", first.trace
+            )
         else:
             first = min(items, key=lambda item: (item.config, len(item.trace)))
         merged.append(first)
@@ -77,14 +78,25 @@ def check_source(
     functions: set[str] | None = None,
     spec: Spec | SpecSet | None = None,
     partial: bool = False,
+    context: list[str] | None = None,
 ) -> CheckResult:
-    """Check every function of a C text (or only `functions`); `partial` marks hunk-only text."""
-    generation = _spec_for(text, spec)
-    parsed = parse_c(text)
+    """Check every function of a C text (or only `functions`).
+
+    `partial` marks text that shows only part of a function (findings say so, leaks are not
+    judged); `context` holds more C text whose functions may be called (a file that includes
+    this one, other hunks of the same patch) but are not checked themselves.
+    """
+    own_lines = text.count("\n") + 1
+    full = "\n".join([text, *(context or [])])
+    generation = _spec_for(full, spec)
+    parsed = parse_c(full)
     walker = Walker(parsed, generation, path, functions)
+    walker.last_line = own_lines
+    # Where a hunk's text ends is not where the function returns: only explicit returns count.
+    walker.judge_fallthrough = not partial
     result = CheckResult(generation=generation.name)
     for fdef in parsed.functions():
-        if fdef.kind != "function" or fdef.recovered:
+        if fdef.kind != "function" or fdef.recovered or fdef.start_line > own_lines:
             continue
         if functions is not None and fdef.name not in functions:
             continue
@@ -94,11 +106,11 @@ def check_source(
                 "findings cover the paths walked"
             )
     for region in parsed.errors:
+        if region.start_line > own_lines:
+            continue
         if functions is None or region.function in functions:
             result.notes.append(f"{path}: {region.describe()}")
     raw = _merge_configs(list(walker.findings.values()))
-    if partial:
-        raw = [item for item in raw if item.rule not in PARTIAL_SKIPS]
     result.findings = sorted(
         (_finding(path, item, partial) for item in raw),
         key=lambda f: (f.file, f.line, f.rule, f.config),
@@ -106,19 +118,36 @@ def check_source(
     return result
 
 
+def _signature(finding: Finding) -> tuple[str, ...]:
+    """The path a finding was reached by, without line numbers (they shift between versions)."""
+    return tuple(_DIGITS_RE.sub("", step.event) for step in finding.trace)
+
+
 def compare_findings(old: list[Finding], new: list[Finding]) -> list[Finding]:
-    """Mark each finding introduced (only new), persisting (both) or fixed (only old)."""
-    old_keys = {finding.key() for finding in old}
-    new_keys = {finding.key() for finding in new}
+    """Mark each finding introduced (only new), persisting (both) or fixed (only old).
+
+    Findings pair up by Finding.key() (rule, file, function, config); where a function has
+    several of one rule, the ones reached along the same path pair first.
+    """
+    old_groups: dict[tuple, list[Finding]] = {}
+    for finding in old:
+        old_groups.setdefault(finding.key(), []).append(finding)
     out = []
     for finding in new:
-        finding.status = "persisting" if finding.key() in old_keys else "introduced"
+        group = old_groups.get(finding.key(), [])
+        twin = next((o for o in group if _signature(o) == _signature(finding)), None)
+        if twin is None and group and not any(
+            _signature(o) == _signature(n) for o in group for n in new if n.key() == finding.key()
+        ):
+            twin = group[0]
+        if twin is not None:
+            group.remove(twin)
+            finding.status = "persisting"
+        else:
+            finding.status = "introduced"
         out.append(finding)
-    seen: set[tuple] = set()
-    for finding in old:
-        if finding.key() not in new_keys and finding.key() not in seen:
-            seen.add(finding.key())
-            fixed = Finding(**{**finding.__dict__, "trace": list(finding.trace)})
-            fixed.status = "fixed"
+    for group in old_groups.values():
+        for finding in group:
+            fixed = replace(finding, trace=list(finding.trace), status="fixed")
             out.append(fixed)
     return out

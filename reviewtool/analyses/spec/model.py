@@ -33,7 +33,7 @@ EFFECTS = (
     "snapshot",
     "retry-check",
     "install",
-    "error-predicate",
+    "predicate",
     "to-page",
     "get-page",
 )
@@ -64,6 +64,9 @@ class ApiRow:
     kinds: tuple[str, ...] = (ERROR, HELD, NOT_REFCOUNTED)
     kinds_with_get: tuple[str, ...] = (ERROR, HELD, NOT_REFCOUNTED)
     kinds_without_get: tuple[str, ...] = (ERROR, UNHELD, NOT_REFCOUNTED)
+    # A NULL memslot in this argument (or struct field) means an error pfn (KVM_PFN_NOSLOT).
+    error_when_null_arg: int | None = None
+    error_when_null_field: str = ""
     # release / mark
     takes: str = "pfn"  # "pfn" or "page"
     dirty: bool = False
@@ -75,11 +78,13 @@ class ApiRow:
     needs_lock_when_dirty: bool = False
     # lock / unlock
     arg_contains: str = ""
+    # predicate: true when the page's kind is one of these
+    true_when: tuple[str, ...] = (ERROR,)
     # to-page
     nonnull_when: tuple[str, ...] = (HELD, UNHELD, NOT_REFCOUNTED)
 
     def matches_call(self, arg_count: int) -> bool:
-        """True when a call with `arg_count` arguments is this API (name clashes differ in arity)."""
+        """True when a call with `arg_count` arguments is this API (clashing names differ)."""
         return self.arity is None or self.arity == arg_count
 
     def acquire_kinds(self, with_get: bool) -> tuple[str, ...]:
@@ -103,7 +108,11 @@ class GetRequired:
 
     def applies(self, path: str, function: str) -> bool:
         """True when the rule covers this file or function."""
-        if any(fnmatch.fnmatch(path, pattern) for pattern in self.paths):
+        # `arch/x86/*` also matches `linux/arch/x86/kvm/mmu/mmu.c` in a checkout.
+        if any(
+            fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path, f"*/{pattern}")
+            for pattern in self.paths
+        ):
             return True
         return function in self.functions
 
@@ -141,8 +150,19 @@ class Spec:
         return any(fnmatch.fnmatch(function, pattern) for pattern in self.consumer_patterns)
 
     def detects(self, text: str) -> bool:
-        """True when the code uses this generation's markers."""
-        return any(re.search(marker, text) for marker in self.markers)
+        """True when the code uses this generation's markers.
+
+        A marker is a regular expression, or `call:NAME/ARITY` for a call with that many
+        arguments (x86 has its own two-argument `__kvm_faultin_pfn`).
+        """
+        for marker in self.markers:
+            if marker.startswith("call:"):
+                name, _, arity = marker[5:].partition("/")
+                if any(count == int(arity) for count in _call_arities(text, name)):
+                    return True
+            elif re.search(marker, text):
+                return True
+        return False
 
     def add_row(self, row: ApiRow) -> None:
         """Add a row, replacing one with the same name and arity."""
@@ -157,8 +177,30 @@ class Spec:
         self.constants.update(other.constants)
         self.config_names.update(other.config_names)
         self.consumer_names |= other.consumer_names
-        self.consumer_patterns += [p for p in other.consumer_patterns if p not in self.consumer_patterns]
+        self.consumer_patterns += [
+            p for p in other.consumer_patterns if p not in self.consumer_patterns
+        ]
         self.get_required += other.get_required
+
+
+def _call_arities(text: str, name: str) -> list[int]:
+    """Argument counts of every call of `name` in `text` (a cheap scan, not a parse)."""
+    counts = []
+    for match in re.finditer(rf"(?<![\w>.]){re.escape(name)}\s*\(", text):
+        depth, commas, empty = 1, 0, True
+        for char in text[match.end() :]:
+            if char in "([{":
+                depth += 1
+            elif char in ")]}":
+                depth -= 1
+                if depth == 0:
+                    break
+            elif char == "," and depth == 1:
+                commas += 1
+            if not char.isspace() and depth >= 1:
+                empty = False
+        counts.append(0 if empty else commas + 1)
+    return counts
 
 
 def _row(data: dict, origin: str) -> ApiRow:
@@ -170,7 +212,15 @@ def _row(data: dict, origin: str) -> ApiRow:
     if data["effect"] not in EFFECTS:
         raise InputError(f"{origin}: row {data['name']}: unknown effect {data['effect']!r}")
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-    for key in ("kinds", "kinds_with_get", "kinds_without_get", "noop_kinds", "refcounted_when"):
+    for key in (
+        "kinds",
+        "kinds_with_get",
+        "kinds_without_get",
+        "noop_kinds",
+        "refcounted_when",
+        "true_when",
+        "nonnull_when",
+    ):
         bad = [k for k in values.get(key, ()) if k not in PAGE_KINDS]
         if bad:
             raise InputError(f"{origin}: row {data['name']}: unknown page kind(s) {bad}")
@@ -219,9 +269,7 @@ def _load_file(path: Path, seen: tuple[Path, ...] = ()) -> Spec:
 def builtin_generations() -> list[Spec]:
     """Every shipped generation, newest (highest priority) first."""
     specs = [
-        _load_file(path)
-        for path in sorted(DATA_DIR.glob("*.toml"))
-        if path.name != "common.toml"
+        _load_file(path) for path in sorted(DATA_DIR.glob("*.toml")) if path.name != "common.toml"
     ]
     return sorted(specs, key=lambda s: -s.priority)
 

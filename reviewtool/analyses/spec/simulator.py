@@ -49,6 +49,7 @@ class Simulator:
         self.strict = strict
         self.pages: dict[int, Page] = {}
         self.lock_depth = 0
+        self.lock_seen = False  # mmu_lock was taken on this path: a fault path
         self.snapshot_taken = False
         self.retry_ok = False
 
@@ -66,7 +67,7 @@ class Simulator:
             (pid, p.kind, p.refs, p.was_held, p.snapshot_before)
             for pid, p in sorted(self.pages.items())
         )
-        return (pages, self.lock_depth, self.snapshot_taken, self.retry_ok)
+        return (pages, self.lock_depth, self.lock_seen, self.snapshot_taken, self.retry_ok)
 
     def _report(self, found: list[Violation]) -> list[Violation]:
         if found and self.strict:
@@ -122,7 +123,11 @@ class Simulator:
         page = self.pages[pid]
         if page.kind in (ERROR, NOT_REFCOUNTED):
             return self._report(
-                [Violation("release-without-reference", "get_page() on a page with no refcount", pid)]
+                [
+                    Violation(
+                        "release-without-reference", "get_page() on a page with no refcount", pid
+                    )
+                ]
             )
         page.refs += 1
         page.was_held = True
@@ -162,9 +167,14 @@ class Simulator:
                 [Violation("release-without-reference", f"release of a page {why}", pid)]
             )
         page.refs -= 1
-        if dirty and not unused and needs_lock_when_dirty and not self.locked:
+        # Rule 6 is about fault paths, which take mmu_lock to install the mapping.
+        if dirty and not unused and needs_lock_when_dirty and self.lock_seen and not self.locked:
             return self._report(
-                [Violation("release-dirty-unlocked", "released dirty after mmu_lock was dropped", pid)]
+                [
+                    Violation(
+                        "release-dirty-unlocked", "released dirty after mmu_lock was dropped", pid
+                    )
+                ]
             )
         return []
 
@@ -175,7 +185,11 @@ class Simulator:
         page = self.pages[pid]
         if null_page:
             return self._report(
-                [Violation("mark-not-refcounted", "marking through a NULL (not refcounted) page", pid)]
+                [
+                    Violation(
+                        "mark-not-refcounted", "marking through a NULL (not refcounted) page", pid
+                    )
+                ]
             )
         if page.kind in noop_kinds:
             return []
@@ -185,17 +199,28 @@ class Simulator:
             )
         if page.refs == 0 and page.was_held:
             return self._report(
-                [Violation("use-after-release", "marking a page after its reference was released", pid)]
+                [
+                    Violation(
+                        "use-after-release", "marking a page after its reference was released", pid
+                    )
+                ]
             )
         if page.refs == 0 and not self.locked:
             return self._report(
-                [Violation("mark-after-unlock", "marking a page held without a reference outside mmu_lock", pid)]
+                [
+                    Violation(
+                        "mark-after-unlock",
+                        "marking a page held without a reference outside mmu_lock",
+                        pid,
+                    )
+                ]
             )
         return []
 
     def lock(self) -> list[Violation]:
         """Take mmu_lock."""
         self.lock_depth += 1
+        self.lock_seen = True
         return []
 
     def unlock(self) -> list[Violation]:

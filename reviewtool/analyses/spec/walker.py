@@ -37,6 +37,7 @@ KIND_TEXT = {
 
 _IDENT_RE = re.compile(r"[A-Za-z_]\w*")
 _ERRNO_RE = re.compile(r"E[A-Z0-9]+")
+_NAME_MACRO_RE = re.compile(r"[A-Z][A-Z0-9_]*\(\s*(\w+)\s*\)")
 
 
 def _ws(text: str) -> str:
@@ -151,6 +152,8 @@ class Walker:
         self.steps = 0
         self.exhausted = False
         self.top = ""
+        self.last_line = 1 << 30  # findings past this line belong to context text
+        self.judge_fallthrough = True  # False for hunk text: its end is not the function's
         self.config_atoms = {k.lstrip("!") for k in spec.config_names}
 
     # -- helpers ---------------------------------------------------------------------------
@@ -166,6 +169,8 @@ class Walker:
     def report(self, st: State, rule: str, frame: Frame, line: int, message: str) -> None:
         if self.selected is not None and frame.name not in self.selected:
             return
+        if line > self.last_line:
+            return
         config = st.get_label or self.render_assumptions(st)
         key = (rule, frame.name, line, config)
         if key not in self.findings:
@@ -180,7 +185,10 @@ class Walker:
         """A condition as a configuration reads: `!(a && b)` -> `!a or !b`, named per spec."""
         if node.type == "parenthesized_expression" and node.named_children:
             return self.render(node.named_children[0], positive)
-        if node.type == "unary_expression" and self.text(node.child_by_field_name("operator")) == "!":
+        if (
+            node.type == "unary_expression"
+            and self.text(node.child_by_field_name("operator")) == "!"
+        ):
             return self.render(node.child_by_field_name("argument"), not positive)
         if node.type == "binary_expression":
             op = self.text(node.child_by_field_name("operator"))
@@ -247,15 +255,19 @@ class Walker:
         for cut in range(len(parts) - 1, 0, -1):
             if st.env.get((frame, ".".join(parts[:cut]))) == V.ZERO_STRUCT:
                 return V.const(0)
-        return V.UNKNOWN
+        # A value nobody on this path wrote: named after its location, so that a copy
+        # (`slot = fault->slot`) and the original answer a test the same way.
+        return ("sym", f"{frame}:{path}")
 
     def store(self, st: State, where: tuple[int, str], value: tuple) -> None:
         st.env[where] = value
         names = set(where[1].split("."))
+        sym = f"sym:{where[0]}:{where[1]}"
         st.facts = {
             text: answer
             for text, answer in st.facts.items()
-            if not names & set(_IDENT_RE.findall(text))
+            if not (text == sym or text.startswith(sym + "."))
+            and (text.startswith("sym:") or not names & set(_IDENT_RE.findall(text)))
         }
 
     # -- walking ---------------------------------------------------------------------------
@@ -301,6 +313,8 @@ class Walker:
                     for out, value in self.eval(st.copy(), node.node, frame):
                         exits.append((out, value, node.line))
             elif node.kind == "end":
+                if frame.depth == 0 and not self.judge_fallthrough:
+                    continue
                 exits.append((st, V.UNKNOWN, node.line))
         return exits
 
@@ -359,7 +373,9 @@ class Walker:
         if kind == "parenthesized_expression" and node.named_children:
             return self.cond(st, node.named_children[-1], frame)
         if kind == "unary_expression" and self.text(node.child_by_field_name("operator")) == "!":
-            return [(s, not a) for s, a in self.cond(st, node.child_by_field_name("argument"), frame)]
+            return [
+                (s, not a) for s, a in self.cond(st, node.child_by_field_name("argument"), frame)
+            ]
         if kind == "call_expression" and self.callee_name(node) in ("likely", "unlikely"):
             args = self.call_args(node)
             if len(args) == 1:
@@ -393,7 +409,14 @@ class Walker:
     def compare(self, st, op, lv, rv, node, frame) -> list[tuple[State, bool]]:
         if lv[0] == "c" and rv[0] == "c":
             a, b = lv[1], rv[1]
-            result = {"==": a == b, "!=": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}
+            result = {
+                "==": a == b,
+                "!=": a != b,
+                "<": a < b,
+                ">": a > b,
+                "<=": a <= b,
+                ">=": a >= b,
+            }
             return [(st, result[op])]
         if op in ("==", "!="):
             for this, other in ((lv, rv), (rv, lv)):
@@ -421,6 +444,16 @@ class Walker:
             return [(st, answer)]
         if tag == "flags":
             return [(st, bool(value[1]))]
+        if tag == "sym" and not self.is_config(self.text(node)):
+            key = f"sym:{value[1]}"
+            if key in st.facts:
+                return [(st, st.facts[key])]
+            out = []
+            for answer in (True, False):
+                s = st.copy()
+                s.facts[key] = answer
+                out.append((s, answer))
+            return out
         if tag == "retry":
             out = []
             for stale in (True, False):
@@ -456,7 +489,9 @@ class Walker:
             return [(st, V.UNKNOWN)]
         kind = node.type
         literal = self.literal(node)
-        if literal is not None and not (kind == "identifier" and (frame.depth, self.text(node)) in st.env):
+        if literal is not None and not (
+            kind == "identifier" and (frame.depth, self.text(node)) in st.env
+        ):
             return [(st, literal)]
         if kind == "identifier":
             return [(st, self.read(st, self.resolve(st, frame.depth, node.text.decode())))]
@@ -521,7 +556,7 @@ class Walker:
         if kind == "assignment_expression":
             return self.assign(st, node, frame)
         if kind == "declaration":
-            return [(st, V.UNKNOWN)] if self.declare(st, node, frame) is None else self.declare(st, node, frame)
+            return self.declare(st, node, frame)
         if kind in ("comma_expression", "expression_statement"):
             states = [(st, V.UNKNOWN)]
             for child in node.named_children:
@@ -539,11 +574,17 @@ class Walker:
         states = [(st, V.UNKNOWN)]
         for child in node.named_children:
             if child.type in ("call_expression", "assignment_expression", "comma_expression"):
-                states = [(s2, V.UNKNOWN) for s, _ in states for s2, _ in self.eval(s, child, frame)]
+                states = [
+                    (s2, V.UNKNOWN) for s, _ in states for s2, _ in self.eval(s, child, frame)
+                ]
         return states
 
     @staticmethod
     def arith(op: str, lv: tuple, rv: tuple) -> tuple:
+        if op in ("|", "&") and "flags" in (lv[0], rv[0]):
+            # `flags = write ? FOLL_WRITE : 0;` then `flags |= ...`: 0 is the empty flag set.
+            lv = V.flags(frozenset()) if lv == V.const(0) else lv
+            rv = V.flags(frozenset()) if rv == V.const(0) else rv
         if op == "|":
             if lv[0] == "flags" and rv[0] == "flags":
                 return V.flags(lv[1] | rv[1])
@@ -582,15 +623,26 @@ class Walker:
     def declare(self, st: State, node: Node, frame: Frame) -> list[tuple[State, tuple]]:
         states = [(st, V.UNKNOWN)]
         for child in node.named_children:
-            if child.type not in ("init_declarator", "identifier", "pointer_declarator", "array_declarator"):
+            if child.type not in (
+                "init_declarator",
+                "identifier",
+                "pointer_declarator",
+                "array_declarator",
+            ):
                 continue
-            target = child.child_by_field_name("declarator") if child.type == "init_declarator" else child
+            target = (
+                child.child_by_field_name("declarator")
+                if child.type == "init_declarator"
+                else child
+            )
             while target is not None and target.type != "identifier":
                 target = target.child_by_field_name("declarator")
             if target is None:
                 continue
             name = target.text.decode()
-            value_node = child.child_by_field_name("value") if child.type == "init_declarator" else None
+            value_node = (
+                child.child_by_field_name("value") if child.type == "init_declarator" else None
+            )
             nxt = []
             for s, _ in states:
                 s.locals = s.locals | {(frame.depth, name)}
@@ -607,7 +659,9 @@ class Walker:
             states = nxt
         return states
 
-    def initialise(self, st: State, name: str, init: Node, frame: Frame) -> list[tuple[State, tuple]]:
+    def initialise(
+        self, st: State, name: str, init: Node, frame: Frame
+    ) -> list[tuple[State, tuple]]:
         self.store(st, (frame.depth, name), V.ZERO_STRUCT)
         states = [st]
         for pair in init.named_children:
@@ -636,7 +690,9 @@ class Walker:
         args = node.child_by_field_name("arguments")
         return [a for a in (args.named_children if args else []) if a.type != "comment"]
 
-    def eval_args(self, st: State, args: list[Node], frame: Frame) -> list[tuple[State, list[tuple]]]:
+    def eval_args(
+        self, st: State, args: list[Node], frame: Frame
+    ) -> list[tuple[State, list[tuple]]]:
         states: list[tuple[State, list[tuple]]] = [(st, [])]
         for arg in args:
             states = [(s2, [*vals, v]) for s, vals in states for s2, v in self.eval(s, arg, frame)]
@@ -646,6 +702,9 @@ class Walker:
         name = self.callee_name(node)
         args = self.call_args(node)
         row = self.spec.row(name, len(args))
+        wrapped = _NAME_MACRO_RE.fullmatch(name)
+        if row is None and wrapped:  # KVM_PGT_FN(kvm_pgtable_stage2_map)(...)
+            row = self.spec.row(wrapped.group(1), len(args))
         line = _line(node)
         out: list[tuple[State, tuple]] = []
         for s, values in self.eval_args(st, args, frame):
@@ -662,7 +721,9 @@ class Walker:
             return V.UNKNOWN
         return values[index]
 
-    def apply_row(self, st, row: ApiRow, node, args, values, frame, line) -> list[tuple[State, tuple]]:
+    def apply_row(
+        self, st, row: ApiRow, node, args, values, frame, line
+    ) -> list[tuple[State, tuple]]:
         effect = row.effect
         name = row.name
         if effect == "acquire":
@@ -681,11 +742,11 @@ class Walker:
                 self.violations(st, st.sim.install(), frame, line)
             return [(st, V.UNKNOWN)]
         value = self.arg_value(values, row.arg)
-        if effect == "error-predicate":
-            if value[0] == "pfn":
-                return [(st, ("err", value[1]))]
+        if effect == "predicate":
+            if value[0] in ("pfn", "page"):
+                return [(st, ("refc", value[1], tuple(row.true_when)))]
             if value == V.ERROR_PFN:
-                return [(st, V.const(1))]
+                return [(st, V.const(int(ERROR in row.true_when)))]
             return [(st, V.UNKNOWN)]
         if effect == "to-page":
             if value[0] in ("pfn", "page"):
@@ -697,6 +758,15 @@ class Walker:
                 self.violations(st, st.sim.get_page(value[1]), frame, line)
             return [(st, V.UNKNOWN)]
         if effect in ("release", "mark"):
+            if value == V.const(0) and row.takes == "page" and st.sim.pages:
+                # NULL left in a page variable by a path that found no refcounted page.
+                if effect == "mark":
+                    self.report(st, "mark-not-refcounted", frame, line, f"{name}() on a NULL page")
+                elif not row.null_safe:
+                    self.report(
+                        st, "release-without-reference", frame, line, f"{name}() on a NULL page"
+                    )
+                return [(st, V.UNKNOWN)]
             if value[0] not in ("pfn", "page"):
                 return [(st, V.UNKNOWN)]
             pid = value[1]
@@ -705,33 +775,34 @@ class Walker:
                 st.event(line, f"{name}() marks the page")
                 self.violations(st, st.sim.mark(pid, null_page, row.noop_kinds), frame, line)
                 return [(st, V.UNKNOWN)]
-            dirty = row.dirty or self.maybe_true(self.arg_value(values, row.dirty_arg), row.dirty_arg)
-            unused = row.unused or self.maybe_true(
-                self.arg_value(values, row.unused_arg), row.unused_arg, unknown=True
-            )
-            st.event(line, f"{name}() releases the page{' dirty' if dirty and not unused else ''}")
-            found = st.sim.release(
-                pid,
-                dirty=dirty,
-                unused=unused,
-                null_page=null_page,
-                null_safe=row.null_safe,
-                noop_kinds=row.noop_kinds,
-                needs_lock_when_dirty=row.needs_lock_when_dirty,
-            )
-            self.violations(st, found, frame, line)
-            return [(st, V.UNKNOWN)]
+            out = []
+            for s1, dirty in self.flag_arg(st, row.dirty, row.dirty_arg, args, frame):
+                for s2, unused in self.flag_arg(s1, row.unused, row.unused_arg, args, frame):
+                    how = " dirty" if dirty and not unused else (" unused" if unused else "")
+                    s2.event(line, f"{name}() releases the page{how}")
+                    found = s2.sim.release(
+                        pid,
+                        dirty=dirty,
+                        unused=unused,
+                        null_page=null_page,
+                        null_safe=row.null_safe,
+                        noop_kinds=row.noop_kinds,
+                        needs_lock_when_dirty=row.needs_lock_when_dirty,
+                    )
+                    self.violations(s2, found, frame, line)
+                    out.append((s2, V.UNKNOWN))
+            return out
         return [(st, V.UNKNOWN)]
 
-    @staticmethod
-    def maybe_true(value: tuple, index: int | None, unknown: bool = True) -> bool:
-        if index is None:
-            return False
-        if value[0] == "c":
-            return bool(value[1])
-        return unknown
+    def flag_arg(self, st: State, fixed: bool, index: int | None, args, frame: Frame):
+        """A release's dirty/unused answer: fixed by the row, or each way an argument can go."""
+        if index is None or index >= len(args):
+            return [(st, fixed)]
+        return self.cond(st.copy(), args[index], frame)
 
-    def acquire(self, st: State, row: ApiRow, args, frame: Frame, line: int) -> list[tuple[State, tuple]]:
+    def acquire(
+        self, st: State, row: ApiRow, args, frame: Frame, line: int
+    ) -> list[tuple[State, tuple]]:
         struct = None
         if row.struct_arg is not None and row.struct_arg < len(args):
             struct = self.loc(st, args[row.struct_arg], frame)
@@ -750,14 +821,29 @@ class Walker:
                 guard = self.read(st, (struct[0], f"{struct[1]}.{row.guard_field}"))
                 guarded = not (guard[0] == "c" and guard[1] == 0)
         get_required = not with_get and self.get_required(st, frame)
+        slot = V.UNKNOWN
+        if row.error_when_null_arg is not None and row.error_when_null_arg < len(args):
+            slot = self.eval(st.copy(), args[row.error_when_null_arg], frame)[0][1]
+        elif row.error_when_null_field and struct is not None:
+            slot = self.read(st, (struct[0], f"{struct[1]}.{row.error_when_null_field}"))
         if row.get != "always" and st.assumptions and not st.get_label:
             passed = "FOLL_GET passed" if with_get else "FOLL_GET not passed"
             st.get_label = f"{passed} ({self.render_assumptions(st)})"
         out = []
         for kind in row.acquire_kinds(with_get):
+            if slot == V.const(0) and kind != ERROR:
+                continue  # no memslot: only an error pfn comes back
             s = st.copy()
+            if slot[0] == "sym" and kind != ERROR:
+                if s.facts.get(f"sym:{slot[1]}") is False:
+                    continue
+                s.facts[f"sym:{slot[1]}"] = True
             pid, found = s.sim.acquire(kind, with_get, guarded, get_required, line)
-            get_text = "" if row.get == "always" else (" with FOLL_GET" if with_get else " without FOLL_GET")
+            get_text = (
+                ""
+                if row.get == "always"
+                else (" with FOLL_GET" if with_get else " without FOLL_GET")
+            )
             s.event(line, f"{row.name}(){get_text}: {KIND_TEXT[kind]}")
             self.violations(s, found, frame, line)
             pfn = ("pfn", pid)
@@ -812,9 +898,14 @@ class Walker:
     def atoms(self, node: Node, out: list[str]) -> None:
         if node.type == "parenthesized_expression" and node.named_children:
             self.atoms(node.named_children[-1], out)
-        elif node.type == "unary_expression" and self.text(node.child_by_field_name("operator")) == "!":
+        elif (
+            node.type == "unary_expression"
+            and self.text(node.child_by_field_name("operator")) == "!"
+        ):
             self.atoms(node.child_by_field_name("argument"), out)
-        elif node.type == "binary_expression" and self.text(node.child_by_field_name("operator")) in ("&&", "||"):
+        elif node.type == "binary_expression" and self.text(
+            node.child_by_field_name("operator")
+        ) in ("&&", "||"):
             self.atoms(node.child_by_field_name("left"), out)
             self.atoms(node.child_by_field_name("right"), out)
         elif self.text(node) not in out:
@@ -823,7 +914,10 @@ class Walker:
     def holds(self, node: Node, world: dict[str, bool]) -> bool:
         if node.type == "parenthesized_expression" and node.named_children:
             return self.holds(node.named_children[-1], world)
-        if node.type == "unary_expression" and self.text(node.child_by_field_name("operator")) == "!":
+        if (
+            node.type == "unary_expression"
+            and self.text(node.child_by_field_name("operator")) == "!"
+        ):
             return not self.holds(node.child_by_field_name("argument"), world)
         if node.type == "binary_expression":
             op = self.text(node.child_by_field_name("operator"))
@@ -861,11 +955,15 @@ class Walker:
             s.locals = frozenset(x for x in s.locals if x[0] < depth)
             s.facts = {t: a for t, a in s.facts.items()}
             held_here = set().union(*(V.holds_reference_to(v) for v in mine)) if mine else set()
-            elsewhere = set().union(*(V.holds_reference_to(v) for v in s.env.values())) | V.holds_reference_to(value)
+            elsewhere = set().union(
+                *(V.holds_reference_to(v) for v in s.env.values())
+            ) | V.holds_reference_to(value)
             for pid in sorted(held_here - elsewhere - s.lost):
                 if s.sim.holds(pid):
                     s.lost = s.lost | {pid}
-                    self.report(s, "leak", callee, exit_line, "reference taken here is lost on return")
+                    self.report(
+                        s, "leak", callee, exit_line, "reference taken here is lost on return"
+                    )
             out.append((s, value))
         return out
 

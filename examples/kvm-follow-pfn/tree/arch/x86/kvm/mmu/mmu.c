@@ -41,8 +41,8 @@ bool tdp_mmu_enabled = true;
 static u64 mmu_spte_clear_track_bits(struct kvm *kvm, u64 *sptep)
 {
 	kvm_pfn_t pfn;
+	struct page *page;
 	u64 old_spte = *sptep;
-	int level = sptep_to_sp(sptep)->role.level;
 
 	if (!is_shadow_present_pte(old_spte))
 		return old_spte;
@@ -54,9 +54,11 @@ static u64 mmu_spte_clear_track_bits(struct kvm *kvm, u64 *sptep)
 	/*
 	 * KVM doesn't hold a reference to any pages mapped into the guest, and
 	 * instead uses the mmu_notifier to ensure that KVM unmaps any pages
-	 * before they are reclaimed.
+	 * before they are reclaimed.  A refcounted page must therefore still
+	 * have a live refcount when its SPTE goes away.
 	 */
-	WARN_ON_ONCE(!kvm_is_reserved_pfn(pfn) && !page_count(pfn_to_page(pfn)));
+	page = kvm_pfn_to_refcounted_page(pfn);
+	WARN_ON_ONCE(page && !page_count(page));
 
 	if (is_accessed_spte(old_spte))
 		kvm_set_pfn_accessed(pfn);
