@@ -8,9 +8,10 @@ half-finished review is worth more to a maintainer than a traceback.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -480,7 +481,7 @@ def _rerolled(base: Revision, point: Revision) -> Revision:
         missing=[i for i in base.missing if i not in {p.index for p in patches}],
         flags=point.flags,
         replaces=sorted(p.index for p in point.patches),
-        changelog=list(point.changelog) or list(base.changelog),
+        changelog=list(point.changelog),
         notes=[
             f"{point.label} rerolls {', '.join(str(p.index) for p in point.patches)} "
             f"of {base.label}"
@@ -565,7 +566,8 @@ def changelog_step_for(old: Revision, new: Revision) -> ChangelogStep | None:
     if not steps and new.cover is not None:
         steps = list(new.cover.changelog)
     to_key, from_key = _version_key(new.label), _version_key(old.label)
-    to_plain = _version_key(new.version)
+    # A point revision (v7.1) has its own step or none: v7's "v6 -> v7" is not about it.
+    to_plain = to_key if getattr(new, "point", None) is not None else _version_key(new.version)
     candidates = [step for step in steps if _version_key(step.to_version) in (to_key, to_plain)]
     for step in candidates:
         if step.from_version is None or _version_key(step.from_version) == from_key:
@@ -656,13 +658,16 @@ def _findings(
     review: SeriesReview, revisions: list[Revision], repo: str | None, tick: _Ticker
 ) -> None:
     previous: list[Finding] | None = None
+    cache: dict[str, list[Finding]] = {}
     for revision in revisions:
         label = revision.label
         tick(f"checking {label}")
 
         def check(revision: Revision = revision) -> Any:
             func = _entry(SPEC_MODULE, "check_revision")
-            return func(revision, repo=repo, base=revision.base_commit if repo else None)
+            if repo:
+                return func(revision, repo=repo, base=revision.base_commit)
+            return _check_by_patch(func, revision, cache)
 
         ok, result = _run(review, ANALYSIS_SPEC, label, check)
         if not ok:
@@ -685,6 +690,39 @@ def _findings(
             entry.fixed = fixed_from_base
         review.findings.append(entry)
         previous = found
+
+
+def _check_by_patch(
+    check: Callable[..., Any], revision: Revision, cache: dict[str, list[Finding]]
+) -> list[Finding]:
+    """check_revision() one patch at a time, reusing the findings of a patch whose diff an
+    earlier version already carried.
+
+    Without a tree the checker sees only what each patch's hunks show, so a patch's findings
+    depend on its diff alone; most patches of v(N+1) repeat v(N)'s diff unchanged, and
+    checking them once is what keeps a v1..v8 report within its time budget.
+    """
+    out: list[Finding] = []
+    for patch in revision.patches:
+        key = hashlib.sha1(patch.diff.encode("utf-8", "replace")).hexdigest()
+        if key not in cache:
+            alone = Revision(
+                version=revision.version,
+                point=revision.point,
+                total=revision.total,
+                patches=[patch],
+            )
+            cache[key] = [f for f in check(alone) or [] if isinstance(f, Finding)]
+        for finding in cache[key]:
+            out.append(
+                replace(
+                    finding,
+                    trace=list(finding.trace),
+                    version=revision.label,
+                    patch_index=patch.index,
+                )
+            )
+    return out
 
 
 def net_findings(

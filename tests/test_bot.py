@@ -691,3 +691,137 @@ def test_findings_reach_the_reply_with_file_line_and_trace(tmp_path, smtp_server
     assert "leak" in body and "__gfn_to_pfn_memslot" in body
     assert all(len(line) <= 72 for line in body.splitlines())
     assert store.decisions()[0][3].endswith(": 1 finding(s)")
+
+
+def test_a_send_that_failed_after_data_but_reached_the_list_is_not_repeated(tmp_path, smtp_server):
+    maildir = tmp_path / "list"
+
+    class LateFailure(Inbox):
+        """Delivers to the list, then the client sees an error (a lost 250)."""
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            self.attempts += 1
+            add_to_maildir(maildir, envelope.original_content, f"echo-{self.attempts}")
+            return "451 4.4.2 connection timed out"
+
+    handler, port = smtp_server(LateFailure())
+    for i, data in enumerate(posting(2, 2).mails):
+        add_to_maildir(maildir, data, f"1700000000.{i}.host")
+    runner, store = make_bot(tmp_path, maildir, port, retry_base_seconds=5)
+    stats = runner.run_once()
+    assert handler.attempts == 1
+    assert stats.confirmed == 1
+    assert store.outbox()[0].status == "sent"
+
+
+def test_interval_mode_at_the_hourly_limit_sleeps_the_interval_not_a_busy_loop(
+    tmp_path, smtp_server
+):
+    handler, port = smtp_server()
+    inbox = PublicInbox(tmp_path / "inbox")
+    for k in range(2):
+        for data in posting(2, 2, tag=f"s{k}", title=f"KVM: paced series {k}").mails:
+            inbox.add(data)
+    clock = Clock()
+    runner, _ = make_bot(tmp_path, inbox.path, port, clock=clock, per_hour=1)
+    sleeps = []
+    runner.sleep = lambda seconds: (sleeps.append(seconds), clock.sleep(seconds))
+    runner.run_forever(interval=600, stop=lambda: len(sleeps) >= 7)
+    assert sleeps == [600] * 7
+    assert len(handler.received) == 2  # the second went out once the hour had passed
+
+
+def test_patches_whose_references_leave_out_the_covers_parent_still_join_the_cover(
+    tmp_path, smtp_server
+):
+    handler, port = smtp_server()
+    inbox = PublicInbox(tmp_path / "inbox")
+    v1 = posting(1, 2)
+    v2 = posting(2, 2, date=BASE_DATE + timedelta(days=7), in_reply_to=v1.cover_id)
+    # Some tools thread v2's cover under v1 but give its patches only the cover as reference.
+    v2_mails = [v2.mails[0]] + [
+        data.replace(f"<{v1.cover_id}> <{v2.cover_id}>".encode(), f"<{v2.cover_id}>".encode())
+        for data in v2.mails[1:]
+    ]
+    assert all(f"References: <{v2.cover_id}>\n".encode() in d for d in v2_mails[1:])
+    for data in v1.mails + v2_mails:
+        inbox.add(data)
+    runner, store = make_bot(tmp_path, inbox.path, port)
+    runner.run_once()
+    answered = sorted(str(r.message["In-Reply-To"]) for r in handler.received)
+    assert answered == sorted([f"<{v1.cover_id}>", f"<{v2.cover_id}>"])
+    assert store.pending_revisions() == []
+
+
+def test_bundled_example_history_grows_message_by_message_and_each_version_is_answered_once(
+    tmp_path, smtp_server
+):
+
+    from reviewtool.mail import parse_mail
+    from reviewtool.sources import iter_messages
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "kvm-follow-pfn" / "mbox"
+    if not example.is_dir():
+        pytest.skip("examples/kvm-follow-pfn/mbox not built")
+    raws = [r for r in iter_messages([str(p) for p in sorted(example.glob("*.mbox"))]) if r.data]
+    dated = []
+    for raw in raws:
+        mail = parse_mail(raw.data, raw.location)
+        dated.append((mail.date or BASE_DATE, mail.subject, raw.data, mail))
+    dated.sort(key=lambda item: (item[0], item[1]))
+    heads = {}
+    for _, _, _, mail in dated:
+        if mail.prefix.reply:
+            continue
+        label = mail.prefix.label
+        if mail.prefix.index == 0 or (label not in heads and mail.prefix.point is not None):
+            heads.setdefault(label, mail.message_id)
+
+    handler, port = smtp_server()
+    inbox = PublicInbox(tmp_path / "inbox")
+    clock = Clock()
+    runner, store = make_bot(tmp_path, inbox.path, port, clock=clock)
+    stats = RunStats()
+    for _, _, data, _ in dated:
+        inbox.add(data)
+        runner.cycle(stats)
+        clock.now += 60
+
+    answered = {str(r.message["In-Reply-To"]).strip("<>") for r in handler.received}
+    assert len(handler.received) == len(heads) >= 9
+    assert answered == set(heads.values())
+    v8 = next(r for r in handler.received if "v8 0/8" in r.message["Subject"])
+    assert "since v7" in body_of(v8)
+    # v5's 3/4 arrived unthreaded: it joins its cover, so nothing is reported missing.
+    v5 = next(r for r in handler.received if "v5 0/4" in r.message["Subject"])
+    assert "did not arrive" not in body_of(v5) and "missing" not in body_of(v5)
+    assert stats.kinds["reply"] >= 11
+
+
+def _unthread(data: bytes) -> bytes:
+    """The mail as `git send-email --no-thread` sends it: no In-Reply-To, no References."""
+    lines = data.split(b"\n")
+    return b"\n".join(
+        line for line in lines if not line.startswith((b"In-Reply-To:", b"References:"))
+    )
+
+
+@pytest.mark.parametrize("cover_first", [True, False])
+def test_unthreaded_patches_join_their_authors_cover_in_either_order(
+    tmp_path, smtp_server, cover_first
+):
+    handler, port = smtp_server()
+    inbox = PublicInbox(tmp_path / "inbox")
+    post = posting(5, 3)
+    cover, patches = post.mails[0], [_unthread(d) for d in post.mails[1:]]
+    clock = Clock()
+    runner, store = make_bot(tmp_path, inbox.path, port, clock=clock, settle_seconds=600)
+    for data in [cover, *patches] if cover_first else [*patches, cover]:
+        inbox.add(data)
+        runner.run_once()
+    clock.now += 601
+    runner.run_once()
+    assert len(handler.received) == 1
+    assert handler.received[0].message["In-Reply-To"] == f"<{post.cover_id}>"
+    assert "missing" not in body_of(handler.received[0])
+    assert [d[1] for d in store.decisions()] == ["reply"]

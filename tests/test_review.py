@@ -82,8 +82,7 @@ def test_analysis_that_raises_is_recorded_with_its_reason(mbox: Path, analysis_m
 
 
 def test_findings_are_marked_introduced_persisting_and_fixed(mbox: Path, analysis_module) -> None:
-    # v2 leaks in direct_page_fault; v3 keeps that leak and fixes nothing else; a double
-    # release only in v1 counts as fixed in v2.
+    # A checker whose findings follow the code of each patch, as the real one's do.
     analysis_module(
         "versioned_spec",
         """
@@ -94,20 +93,33 @@ def test_findings_are_marked_introduced_persisting_and_fixed(mbox: Path, analysi
                            line=line, function=function, message=rule)
 
         def check_revision(revision, repo=None, base=None):
-            if revision.version == 1:
-                return [finding("double-release", "kvm_faultin_pfn", 4400)]
-            return [finding("leak", "direct_page_fault", 4523 + revision.version)]
+            out = []
+            for patch in revision.patches:
+                if "FOLL_GET |" in patch.diff:
+                    out.append(finding("double-release", "__kvm_faultin_pfn", 4335))
+                if "EXPORT_SYMBOL_GPL(__kvm_follow_pfn)" in patch.diff:
+                    out.append(finding("no-get-unguarded", "__kvm_follow_pfn", 2496))
+                if "-\\tkvm_release_pfn_clean" in patch.diff:
+                    out.append(finding("leak", "direct_page_fault", 4523))
+            return out
         """,
         "SPEC_MODULE",
     )
     sr = build_review(load([str(mbox)])).series_reviews[0]
     v1, v2, v3 = sr.findings
-    assert [f.status for f in v1.findings] == ["introduced"]
-    assert [f.status for f in v2.findings] == ["introduced"]
+
+    def statuses(entry):
+        return sorted((f.rule, f.status) for f in entry.findings)
+
+    assert statuses(v1) == [("double-release", "introduced"), ("no-get-unguarded", "introduced")]
+    # v2 dropped FOLL_GET from the x86 path: the double release is fixed, the rest persists.
+    assert statuses(v2) == [("no-get-unguarded", "persisting")]
     assert [(f.rule, f.status) for f in v2.fixed] == [("double-release", "fixed")]
-    assert [f.status for f in v3.findings] == ["persisting"]
+    # v3's new patch 3 removes a release: a leak appears.
+    assert statuses(v3) == [("leak", "introduced"), ("no-get-unguarded", "persisting")]
     assert v3.fixed == []
-    assert all(f.version == label for label, e in (("v2", v2), ("v3", v3)) for f in e.findings)
+    leak = next(f for f in v3.findings if f.rule == "leak")
+    assert (leak.version, leak.patch_index) == ("v3", 3)
 
 
 def test_fail_threshold_counts_only_the_latest_revision(mbox: Path) -> None:
@@ -203,3 +215,38 @@ def test_per_patch_findings_fold_into_what_the_revision_holds() -> None:
     ]
     assert [(f.rule, f.patch_index) for f in fixed] == [("mark-after-unlock", 2)]
     assert in_base == {("leak", "arch/x86/kvm/mmu/mmu.c", "kvmppc_book3s_hv_page_fault", "")}
+
+
+def test_point_revision_is_analysed_as_its_base_with_the_rerolled_patch() -> None:
+    series = make_series()
+    v3 = series.revisions[-1]
+    reroll = review_mod.Revision(version=3, point=1, patches=[v3.patches[1]], total=3)
+    applied = review_mod.effective_revisions([*series.revisions, reroll])
+    v3_1 = applied[-1]
+    assert v3_1.label == "v3.1"
+    assert [p.index for p in v3_1.patches] == [1, 2, 3]
+    assert v3_1.patches[1] is v3.patches[1] and v3_1.patches[0] is v3.patches[0]
+    assert v3_1.replaces == [2]
+    # The series as shown keeps what was sent: one patch in v3.1.
+    assert len(reroll.patches) == 1
+
+
+def test_checker_runs_once_per_distinct_patch_without_a_tree(mbox: Path, analysis_module) -> None:
+    analysis_module(
+        "counting_spec",
+        """
+        CALLS = []
+
+        def check_revision(revision, repo=None, base=None):
+            CALLS.append([p.index for p in revision.patches])
+            return []
+        """,
+        "SPEC_MODULE",
+    )
+    build_review(load([str(mbox)]))
+    import counting_spec
+
+    # v1 2 patches, v2 2, v3 3: four distinct diffs (the definition patch never changes,
+    # v2's x86 patch is v3's), each checked alone.
+    assert len(counting_spec.CALLS) == 4
+    assert all(len(patches) == 1 for patches in counting_spec.CALLS)

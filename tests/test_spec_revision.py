@@ -104,7 +104,9 @@ def _arm64_patch(tmp_path: Path, edit, *format_args: str) -> Path:
     path.write_text(edit(text), encoding="utf-8")
     _git(repo, "commit", "-q", "-am", "KVM: arm64: change user_mem_abort")
     out = tmp_path / "arm-mail"
-    _git(repo, "format-patch", "-q", "-1", "--subject-prefix=PATCH v8", "-o", str(out), *format_args)
+    _git(
+        repo, "format-patch", "-q", "-1", "--subject-prefix=PATCH v8", "-o", str(out), *format_args
+    )
     return next(out.glob("*.patch"))
 
 

@@ -49,7 +49,7 @@ def expected(history: list[tuple], verdicts: list[list[str]], op: tuple) -> list
     locked = _lock_depth(history) > 0
     acquires = _pages(history)
     if name == "acquire":
-        _, kind, with_get, guarded, get_required = op
+        _, kind, with_get, guarded, get_required, _struct_page = op
         rules = []
         if not with_get and not guarded:
             rules.append("no-get-unguarded")
@@ -79,8 +79,10 @@ def expected(history: list[tuple], verdicts: list[list[str]], op: tuple) -> list
             return ["release-dirty-unlocked"]
         return []
     if name == "mark":
-        _, page, null_page, noop = op
+        _, page, null_page, noop, via_pfn = op
         kind = acquires[page - 1][1]
+        if via_pfn and kind == NOT_REFCOUNTED and not acquires[page - 1][5]:
+            return []  # PFNMAP: no struct page, the pfn helpers skip it
         if null_page:
             return ["mark-not-refcounted"]
         if kind in noop:
@@ -125,15 +127,15 @@ def expected(history: list[tuple], verdicts: list[list[str]], op: tuple) -> list
 def run_simulator(sim: Simulator, op: tuple) -> list[str]:
     name = op[0]
     if name == "acquire":
-        _, kind, with_get, guarded, get_required = op
-        _, found = sim.acquire(kind, with_get, guarded, get_required)
+        _, kind, with_get, guarded, get_required, struct_page = op
+        _, found = sim.acquire(kind, with_get, guarded, get_required, 0, struct_page)
     elif name == "get":
         found = sim.get_page(op[1])
     elif name == "release":
         _, page, dirty, unused, null_page, null_safe, noop = op
         found = sim.release(page, dirty, unused, null_page, null_safe, noop, True)
     elif name == "mark":
-        found = sim.mark(op[1], op[2], op[3])
+        found = sim.mark(op[1], op[2], op[3], op[4])
     elif name == "lock":
         found = sim.lock()
     elif name == "unlock":
@@ -152,7 +154,12 @@ def run_simulator(sim: Simulator, op: tuple) -> list[str]:
 _NOOPS = st.sampled_from([(), (ERROR,), (ERROR, NOT_REFCOUNTED)])
 _OP = st.one_of(
     st.tuples(
-        st.just("acquire"), st.sampled_from(PAGE_KINDS), st.booleans(), st.booleans(), st.booleans()
+        st.just("acquire"),
+        st.sampled_from(PAGE_KINDS),
+        st.booleans(),
+        st.booleans(),
+        st.booleans(),
+        st.booleans(),
     ),
     st.tuples(st.just("get"), st.integers(1, 4)),
     st.tuples(
@@ -164,7 +171,7 @@ _OP = st.one_of(
         st.booleans(),
         _NOOPS,
     ),
-    st.tuples(st.just("mark"), st.integers(1, 4), st.booleans(), _NOOPS),
+    st.tuples(st.just("mark"), st.integers(1, 4), st.booleans(), _NOOPS, st.booleans()),
     st.tuples(st.just("lock")),
     st.tuples(st.just("unlock")),
     st.tuples(st.just("snapshot")),

@@ -146,9 +146,9 @@ def _upstream() -> list[tuple[str, Commit]]:
                 [
                     Edit(
                         "arch/x86/kvm/mmu/mmu.c",
-                        "\t * across the entire mapping.\n",
-                        "\t * across the entire mapping; a huge page could otherwise span\n"
-                        "\t * ranges with different MTRR types.\n",
+                        "\t * 4K pages only so that one mapping never mixes memtypes.\n",
+                        "\t * 4K pages only so that one mapping never mixes memtypes: a huge\n"
+                        "\t * page could span ranges with different MTRR types.\n",
                     )
                 ],
                 date="2021-06-30 11:02:44 -0400",
@@ -175,9 +175,9 @@ def _upstream() -> list[tuple[str, Commit]]:
                 [
                     Edit(
                         "arch/arm64/kvm/mmu.c",
-                        " * missing second stage translation table entry.\n",
-                        " * missing second stage translation table entry.  user_mem_abort()\n"
-                        " * runs under kvm->srcu, taken here.\n",
+                        " * Either MMIO to emulate, or a stage-2 mapping to create.\n",
+                        " * Either MMIO to emulate, or a stage-2 mapping to create.\n"
+                        " * user_mem_abort() runs under kvm->srcu, taken here.\n",
                     )
                 ],
                 date="2021-09-27 09:14:03 +0100",
@@ -192,12 +192,11 @@ def _upstream() -> list[tuple[str, Commit]]:
                 [
                     Edit(
                         "arch/powerpc/kvm/book3s_64_mmu_radix.c",
-                        "\t/* Check if we might have been invalidated; "
-                        "let the guest retry if so */\n"
+                        "\t/* Retry if the notifier ran since mmu_seq was read */\n"
                         "\tspin_lock(&kvm->mmu_lock);\n",
                         "\t/*\n"
-                        "\t * Check if we might have been invalidated; let the guest retry if so.\n"
-                        "\t * The check is only meaningful with kvm->mmu_lock held.\n"
+                        "\t * Retry if the notifier ran since mmu_seq was read; the check\n"
+                        "\t * is only meaningful with kvm->mmu_lock held.\n"
                         "\t */\n"
                         "\tspin_lock(&kvm->mmu_lock);\n",
                     )
@@ -305,13 +304,13 @@ def remove_warnings() -> list[Edit]:
     return [
         Edit(
             X86_MMU,
-            """	 * before they are reclaimed.  A refcounted page must therefore still
-	 * have a live refcount when its SPTE goes away.
+            """	 * SPTE before the primary MMU frees the page, and a refcounted page
+	 * still has a live refcount when its SPTE goes away.
 	 */
 	page = kvm_pfn_to_refcounted_page(pfn);
 	WARN_ON_ONCE(page && !page_count(page));
 """,
-            """	 * before they are reclaimed.
+            """	 * SPTE before the primary MMU frees the page.
 	 */
 """,
         ),
@@ -791,8 +790,8 @@ release the page when KVM holds a reference on one.
                 ),
                 Edit(
                     ARM64,
-                    "vma_lookup() or __gfn_to_pfn_memslot() become",
-                    f"vma_lookup() or {fn}() become",
+                    "__gfn_to_pfn_memslot() found is stale",
+                    f"{fn}() found is stale",
                 ),
                 *_arm64_release(arm64_release),
             ],
@@ -815,14 +814,12 @@ def sean_assert() -> Commit:
     return Commit(
         "KVM: Assert that a page's refcount is elevated when marking accessed/dirty",
         """
-Assert that a page's refcount is elevated, i.e. that _something_ holds a
-reference to the page, when KVM marks a page as accessed and/or dirty.
-KVM typically doesn't hold a reference to pages that are mapped into the
-guest, e.g. to allow page migration, compaction, swap, etc., and instead
-relies on mmu_notifiers to react to the primary MMU changing the
-mappings.  But marking a page accessed or dirty after the primary MMU
-has let it go is a use-after-free, and the refcount is the cheapest way
-to catch that.
+Warn when KVM marks a page accessed or dirty while its refcount is zero.
+KVM doesn't pin the pages it maps into a guest; the mmu notifier tells
+it when the primary MMU takes a page away.  Touching the page's flags
+after that point changes a page nobody holds any more, possibly one that
+was already reused.  A zero refcount is a cheap sign of that bug, e.g.
+of a release forgotten on some error path.
 """,
         [
             Edit(
@@ -1028,19 +1025,16 @@ def introduce_follow(version: int) -> Commit:
         # hva_to_pfn itself.
         Edit(
             MAIN,
-            """ * Pin guest page in memory and return its pfn.
- * @addr: host virtual address which maps memory to the guest
- * @atomic: whether this function can sleep
- * @interruptible: whether the process can be interrupted by non-fatal signals
- * @async: whether this function need to wait IO complete if the
- *         host page is not in the memory
- * @write_fault: whether we should get a writable host page
- * @writable: whether it allows to map a writable host page for !@write_fault
+            """ * Resolve a host virtual address to a pfn, taking a reference on its page.
+ * @addr: the host virtual address backing the guest page
+ * @atomic: only try the lockless fast path, never sleep
+ * @interruptible: let a non-fatal signal interrupt the lookup
+ * @async: if set, don't wait for IO; report through *@async that IO is needed
+ * @write_fault: the guest wants to write
+ * @writable: if set, map writable when possible and say so through it
  *
- * The function will map a writable host page for these two cases:
- * 1): @write_fault = true
- * 2): @write_fault = false && @writable, @writable will tell the caller
- *     whether the mapping is writable.
+ * A writable page is returned for write faults, and for read faults when
+ * @writable is set and the host allows it.
  */
 kvm_pfn_t hva_to_pfn(unsigned long addr, bool atomic, bool interruptible,
 		     bool *async, bool write_fault, bool *writable)
@@ -1049,7 +1043,7 @@ kvm_pfn_t hva_to_pfn(unsigned long addr, bool atomic, bool interruptible,
 	kvm_pfn_t pfn;
 	int npages, r;
 
-	/* we can do it either atomically or asynchronously, not both */
+	/* An atomic lookup can't wait for IO, so async makes no sense with it. */
 	BUG_ON(atomic && async);
 
 	if (hva_to_pfn_fast(addr, write_fault, writable, &pfn))
@@ -1060,7 +1054,7 @@ kvm_pfn_t hva_to_pfn(unsigned long addr, bool atomic, bool interruptible,
 
 	npages = hva_to_pfn_slow(addr, async, write_fault, interruptible,
 				 writable, &pfn);""",
-            """ * Pin guest page in memory and return its pfn.
+            """ * Resolve foll->hva to a pfn.
  * @foll: the host virtual address in foll->hva, and how to get the page:
  *        FOLL_WRITE for a writable page, FOLL_NOWAIT to return
  *        KVM_PFN_ERR_NEEDS_IO instead of waiting for IO, FOLL_INTERRUPTIBLE
@@ -1076,7 +1070,7 @@ kvm_pfn_t hva_to_pfn(struct kvm_follow_pfn *foll)
 	kvm_pfn_t pfn;
 	int npages, r;
 
-	/* we can do it either atomically or asynchronously, not both */
+	/* An atomic lookup can't wait for IO, so async makes no sense with it. */
 	BUG_ON(foll->atomic && (foll->flags & FOLL_NOWAIT));
 
 	if (hva_to_pfn_fast(foll, &pfn))
@@ -1141,7 +1135,7 @@ kvm_pfn_t hva_to_pfn(struct kvm_follow_pfn *foll)
 		return KVM_PFN_NOSLOT;
 	}
 
-	/* Do not map writable pfn in the readonly memslot. */
+	/* A readonly memslot is never mapped writable. */
 	if (writable && memslot_is_readonly(slot)) {
 		*writable = false;
 		writable = NULL;
@@ -1164,7 +1158,7 @@ EXPORT_SYMBOL_GPL(__gfn_to_pfn_memslot);
 	if (kvm_is_error_hva(foll->hva))
 		return KVM_PFN_NOSLOT;
 
-	/* Do not map writable pfn in the readonly memslot. */
+	/* A readonly memslot is never mapped writable. */
 	if (memslot_is_readonly(foll->slot))
 		foll->try_map_writable = false;
 
@@ -1210,15 +1204,15 @@ EXPORT_SYMBOL_GPL(__gfn_to_pfn_memslot);
     return Commit(
         subject,
         """
-Introduce __kvm_follow_pfn, which will replace __gfn_to_pfn_memslot.
-__kvm_follow_pfn refactors the old API's arguments into a struct and,
-where possible, combines the boolean arguments into a single flags
-argument: write_fault becomes FOLL_WRITE, interruptible becomes
-FOLL_INTERRUPTIBLE, and async becomes FOLL_NOWAIT together with a new
-error pfn, KVM_PFN_ERR_NEEDS_IO, that tells the caller the page needs IO.
-The writable and hva out-parameters become fields of the struct.
+Add __kvm_follow_pfn() to replace __gfn_to_pfn_memslot().  Instead of
+eight positional arguments it takes a struct kvm_follow_pfn: the memslot
+and gfn as inputs, FOLL_ flags for what used to be the write_fault,
+interruptible and async booleans, and fields for the writable and hva
+results.  FOLL_NOWAIT stands in for async: when the page needs IO, the
+new error pfn KVM_PFN_ERR_NEEDS_IO says so.
 
-__gfn_to_pfn_memslot is now a wrapper, so there is no functional change.
+For now __gfn_to_pfn_memslot() wraps the new function, so its callers
+see no difference.
 """,
         edits,
     )
@@ -1414,19 +1408,19 @@ static kvm_pfn_t kvm_follow_refcounted_pfn(struct kvm_follow_pfn *foll,
     return Commit(
         subject,
         """
-Make __kvm_follow_pfn not imply FOLL_GET.  This allows callers to resolve
-a gfn when the associated pfn has a valid struct page that isn't being
-actively refcounted (e.g. tail pages of non-compound higher order
-pages).  For a caller to safely omit FOLL_GET, all usages of the
-returned pfn must be guarded by an mmu notifier, and the caller says so
-with guarded_by_mmu_notifier.
+Turn FOLL_GET into a real flag of __kvm_follow_pfn(): without it, the
+reference gup took is dropped before the function returns.  KVM can then
+map pages whose refcount it must leave alone, such as the tail pages of
+non-compound higher order allocations, provided nothing uses the pfn
+after the mmu notifier invalidated it.  Callers declare that with
+guarded_by_mmu_notifier; __kvm_follow_pfn() keeps the reference for
+anyone who doesn't.
 
-This also adds an is_refcounted_page out-parameter to kvm_follow_pfn
-that tells the caller whether the pfn has a struct page with a usable
-refcount.  When FOLL_GET is set, a reference is held exactly when that
-is true; without FOLL_GET no reference is ever held.
+The new is_refcounted_page output says whether the page has a usable
+refcount.  With FOLL_GET, a reference is held exactly when it is set;
+without FOLL_GET, none is ever held.
 
-Existing callers all pass FOLL_GET, so there is no functional change.
+Every caller still passes FOLL_GET, so behavior is unchanged.
 """,
         edits,
     )
@@ -1464,7 +1458,7 @@ def x86_migrate(version: int, point: bool = False) -> Commit:
             + X86_CALL_1
             + """
 	if (!async)
-		return RET_PF_CONTINUE; /* *pfn has correct page already */
+		return RET_PF_CONTINUE; /* the page was resident */
 """,
             """	if (fault->write)
 		foll.flags |= FOLL_WRITE;
@@ -1642,15 +1636,13 @@ def x86_no_foll_get(version: int) -> Commit:
         ),
     ]
     body = """
-Stop passing FOLL_GET to __kvm_follow_pfn in the x86 fault path.  This
-allows the x86 MMU to map pages that are not refcounted at all, and it
-is also a step towards not holding references on pages that are mapped
-into the guest.
+The x86 fault path doesn't need a reference on the page it maps: it
+checks mmu_invalidate_retry under mmu_lock before installing an SPTE, so
+every use of the pfn is covered by the mmu notifier.  Drop FOLL_GET
+there, which lets x86 map pages that aren't refcounted at all.
 
-The x86 MMU already guards every use of the pfn with the mmu notifier:
-the fault path checks mmu_invalidate_retry under mmu_lock before it
-installs an SPTE.  With no reference left to put, the fault exits no
-longer call kvm_release_pfn_clean().  A new SPTE bit records whether the
+With no reference left to put, the fault exits no longer call
+kvm_release_pfn_clean().  A new SPTE bit records whether the
 mapped page is refcounted, so that zapping an SPTE only marks a page
 accessed or dirty through its struct page when it has one.
 """
@@ -1683,8 +1675,8 @@ functional change.
             ),
             Edit(
                 ARM64,
-                "vma_lookup() or __gfn_to_pfn_memslot() become",
-                "vma_lookup() or __kvm_follow_pfn() become",
+                "__gfn_to_pfn_memslot() found is stale",
+                "__kvm_follow_pfn() found is stale",
             ),
             Edit(
                 ARM64,
@@ -1739,7 +1731,7 @@ loses its kvm_ro argument.
 	if (get_user_page_fast_only(hva, FOLL_WRITE, &page)) {
 		write_ok = true;
 	} else {
-		/* Call KVM generic code to do the slow-path check */
+		/* Fall back to KVM's generic lookup */
 		pfn = __gfn_to_pfn_memslot(memslot, gfn, false, false, NULL,
 					   writing, &write_ok, NULL);
 		if (is_error_noslot_pfn(pfn))
@@ -1788,10 +1780,8 @@ loses its kvm_ro argument.
             Edit(
                 PPC_RADIX,
                 """	/*
-	 * Do a fast check first, since __gfn_to_pfn_memslot doesn't
-	 * do it with !atomic && !async, which is how we call it.
-	 * We always ask for write permission since the common case
-	 * is that the page is writable.
+	 * Try the lockless lookup first and ask for a writable page, since
+	 * the common case is that the page is writable.
 	 */
 	hva = gfn_to_hva_memslot(memslot, gfn);
 	if (!kvm_ro && get_user_page_fast_only(hva, FOLL_WRITE, &page)) {
@@ -1799,7 +1789,7 @@ loses its kvm_ro argument.
 	} else {
 		unsigned long pfn;
 
-		/* Call KVM generic code to do the slow-path check */
+		/* Fall back to KVM's generic lookup */
 		pfn = __gfn_to_pfn_memslot(memslot, gfn, false, false, NULL,
 					   writing, upgrade_p, NULL);
 		if (is_error_noslot_pfn(pfn))
@@ -1874,8 +1864,8 @@ def remove_old_api(version: int) -> Commit:
     return Commit(
         subject,
         """
-All callers have been migrated to __kvm_follow_pfn: move the remaining
-gfn_to_pfn helpers over and remove __gfn_to_pfn_memslot.
+With x86, arm64 and PPC converted, only the generic gfn_to_pfn helpers
+still call __gfn_to_pfn_memslot().  Convert them and remove it.
 """,
         [
             Edit(

@@ -170,16 +170,15 @@ POINT_REVISION = ("7.1", 4, 8)
 
 
 INTRO_V1 = """\
-This patch series adds support for mapping into the guest VM_IO and
-VM_PFNMAP memory whose struct pages are not refcounted, such as the tail
-pages of non-compound higher order allocations.  Today KVM takes a
-reference on every pfn it maps, and get_page() on a page whose refcount
-is zero corrupts it.
+KVM can't map VM_IO or VM_PFNMAP memory into a guest when the struct
+pages behind it aren't refcounted, as with the tail pages of a
+non-compound higher order allocation: taking a reference on such a page
+corrupts it.
 
-The use case is virtio-gpu blob resources, which map host graphics
-buffers straight into the guest as "vram" for the virtio-gpu device.
-With the amdgpu driver the buffers are non-compound higher order pages,
-so the feature doesn't work there today.
+virtio-gpu needs exactly that for blob resources, where the host's
+graphics buffers show up in the guest as the device's "vram".  amdgpu
+allocates those buffers as non-compound higher order pages, so blob
+resources don't work on amdgpu hosts.
 
 This version makes __gfn_to_pfn_memslot also return the struct page it
 holds a reference on, and converts the x86 and arm64 MMUs to release
@@ -187,16 +186,15 @@ that page instead of the pfn.
 """
 
 INTRO_PAGE = """\
-This patch series adds support for mapping into the guest VM_IO and
-VM_PFNMAP memory whose struct pages are not refcounted, such as the tail
-pages of non-compound higher order allocations.  Today KVM takes a
-reference on every pfn it maps, and get_page() on a page whose refcount
-is zero corrupts it.
+KVM can't map VM_IO or VM_PFNMAP memory into a guest when the struct
+pages behind it aren't refcounted, as with the tail pages of a
+non-compound higher order allocation: taking a reference on such a page
+corrupts it.
 
-The use case is virtio-gpu blob resources, which map host graphics
-buffers straight into the guest as "vram" for the virtio-gpu device.
-With the amdgpu driver the buffers are non-compound higher order pages,
-so the feature doesn't work there today.
+virtio-gpu needs exactly that for blob resources, where the host's
+graphics buffers show up in the guest as the device's "vram".  amdgpu
+allocates those buffers as non-compound higher order pages, so blob
+resources don't work on amdgpu hosts.
 
 The series adds a gfn_to_pfn_{name} family of functions that return the
 struct page along with the pfn, or NULL when KVM holds no reference, and
@@ -205,25 +203,25 @@ their behavior, so other callers are unaffected.
 """
 
 INTRO_FOLLOW = """\
-This patch series adds support for mapping into the guest VM_IO and
-VM_PFNMAP memory whose struct pages are not refcounted, such as the tail
-pages of non-compound higher order allocations.
+KVM can't map VM_IO or VM_PFNMAP memory into a guest when the struct
+pages behind it aren't refcounted, as with the tail pages of a
+non-compound higher order allocation: taking a reference on such a page
+corrupts it.
 
-The use case is virtio-gpu blob resources, which map host graphics
-buffers straight into the guest as "vram" for the virtio-gpu device.
-With the amdgpu driver the buffers are non-compound higher order pages,
-so the feature doesn't work there today.
+virtio-gpu needs exactly that for blob resources, where the host's
+graphics buffers show up in the guest as the device's "vram".  amdgpu
+allocates those buffers as non-compound higher order pages, so blob
+resources don't work on amdgpu hosts.
 
-First, the series replaces __gfn_to_pfn_memslot with __kvm_follow_pfn,
-which takes its arguments in a struct and folds the boolean ones into
-FOLL_ flags.  The conversion doesn't change behavior, except where the
-PPC patch says so.  __kvm_follow_pfn starts out implying FOLL_GET, like
-the function it replaces; then FOLL_GET becomes a real flag that callers
-guarded by the mmu notifier may leave out.
+The series first replaces __gfn_to_pfn_memslot with __kvm_follow_pfn,
+whose arguments live in a struct and whose booleans become FOLL_ flags.
+That part is a pure refactoring, apart from one PPC change explained in
+its patch.  __kvm_follow_pfn takes a reference like its predecessor at
+first; then FOLL_GET becomes optional for callers that the mmu notifier
+protects.
 
-Only the x86 MMU stops passing FOLL_GET in this series.  The other MMUs
-could follow without much trouble, but nothing needs that yet, and other
-users such as pfncache are harder to convert.
+Only x86 drops FOLL_GET here.  arm64 and PPC could follow later; other
+users such as pfncache are harder to convert and are left alone.
 """
 
 # Changelog steps, newest first; each version's cover carries every step up to it.
@@ -373,9 +371,7 @@ Without deviation from the norm, progress is not possible.
         "v6/0",
         """\
 On Thu, Mar 30, 2023, David Stevens wrote:
-> The series adds a gfn_to_pfn_noref family of functions that return the
-> struct page along with the pfn, or NULL when KVM holds no reference, and
-> moves the x86 and arm64 MMUs to it.
+{quote:family}
 
 I'd rather not grow a second family next to __gfn_to_pfn_memslot().  It
 already takes six booleans and pointers; put the inputs and outputs in a
@@ -383,6 +379,7 @@ struct, turn the booleans into FOLL_ flags, and let FOLL_GET say whether
 the caller wants a reference.  Then converting a caller is one patch per
 architecture, and the old function can go at the end.
 """,
+        {"family": ("The series adds a gfn_to_pfn_noref family", "moves the x86 and arm64")},
     ),
     Reply(
         "v7-4-sean",
@@ -485,10 +482,8 @@ Reviewed-by: Sean Christopherson <seanjc@google.com>
         "<ZO4Q7sSMEJmVQd0S@x1n>",
         "v8/0",
         """\
-On Thu, Aug 24, 2023 at 05:04:00PM +0900, David Stevens wrote:
-> First, the series replaces __gfn_to_pfn_memslot with __kvm_follow_pfn,
-> which takes its arguments in a struct and folds the boolean ones into
-> FOLL_ flags.
+On Thu, Aug 24, 2023 at 05:04:01PM +0900, David Stevens wrote:
+{quote:intro}
 
 The gup side of this looks right to me: FOLL_GET only decides whether
 KVM keeps the reference gup took, and callers that drop it have to be
@@ -499,6 +494,7 @@ Acked-by: Peter Xu <peterx@redhat.com>
 {sigdash}
 Peter Xu
 """,
+        {"intro": ("The series first replaces", "protects.")},
     ),
     Reply(
         "v8-5-sean",

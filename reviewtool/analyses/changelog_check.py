@@ -30,9 +30,11 @@ MIN_WORD_LENGTH = 3
 # `name`, FOO_BAR, snake_case, func() - what an item names in code.
 _BACKTICK_RE = re.compile(r"`([^`]+)`")
 _CALL_RE = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\(\)")
-_SNAKE_RE = re.compile(r"(?<![\w/.-])!?([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+)\b")
+_SNAKE_RE = re.compile(r"(?<![\w/.-])!?(_*[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+)\b")
 _CAPS_RE = re.compile(r"\b([A-Z][A-Z0-9]{2,}(?:_[A-Z0-9]+)+)\b")
 _CODE_TOKEN_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# fault->page, foll.flags: a field of a struct, named with its variable.
+_MEMBER_RE = re.compile(r"\b([A-Za-z_]\w*)\s*(?:->|\.)\s*([A-Za-z_]\w*)\b(?!\()")
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _RENAME_RE = re.compile(
     r"\brenam\w*\s+`?([A-Za-z_][\w]*)`?(?:\(\))?\s+(?:to|into|as|->)\s+`?([A-Za-z_][\w]*)",
@@ -74,8 +76,14 @@ STOPWORDS = frozenset(
     improve improved better patch patches series commit commits code function functions helper
     helpers comment comments formatting format style suggestions suggestion review feedback
     false true page pages bit bits case cases path paths way ones one two does do did done
-    mark marks marked marking instead""".split()
+    mark marks marked marking before after release releases releasing released drop drops
+    dropped dropping alive support supports extend extends replace replaces replaced flexible
+    non api rename renamed rather via per both either need needs needed allow allows avoid
+    etc again there their them they we our you your which what where why how should would
+    could can may might must first last also""".split()
 )
+# `Reviewed-by: ...` and friends: collecting them is not a change to document.
+TRAILER_LINE_RE = re.compile(r"^[A-Z][A-Za-z0-9-]*-by:\s|^(Link|Fixes|Cc|Closes):\s")
 # Comment-only and whitespace-only hunks are what vague items usually mean.
 _COMMENT_WORDS = ("comment", "document", "doc", "kerneldoc", "typo", "spelling", "wording")
 _FORMAT_WORDS = ("format", "style", "whitespace", "indent", "checkpatch", "cosmetic", "nit")
@@ -175,6 +183,8 @@ def identifiers_in(text: str) -> list[str]:
         for token in _CODE_TOKEN_RE.findall(match.group(1)):
             if "_" in token or token != token.lower() or len(match.group(1).split()) == 1:
                 found.setdefault(token, None)
+    for match in _MEMBER_RE.finditer(text):
+        found.setdefault(f"{match.group(1)}->{match.group(2)}", None)
     for regex in (_CALL_RE, _SNAKE_RE, _CAPS_RE):
         for match in regex.finditer(text):
             found.setdefault(match.group(1), None)
@@ -244,6 +254,8 @@ class _Unit:
     hunk: InterdiffHunk
     from_index: int | None = None
     title: str = ""
+    whole_patch: bool = False  # an added or dropped patch: all of it is new or gone
+    author: str = ""
 
     @property
     def evidence(self) -> Evidence:
@@ -254,11 +266,16 @@ class _Unit:
         return [inner[1:] for _, inner in self.hunk.code_lines()]
 
     def code_tokens(self) -> set[str]:
-        return {t for line in self.code() for t in _CODE_TOKEN_RE.findall(line)}
+        """Names in the changed code, with the function the hunk is in (where it changed)."""
+        tokens = {t for line in self.code() for t in _line_tokens(line)}
+        tokens.update(_CODE_TOKEN_RE.findall(self.hunk.function))
+        if self.whole_patch:
+            tokens |= self.all_tokens()
+        return tokens
 
     def all_tokens(self) -> set[str]:
         """Tokens of every line of the hunk and its function: where the change happens."""
-        tokens = {t for line in self.hunk.lines for t in _CODE_TOKEN_RE.findall(line[2:])}
+        tokens = {t for line in self.hunk.lines for t in _line_tokens(line[2:])}
         tokens.update(_CODE_TOKEN_RE.findall(self.hunk.function))
         return tokens
 
@@ -283,11 +300,22 @@ def _units(comparison: Comparison, include_rebase: bool = False) -> list[_Unit]:
                 units.append(_Unit(pair.to_index, k, hunk, pair.from_index, pair.title_to))
     for patch in comparison.added:
         for k, hunk in enumerate(patch.content):
-            units.append(_Unit(patch.index, k, hunk, None, patch.title))
+            units.append(_Unit(patch.index, k, hunk, None, patch.title, True, patch.author))
     for patch in comparison.dropped:
         for k, hunk in enumerate(patch.content):
-            units.append(_Unit(None, k, hunk, patch.index, patch.title))
+            units.append(_Unit(None, k, hunk, patch.index, patch.title, True, patch.author))
     return units
+
+
+def _line_tokens(line: str) -> set[str]:
+    tokens = set(_CODE_TOKEN_RE.findall(line))
+    tokens.update(f"{a}->{b}" for a, b in _MEMBER_RE.findall(line))
+    return tokens
+
+
+def _author_name(author: str) -> str:
+    """`Nicholas Piggin <npiggin@gmail.com>` -> `nicholas piggin`."""
+    return author.split("<", 1)[0].strip().strip('"').lower()
 
 
 def _word_hits(word: str, tokens: set[str]) -> bool:
@@ -298,7 +326,14 @@ def _word_hits(word: str, tokens: set[str]) -> bool:
 
 
 def _ident_hits(ident: str, tokens: set[str]) -> bool:
-    return ident in tokens or ident.lower() in {t.lower() for t in tokens}
+    """True when a named identifier is a token, or the stem of one ("kvm_fixup" calls are
+    kvm_fixup_pfn(), kvm_fixup_hva())."""
+    if ident in tokens:
+        return True
+    if "->" in ident:
+        return ident.replace(".", "->") in tokens
+    low = ident.lower()
+    return any(t.lower() == low or t.lower().startswith(low + "_") for t in tokens)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,14 +348,15 @@ def verify_changelog(comparison: Comparison, step: ChangelogStep) -> list[Verdic
 def verify_item(comparison: Comparison, item: str) -> Verdict:
     """The verdict for one changelog item."""
     claim = parse_item(item)
-    if claim.rebase and not claim.identifiers:
+    if claim.rebase:
         return _verify_rebase(comparison, claim)
+    by_author = _verify_by_author(comparison, claim)
+    if by_author is not None:
+        return by_author
     if claim.rename:
         return _verify_rename(comparison, claim)
     if claim.move:
-        verdict = _verify_move(comparison, claim)
-        if verdict.verdict == CONFIRMED:
-            return verdict
+        return _verify_move(comparison, claim)
     if claim.dropped_patch and comparison.dropped and not claim.identifiers:
         evidence = [Evidence(None, None, p.index) for p in comparison.dropped]
         return Verdict(claim.text, CONFIRMED, evidence, "patches were dropped")
@@ -331,7 +367,38 @@ def verify_item(comparison: Comparison, item: str) -> Verdict:
     return _verify_words(comparison, claim)
 
 
+def _verify_by_author(comparison: Comparison, claim: Claim) -> Verdict | None:
+    """ "Carry Nicholas Piggin's fix" / "drop Jane's patch": an added or dropped patch whose
+    author the item names."""
+    low = claim.text.lower()
+    evidence = [
+        Evidence(p.index, 0 if p.content else None)
+        for p in comparison.added
+        if _author_name(p.author) and _author_name(p.author) in low
+    ]
+    evidence += [
+        Evidence(None, None, p.index)
+        for p in comparison.dropped
+        if _author_name(p.author) and _author_name(p.author) in low
+    ]
+    if not evidence:
+        return None
+    return Verdict(claim.text, CONFIRMED, evidence, "a patch by the named author came or went")
+
+
 def _verify_rebase(comparison: Comparison, claim: Claim) -> Verdict:
+    """Rebase items; "rebase ..., drop it from the series" also needs a dropped patch."""
+    verdict = _verify_plain_rebase(comparison, claim)
+    if re.search(r"\bdrop", claim.text, re.I) and verdict.verdict == CONFIRMED:
+        if not comparison.dropped:
+            return Verdict(claim.text, NOT_FOUND, verdict.evidence, "no patch was dropped")
+        dropped = [Evidence(None, None, p.index) for p in comparison.dropped]
+        verdict.evidence = dropped + verdict.evidence
+        verdict.reason += f"; {len(dropped)} patch(es) dropped"
+    return verdict
+
+
+def _verify_plain_rebase(comparison: Comparison, claim: Claim) -> Verdict:
     rebase_units = [u for u in _units(comparison, include_rebase=True) if u.hunk.rebase]
     evidence = [u.evidence for u in rebase_units[:MAX_EVIDENCE]]
     if rebase_units:
@@ -385,15 +452,18 @@ def _tokens_of_post(hunk: InterdiffHunk) -> set[str]:
 
 def _verify_identifiers(comparison: Comparison, claim: Claim) -> Verdict:
     units = [u for u in _units(comparison) if u.in_area(claim.areas)]
+    # "the ensure_pfn_ref comment": the comment changed, the name sits next to it.
+    about_comment = any(w in claim.text.lower() for w in _COMMENT_WORDS)
     hits: dict[str, list[_Unit]] = {}
     for ident in claim.identifiers:
-        hits[ident] = [u for u in units if _ident_hits(ident, u.code_tokens())]
+        hits[ident] = [
+            u
+            for u in units
+            if _ident_hits(ident, u.code_tokens())
+            or (about_comment and _comment_only(u) and _ident_hits(ident, u.all_tokens()))
+        ]
     missing = [i for i, found in hits.items() if not found]
-    scored = sorted(
-        {id(u): u for found in hits.values() for u in found}.values(),
-        key=lambda u: -sum(_ident_hits(i, u.code_tokens()) for i in claim.identifiers),
-    )
-    evidence = [u.evidence for u in scored[:MAX_EVIDENCE]]
+    evidence = [u.evidence for u in _best_cover(claim.identifiers, hits)[:MAX_EVIDENCE]]
     where = f" in {', '.join(claim.areas)} code" if claim.areas else ""
     if not missing:
         return Verdict(
@@ -408,6 +478,26 @@ def _verify_identifiers(comparison: Comparison, claim: Claim) -> Verdict:
         evidence,
         f"{', '.join(missing)} not in any changed line{where}",
     )
+
+
+def _best_cover(identifiers: list[str], hits: dict[str, list[_Unit]]) -> list[_Unit]:
+    """The hunks that name the most of the identifiers, then enough others to name them all.
+
+    A common name (FOLL_GET) appears in many hunks; the hunks that also carry the item's
+    other names are the ones it is about, and the rest stay free to show up as undocumented.
+    """
+    units = list({id(u): u for found in hits.values() for u in found}.values())
+    if not units:
+        return []
+    score = {id(u): sum(u in hits[i] for i in identifiers) for u in units}
+    best = max(score.values())
+    chosen = [u for u in units if score[id(u)] == best]
+    named = {i for i in identifiers if any(u in hits[i] for u in chosen)}
+    for ident in identifiers:
+        if ident not in named and hits[ident]:
+            chosen.append(hits[ident][0])
+            named.add(ident)
+    return chosen
 
 
 def _verify_words(comparison: Comparison, claim: Claim) -> Verdict:
@@ -437,10 +527,11 @@ def _verify_words(comparison: Comparison, claim: Claim) -> Verdict:
             scored.append((score, unit))
     scored.sort(key=lambda pair: -pair[0])
     if scored:
+        best = scored[0][0]
         return Verdict(
             claim.text,
             CONFIRMED,
-            [u.evidence for _, u in scored[:MAX_EVIDENCE]],
+            [u.evidence for score, u in scored if score == best][:MAX_EVIDENCE],
             f"changed lines{where} about {', '.join(words)}",
         )
     return Verdict(claim.text, NOT_FOUND, [], f"no changed line{where} about {', '.join(words)}")
@@ -469,8 +560,9 @@ def _is_comment(line: str) -> bool:
 
 
 def _comment_only(unit: _Unit) -> bool:
-    code = unit.code()
-    return bool(code) and all(_is_comment(line) for line in code)
+    """True when the hunk's change brings in comment lines (possibly beside other code)."""
+    added = [inner[1:] for outer, inner in unit.hunk.code_lines() if outer == "+"]
+    return any(line.strip() and _is_comment(line) for line in added)
 
 
 def _whitespace_only(unit: _Unit) -> bool:
@@ -558,8 +650,13 @@ def _verify_move(comparison: Comparison, claim: Claim) -> Verdict:
         for k, hunk in enumerate(pair.interdiff):
             if hunk.rebase:
                 continue
-            changed = {" ".join(inner[1:].split()) for _, inner in hunk.code_lines()}
-            if changed & texts:
+            present = {" ".join(line[2:].split()) for line in hunk.lines}
+            moved = [inner[1:] for _, inner in hunk.changed()]
+            # The call may be what moved, or the unlock around it (context in the patch).
+            if present & texts and any(
+                " ".join(line.split()) in texts or _anchor_match(line, anchors, verb)
+                for line in moved
+            ):
                 evidence.append(Evidence(pair.to_index, k))
     if evidence:
         return Verdict(
@@ -580,10 +677,26 @@ def undocumented_changes(comparison: Comparison, verdicts: list[Verdict]) -> lis
     covered_new = {e.to_index for v in verdicts for e in v.evidence if e.to_index is not None}
     covered_old = {e.from_index for v in verdicts for e in v.evidence if e.to_index is None}
     out = []
+    # Subject and wording changes are documented only by an item that talks about them.
+    words_said = " ".join(v.item.lower() for v in verdicts)
+    subjects_said = any(w in words_said for w in ("subject", "prefix", "title"))
+    wording_said = any(w in words_said for w in ("commit message", "changelog", "reword"))
     for pair in comparison.pairs:
-        real = pair.real_hunks
-        if real and pair.to_index not in covered_new:
-            out.append(Undocumented(pair.to_index, _summary(pair, real), pair.from_index))
+        covered = pair.to_index in covered_new
+        parts = []
+        if pair.real_hunks and not covered:
+            parts.append(_summary(pair, pair.real_hunks))
+        if pair.subject_changed and not subjects_said:
+            parts.append(f"subject changed from {pair.title_from!r}")
+        reworded = [
+            line
+            for line in pair.message_diff
+            if line[:1] in "-+" and line[1:].strip() and not TRAILER_LINE_RE.match(line[1:])
+        ]
+        if reworded and not wording_said and not covered:
+            parts.append(f"commit message reworded ({len(reworded)} lines)")
+        if parts:
+            out.append(Undocumented(pair.to_index, "; ".join(parts), pair.from_index))
     for patch in comparison.added:
         if patch.index not in covered_new:
             out.append(Undocumented(patch.index, f"new patch: {patch.title}"))
@@ -611,10 +724,11 @@ def _summary(pair: PatchPair, real: list[InterdiffHunk]) -> str:
 
 def changelog_step(old: Revision, new: Revision) -> ChangelogStep | None:
     """The step of the new cover's changelog that describes old -> new, if there is one."""
-    if new.cover is None:
-        return None
+    steps = list(getattr(new, "changelog", None) or [])
+    if not steps and new.cover is not None:
+        steps = new.cover.changelog
     want_from, want_to = _version_number(old.label), _version_number(new.label)
-    for step in new.cover.changelog:
+    for step in steps:
         if _version_number(step.to_version) == want_to and (
             step.from_version is None or _version_number(step.from_version) == want_from
         ):

@@ -280,6 +280,23 @@ def _unmatched_pairs(
     return [(call, parse_of[id(call)]) for call in kept]
 
 
+def _replacement_note(
+    function: str | None, before: set[str], after: set[str], old: str, new: str
+) -> str | None:
+    """`f: old replaced by X, not new` when a function dropped old without calling new."""
+    added = sorted(name for name in after - before if name != new and "(" not in name)
+    if not added:
+        return None
+    shown = ", ".join(added[:3])
+    return f"{function or '(file scope)'}: {old} replaced by {shown}, not {new}"
+
+
+def _callees_in(parsed: ParsedSource | None, function: str | None) -> set[str]:
+    if parsed is None:
+        return set()
+    return {c.name for c in parsed.all_calls() if c.function == function}
+
+
 def _site(call: CallSite, patch: int | None, function: str | None = None) -> Site:
     return Site(function or call.function, call.line, patch, list(call.args))
 
@@ -417,6 +434,13 @@ def _map_from_tree(
             entry.old_removed.append(_site(call, _first_patch(state, old, call.function, False)))
         entry.old_remaining = [_site(call, None) for call in final_old]
         added = _unmatched(final_new, base_new)
+        for function in {c.function for c in _unmatched(base_old, final_old)}:
+            if not any(c.function == function for c in added):
+                note = _replacement_note(
+                    function, _callees_in(base, function), _callees_in(final, function), old, new
+                )
+                if note:
+                    entry.notes.append(note)
         for call in added:
             entry.new_added.append(_site(call, _first_patch(state, new, call.function, True)))
         entry.declarations_changed = _declarations_changed(base, final, old, new)
@@ -558,6 +582,7 @@ def _map_from_hunks(
         # (git showing a wrapper turn into its caller) moved; one that did not, stayed.
         seen: dict[str, dict[str, list[tuple[CallSite, ParsedSource]]]] = {}
         new_parts: dict[tuple[str, str | None], list[tuple[int, str]]] = {}
+        callees: dict[tuple[str, str | None], tuple[set[str], set[str]]] = {}
         for image in function_images(patch):
             path = image.path
             if image.new_text:
@@ -587,6 +612,9 @@ def _map_from_hunks(
                     note = f"{path}: {region.describe()} (hunk image)"
                     if note not in entry_for(path).notes:
                         entry_for(path).notes.append(note)
+            names = callees.setdefault((path, image.function), (set(), set()))
+            names[0].update(c.name for c in before.all_calls())
+            names[1].update(c.name for c in after.all_calls())
             sides = seen.setdefault(path, {"old-": [], "old+": [], "new-": [], "new+": []})
             for name, key in ((old, "old"), (new, "new")):
                 shadowed = path in hints[name]
@@ -606,6 +634,12 @@ def _map_from_hunks(
                 pairs.extend(wrapper_pairs(path, after, old, new))
         for path, sides in seen.items():
             gone_old = _unmatched_pairs(sides["old-"], sides["old+"])
+            came_functions = {c.function for c, _ in _unmatched_pairs(sides["new+"], sides["new-"])}
+            for function in {c.function for c, _ in gone_old} - came_functions:
+                before_names, after_names = callees.get((path, function), (set(), set()))
+                note = _replacement_note(function, before_names, after_names, old, new)
+                if note and note not in entry_for(path).notes:
+                    entry_for(path).notes.append(note)
             came_old = _unmatched_pairs(sides["old+"], sides["old-"])
             gone_new = _unmatched_pairs(sides["new-"], sides["new+"])
             came_new = _unmatched_pairs(sides["new+"], sides["new-"])
@@ -1184,6 +1218,31 @@ def map_revision(
     return result
 
 
+def effective_revision(
+    revision: Revision, revisions: Sequence[Revision]
+) -> tuple[Revision, str | None]:
+    """A point revision (v7.1) stands for its version with some patches rerolled.
+
+    It carries only the rerolled patches; mapped alone it would show one file of the series.
+    The patches it does not replace come from the full revision of the same version.
+    """
+    if revision.point is None:
+        return revision, None
+    full = next((r for r in revisions if r.version == revision.version and r.point is None), None)
+    if full is None:
+        return revision, None
+    rerolled = {patch.index for patch in revision.patches}
+    patches = [p for p in full.patches if p.index not in rerolled] + list(revision.patches)
+    patches.sort(key=lambda p: p.index)
+    kept = sorted(p.index for p in full.patches if p.index not in rerolled)
+    note = (
+        f"{revision.label} rerolls patch(es) {', '.join(map(str, sorted(rerolled)))} of "
+        f"{full.label}: mapped with {full.label}'s other patches ({', '.join(map(str, kept))})"
+    )
+    stand_in = replace(revision, patches=patches, cover=revision.cover or full.cover)
+    return stand_in, note
+
+
 def build_map(
     revisions: Sequence[Revision],
     old: str | None = None,
@@ -1206,5 +1265,9 @@ def build_map(
     shadowed = {name: static_definitions(revisions, name) for name in (old, new)}
     params = old_prototype(revisions, old)
     for revision in revisions:
-        result.revisions.append(map_revision(revision, old, new, repo, base, shadowed, params))
+        effective, note = effective_revision(revision, revisions)
+        mapped = map_revision(effective, old, new, repo, base, shadowed, params)
+        if note:
+            mapped.notes.insert(0, note)
+        result.revisions.append(mapped)
     return result

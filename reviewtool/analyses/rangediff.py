@@ -46,7 +46,7 @@ REGROUP_PIECE_SHARE = 0.5
 # ...and the pieces together cover this share of the whole...
 REGROUP_COVER_SHARE = 0.6
 # ...and each piece brings at least this many changed lines.
-REGROUP_MIN_LINES = 2
+REGROUP_MIN_LINES = 1
 
 STATUS_IDENTICAL = "identical"
 STATUS_MESSAGE_ONLY = "message-only"
@@ -616,12 +616,14 @@ class UnpairedPatch:
     title: str
     content: list[InterdiffHunk] = field(default_factory=list)
     size: int = 0
+    author: str = ""
 
     def to_json(self) -> dict:
-        """{index, title, size, content}."""
+        """{index, title, author, size, content}."""
         return {
             "index": self.index,
             "title": self.title,
+            "author": self.author,
             "size": self.size,
             "content": [hunk.to_json() for hunk in self.content],
         }
@@ -1055,6 +1057,15 @@ def _is_rebase_line(inner: str) -> bool:
     return inner[:1] == " " and not inner.startswith(" ## ")
 
 
+def _reordered(text: list[str]) -> bool:
+    """True when a context line leaves and comes back in one hunk: it moved across the
+    patch's own changes (an unlock now after the call it used to precede), which is a change
+    of the patch, not of its surroundings."""
+    gone = {line[2:].strip() for line in text if line[:2] == "- " and line[2:].strip()}
+    came = {line[2:].strip() for line in text if line[:2] == "+ " and line[2:].strip()}
+    return bool(gone & came)
+
+
 def interdiff(old_lines: list[str], new_lines: list[str]) -> list[InterdiffHunk]:
     """The diff of two normalised patch diffs, hunk by hunk, each flagged rebase or not."""
     hunks = []
@@ -1075,7 +1086,7 @@ def interdiff(old_lines: list[str], new_lines: list[str]) -> list[InterdiffHunk]
                 file=where[0],
                 function=where[1],
                 lines=text,
-                rebase=all(_is_rebase_line(inner) for inner in changed),
+                rebase=all(_is_rebase_line(inner) for inner in changed) and not _reordered(text),
             )
         )
     return hunks
@@ -1283,4 +1294,5 @@ def _unpaired(side: _Side, k: int, marker: str) -> UnpairedPatch:
         title=patch.title,
         content=content_hunks(side.lines[k], marker),
         size=side.sizes[k],
+        author=patch.author,
     )

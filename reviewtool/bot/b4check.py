@@ -88,6 +88,8 @@ def _check_patch(mail: Mail, repo: str | Path | None, report_url: str | None) ->
     from reviewtool.series.assemble import assemble
 
     collection = assemble([mail])
+    if not mail.base_commit:
+        repo = None  # nothing to apply it on: check the functions its hunks show
     findings = []
     notes: list[str] = []
     for series in collection.series:

@@ -14,13 +14,13 @@ import os
 import signal
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reviewtool.bot.config import BotConfig
 from reviewtool.bot.ingest import classify
 from reviewtool.bot.reply import address_of, build_reply, reply_message_id
 from reviewtool.bot.smtp import SendError, Transport
-from reviewtool.bot.state import PendingRevision, Store
+from reviewtool.bot.state import PendingRevision, SeenMessage, Store
 from reviewtool.bot.summary import Summary, report_name, summarize, wrap, write_report
 from reviewtool.bot.watchers import Watcher
 
@@ -40,6 +40,10 @@ KILL_POINTS = (
 # `--once` waits for a retry only when it is due this soon; later ones wait for the next run.
 ONCE_RETRY_WINDOW_SECONDS = 300.0
 HOUR = 3600.0
+# An unthreaded patch joins its author's cover of the same version sent within this time
+# (git send-email --no-thread sends a revision within minutes; a day allows slow relays).
+STITCH_SECONDS = 86400.0
+UNTHREADED = "unthreaded:"
 
 Log = Callable[[str], None]
 
@@ -160,8 +164,13 @@ class BotRunner:
             for batch in watcher.poll(self.store.cursor(watcher.source), known):
                 now = self.clock()
                 rows = []
+                covers: dict[str, SeenMessage] = {}  # this batch's covers, not yet stored
                 for incoming in batch.messages:
-                    row, _ = classify(incoming.data, incoming.location, now, self.own_address)
+                    row, mail = classify(incoming.data, incoming.location, now, self.own_address)
+                    if row.kind == "cover" and row.revision_key:
+                        covers[row.message_id] = row
+                    elif row.kind == "patch" and mail is not None:
+                        row = self._adopt_cover_key(row, mail.parent_ids, covers)
                     rows.append(row)
                     stats.kinds[row.kind] = stats.kinds.get(row.kind, 0) + 1
                 stats.read += len(rows)
@@ -169,6 +178,45 @@ class BotRunner:
                     watcher.source, rows, cursor=batch.cursor, files=batch.files
                 )
                 self.hook("after-ingest-commit")
+
+    def _adopt_cover_key(
+        self, row: SeenMessage, parents: list[str], batch_covers: dict[str, SeenMessage]
+    ) -> SeenMessage:
+        """A patch answering a known cover of its own version joins that cover's revision,
+        whatever root its References start with (some tools leave the cover's parent out);
+        an unthreaded patch joins its author's cover of the same version sent about then."""
+        if not row.revision_key:
+            return row
+        suffix = _suffix(row.revision_key)
+        if not parents:
+            key = self._stitch(row, batch_covers.values())
+            return replace(row, revision_key=key) if key else row
+        known = {p: batch_covers[p].revision_key for p in parents if p in batch_covers}
+        missing = [p for p in parents if p not in known]
+        known.update(self.store.cover_keys(missing))
+        for parent in parents:  # nearest first
+            key = known.get(parent)
+            if key and key.endswith(suffix):
+                return replace(row, revision_key=key)
+        return row
+
+    def _stitch(self, row: SeenMessage, batch_covers) -> str | None:
+        """The key of the author's cover of this version closest in time (within a day)."""
+        if not row.revision_key or not row.revision_key.startswith(UNTHREADED):
+            return None
+        suffix = _suffix(row.revision_key)
+        candidates = [
+            (c.revision_key, c.sent)
+            for c in batch_covers
+            if c.author == row.author and c.revision_key and c.revision_key.endswith(suffix)
+        ]
+        candidates += self.store.author_covers(row.author or "", suffix)
+        near = [
+            (abs(sent - row.sent), key)
+            for key, sent in candidates
+            if sent is not None and row.sent is not None and abs(sent - row.sent) <= STITCH_SECONDS
+        ]
+        return min(near)[1] if near else None
 
     def reconcile(self, stats: RunStats) -> None:
         """Settle replies whose send was cut short: delivered if the list has a copy."""
@@ -187,6 +235,9 @@ class BotRunner:
     def decide(self, stats: RunStats) -> None:
         """Review each revision that is complete or has settled, and queue its reply."""
         now = self.clock()
+        stray = [p for p in self.store.pending_revisions() if p.key.startswith(UNTHREADED)]
+        for pending in stray:
+            self._restitch(pending, now, stats)
         for pending in self.store.pending_revisions():
             if not pending.complete and now - pending.first_seen < self.config.settle_seconds:
                 continue
@@ -264,11 +315,29 @@ class BotRunner:
             return False
         return True
 
+    def _restitch(self, pending: PendingRevision, now: float, stats: RunStats) -> bool:
+        """Stray unthreaded patches whose cover came later join it now; True when handled."""
+        rows = self.store.revision_messages(pending.key)
+        target = next((k for r in rows if (k := self._stitch(r, ()))), None)
+        if target is None:
+            return False
+        self.store.rekey(pending.key, target)
+        if self.store.decided(target):
+            # Too late: the revision was answered without them. Never a second reply.
+            self.store.decide(pending.key, "skipped", f"late patches of {target}", now=now)
+            stats.skipped += 1
+        return True
+
     def flush(self, stats: RunStats) -> None:
         """Send due replies within the per-hour limit; failures back off and retry."""
         cfg = self.config
         try:
             for row in self.store.due(self.clock()):
+                if row.attempts and self.store.has_message(row.message_id):
+                    # An earlier attempt failed late (after DATA) yet went out: the list has it.
+                    self.store.mark_sent(row.message_id, self.clock(), "confirmed by the list")
+                    stats.confirmed += 1
+                    continue
                 if self._budget() <= 0:
                     stats.deferred += 1
                     continue
@@ -312,11 +381,16 @@ class BotRunner:
         now = self.clock()
         times = []
         due = self.store.next_due()
-        if due is not None:
+        if due is not None and self._budget() > 0:  # at the limit, the interval paces us
             times.append(due)
         for row in self.store.outbox("sending"):
             times.append((row.sending_since or now) + self.config.echo_wait_seconds)
         return min(times) - now if times else None
+
+
+def _suffix(key: str) -> str:
+    """`|v8|8`: the version and patch count part of a revision key."""
+    return "|" + "|".join(key.rsplit("|", 2)[1:])
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
@@ -326,10 +400,14 @@ def backoff(attempt: int, base: float, cap: float) -> float:
 
 def short_text(summary: Summary, report_url: str | None) -> str:
     """The short reply to a series with nothing to report."""
-    patches = summary.target.prefix.total or 1
+    total = summary.target.prefix.total or 1
+    count = summary.patches or total
+    size = f"{count} patch{'es' if count != 1 else ''}"
+    if count != total:
+        size = f"{count} of {total} patches"  # a point revision rerolls only some
     lines = [
-        f'reviewtool reviewed {summary.label} of "{summary.title}" '
-        f"({patches} patch{'es' if patches != 1 else ''}) and found nothing to report."
+        f'reviewtool reviewed {summary.label} of "{summary.title}" ({size}) '
+        "and found nothing to report."
     ]
     if summary.changes:
         lines += ["", f"Patches {summary.changes}."]

@@ -118,15 +118,23 @@ class PendingRevision:
     indices: frozenset[int]
     sent: float | None = None  # the latest Date header among its mails
 
+    @property
+    def point(self) -> bool:
+        """A point revision (`v7.1`): it rerolls only the patches it carries."""
+        return "." in self.key.rsplit("|", 2)[-2] if self.key.count("|") >= 2 else False
+
     def missing(self) -> list[int]:
-        """Patch numbers 1..N not yet seen (empty when N is unknown)."""
-        if not self.total:
+        """Patch numbers 1..N not yet seen (empty when N is unknown or for a point revision)."""
+        if not self.total or self.point:
             return []
         return [i for i in range(1, self.total + 1) if i not in self.indices]
 
     @property
     def complete(self) -> bool:
-        """Cover (when N > 1) and every patch 1..N have arrived."""
+        """Cover (when N > 1) and every patch 1..N have arrived; a point revision is complete
+        with the patches it has."""
+        if self.point:
+            return bool(self.indices)
         if not self.total:
             return False
         cover_ok = self.has_cover or self.total == 1
@@ -257,6 +265,31 @@ class Store:
                 [(source, name) for name in files],
             )
         return added
+
+    def cover_keys(self, message_ids: Iterable[str]) -> dict[str, str]:
+        """Revision keys of the stored cover letters among these Message-IDs."""
+        ids = list(dict.fromkeys(message_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT message_id, revision_key FROM seen WHERE kind = 'cover' "
+            f"AND message_id IN ({marks})",
+            ids,
+        )
+        return {mid: key for mid, key in rows}
+
+    def author_covers(self, author: str, suffix: str) -> list[tuple[str, float | None]]:
+        """(revision key, Date) of an author's cover letters whose key ends with `suffix`."""
+        rows = self.db.execute(
+            "SELECT revision_key, sent FROM seen WHERE kind = 'cover' AND author = ?", (author,)
+        )
+        return [(key, sent) for key, sent in rows if key and key.endswith(suffix)]
+
+    def rekey(self, old: str, new: str) -> None:
+        """Move the mail of one revision key to another (stray patches joining their cover)."""
+        with self.transaction():
+            self.db.execute("UPDATE seen SET revision_key = ? WHERE revision_key = ?", (new, old))
 
     def counts(self) -> dict[str, int]:
         """How many seen messages of each kind."""

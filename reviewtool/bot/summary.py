@@ -39,6 +39,7 @@ class Summary:
     notes: list[str] = field(default_factory=list)
     unchecked: list[str] = field(default_factory=list)  # analyses that could not run
     changes: str = ""  # "since v7: 6 identical, 2 modified", for the short reply
+    patches: int = 0  # patch mails of the revision that arrived
 
     @property
     def clean(self) -> bool:
@@ -95,6 +96,7 @@ def summarize(
         notes=notes,
         unchecked=unchecked,
         changes=_changes_line(review, label),
+        patches=sum(1 for m in mails if not (m.prefix.counters_explicit and m.prefix.index == 0)),
     )
 
 

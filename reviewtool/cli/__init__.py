@@ -21,6 +21,7 @@ EXIT_USAGE = 2
 # Subcommand modules, in the order `reviewtool --help` lists them.
 COMMAND_MODULES = (
     "reviewtool.cli.series_cmd",
+    "reviewtool.cli.diff_cmd",
     "reviewtool.cli.migrate_cmd",
     "reviewtool.cli.check_cmd",
     "reviewtool.cli.report_cmd",

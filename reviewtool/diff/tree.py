@@ -100,7 +100,7 @@ class Worktree:
             self._git.read_tree(self.base)
         except git.GitCommandError as exc:
             self.close()
-            raise AnalysisError(f"cannot make a temporary worktree: {exc.stderr.strip()}") from exc
+            raise AnalysisError(f"cannot make a temporary worktree: {_git_message(exc)}") from exc
         return self
 
     def __exit__(
@@ -156,7 +156,7 @@ class Worktree:
         try:
             self.git.apply("--cached", "--whitespace=nowarn", str(patch_file))
         except git.GitCommandError as exc:
-            raise PatchApplyError(index, exc.stderr or str(exc)) from exc
+            raise PatchApplyError(index, _git_message(exc)) from exc
         finally:
             patch_file.unlink(missing_ok=True)
 
@@ -167,7 +167,7 @@ class Worktree:
         except git.GitCommandError as exc:
             if exc.status == 1:
                 return []  # no match
-            raise AnalysisError(f"git grep failed: {exc.stderr.strip()}") from exc
+            raise AnalysisError(f"git grep failed: {_git_message(exc)}") from exc
         hits = []
         for row in out.splitlines():
             path, line, text = row.split(":", 2)
@@ -177,6 +177,14 @@ class Worktree:
     def files(self) -> list[str]:
         """Every path in the worktree's index."""
         return self.git.ls_files().splitlines()
+
+
+def _git_message(exc: git.GitCommandError) -> str:
+    """git's own words from a failed command, without GitPython's wrapping."""
+    text = str(exc.stderr or exc).strip()
+    if text.startswith("stderr:"):
+        text = text[len("stderr:") :].strip()
+    return text.strip("'\"").strip()
 
 
 def _touched(diff: str) -> list[tuple[str, str | None, str | None]]:

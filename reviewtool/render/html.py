@@ -33,7 +33,13 @@ from reviewtool.render.view import (
     person_name,
     version_sort_key,
 )
-from reviewtool.review import Review, SeriesReview, VersionComparison, reviewers
+from reviewtool.review import (
+    Review,
+    SeriesReview,
+    VersionComparison,
+    effective_revisions,
+    reviewers,
+)
 from reviewtool.series.model import Patch, Revision
 
 TEMPLATES_DIR = Path(reviewtool.__file__).resolve().parent.parent / "templates"
@@ -46,6 +52,12 @@ DIFFSTAT_BAR = 40
 # The timeline's drawing box, in SVG user units.
 TIMELINE_WIDTH = 1000
 TIMELINE_MARGIN = 80
+TIMELINE_HEIGHT = 180
+TIMELINE_AXIS = 90
+# Width a label (version and date) takes on the axis, in SVG units.
+TIMELINE_LABEL_WIDTH = 120
+# Label lanes in the order they are tried: (version text y, date text y, tick end y).
+TIMELINE_LANES = ((62, 75, 80), (116, 129, 104), (26, 39, 44), (152, 165, 140))
 # Show the full diff of each patch for the latest revision only: earlier ones are reachable
 # through the comparisons, and eight versions of full diffs would bury the page.
 DIFFS_OF_LATEST_ONLY = True
@@ -297,17 +309,27 @@ def _timeline(revisions: list[Revision]) -> dict[str, Any]:
                 "flags": sorted(revision.flags),
             }
         )
-    # Labels of close points alternate above and below the axis so they never overlap.
-    last_x = None
-    up = True
+    _place_labels(points)
+    return {
+        "width": TIMELINE_WIDTH,
+        "height": TIMELINE_HEIGHT,
+        "axis": TIMELINE_AXIS,
+        "points": points,
+    }
+
+
+def _place_labels(points: list[dict[str, Any]]) -> None:
+    """Give each point's label a lane (near or far, above or below the axis) where it does not
+    overlap the label before it: versions sent days apart sit a few units apart on a years-long
+    axis, and their labels would otherwise print over each other."""
+    ends = [float("-inf")] * len(TIMELINE_LANES)
     for point in points:
-        if last_x is not None and point["x"] - last_x < 90:
-            up = not up
-        else:
-            up = True
-        point["up"] = up
-        last_x = point["x"]
-    return {"width": TIMELINE_WIDTH, "points": points}
+        start = point["x"] - TIMELINE_LABEL_WIDTH / 2
+        free = [i for i, end in enumerate(ends) if end <= start]
+        lane = free[0] if free else min(range(len(ends)), key=lambda i: ends[i])
+        ends[lane] = point["x"] + TIMELINE_LABEL_WIDTH / 2
+        label_y, date_y, tick_end = TIMELINE_LANES[lane]
+        point.update(label_y=label_y, date_y=date_y, tick_end=tick_end)
 
 
 def _ts(value: datetime) -> float:
@@ -727,7 +749,10 @@ def _migration_title(item: dict) -> str:
 
 
 def _findings_view(sr: SeriesReview, prefix: str) -> dict[str, Any]:
-    by_label = {r.label: r for r in sr.series.revisions}
+    # Excerpts come from the revision as applied (a point revision with its base's patches);
+    # links go to the patches the page lists.
+    applied = {r.label: r for r in effective_revisions([r for r in sr.series.revisions])}
+    listed = {r.label: r for r in sr.series.revisions}
     versions = []
     for entry in sr.findings:
         counts = Counter(f.status or "introduced" for f in entry.findings)
@@ -741,7 +766,14 @@ def _findings_view(sr: SeriesReview, prefix: str) -> dict[str, Any]:
                 "persisting": counts.get("persisting", 0),
                 "fixed": len(entry.fixed),
                 "cards": [
-                    _finding_card(f, by_label.get(entry.label), prefix, n, entry.from_base(f))
+                    _finding_card(
+                        f,
+                        applied.get(entry.label),
+                        listed.get(entry.label),
+                        prefix,
+                        n,
+                        entry.from_base(f),
+                    )
                     for n, f in enumerate(_ordered(entry.findings + entry.fixed), start=1)
                 ],
             }
@@ -776,7 +808,12 @@ def _ordered(findings: list[Finding]) -> list[Finding]:
 
 
 def _finding_card(
-    finding: Finding, revision: Revision | None, prefix: str, n: int, in_base: bool = False
+    finding: Finding,
+    revision: Revision | None,
+    listed: Revision | None,
+    prefix: str,
+    n: int,
+    in_base: bool = False,
 ) -> dict:
     excerpt = excerpt_for(finding, revision)
     excerpt_rows = []
@@ -787,8 +824,11 @@ def _finding_card(
             row["focus"] = line.new_no == excerpt.focus
             row["traced"] = line.new_no in excerpt.trace_lines
             excerpt_rows.append(row)
+    patch_index = finding.patch_index or (excerpt.patch_index if excerpt else None)
+    shown = listed.patch(patch_index) if listed and patch_index else None
     return {
         "anchor": f"{prefix}-f-{finding.version or 'v'}-{n}".replace(".", "-"),
+        "patch_anchor": _patch_anchor(prefix, listed, shown) if shown else "",
         "rule": finding.rule,
         "severity": finding.severity,
         "status": finding.status or "introduced",
@@ -800,9 +840,7 @@ def _finding_card(
         "message": finding.message,
         "partial": finding.partial,
         "in_base": in_base and finding.status != "fixed",
-        "patch_index": finding.patch_index
-        if finding.patch_index
-        else (excerpt.patch_index if excerpt else None),
+        "patch_index": patch_index,
         "trace": [{"line": step.line, "event": step.event} for step in finding.trace],
         "excerpt": excerpt_rows,
     }

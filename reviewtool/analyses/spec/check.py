@@ -136,8 +136,15 @@ def compare_findings(old: list[Finding], new: list[Finding]) -> list[Finding]:
     for finding in new:
         group = old_groups.get(finding.key(), [])
         twin = next((o for o in group if _signature(o) == _signature(finding)), None)
-        if twin is None and group and not any(
-            _signature(o) == _signature(n) for o in group for n in new if n.key() == finding.key()
+        if (
+            twin is None
+            and group
+            and not any(
+                _signature(o) == _signature(n)
+                for o in group
+                for n in new
+                if n.key() == finding.key()
+            )
         ):
             twin = group[0]
         if twin is not None:

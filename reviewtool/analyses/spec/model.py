@@ -67,6 +67,9 @@ class ApiRow:
     # A NULL memslot in this argument (or struct field) means an error pfn (KVM_PFN_NOSLOT).
     error_when_null_arg: int | None = None
     error_when_null_field: str = ""
+    # Input field that lets not-refcounted struct pages through; without it a not-refcounted
+    # result is a pfn without struct page, which the pfn helpers skip.
+    struct_page_field: str = ""
     # release / mark
     takes: str = "pfn"  # "pfn" or "page"
     dirty: bool = False
@@ -125,12 +128,14 @@ class Spec:
     description: str = ""
     priority: int = 0
     markers: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()  # markers that rule this generation out
     rows: dict[str, list[ApiRow]] = field(default_factory=dict)
     constants: dict[str, int] = field(default_factory=dict)
     config_names: dict[str, str] = field(default_factory=dict)
     consumer_names: set[str] = field(default_factory=set)
     consumer_patterns: list[str] = field(default_factory=list)
     get_required: list[GetRequired] = field(default_factory=list)
+    assume: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def row(self, name: str, arg_count: int) -> ApiRow | None:
         """The row for a call of `name` with `arg_count` arguments, if any."""
@@ -155,6 +160,8 @@ class Spec:
         A marker is a regular expression, or `call:NAME/ARITY` for a call with that many
         arguments (x86 has its own two-argument `__kvm_faultin_pfn`).
         """
+        if any(re.search(marker, text) for marker in self.unless):
+            return False
         for marker in self.markers:
             if marker.startswith("call:"):
                 name, _, arity = marker[5:].partition("/")
@@ -181,6 +188,7 @@ class Spec:
             p for p in other.consumer_patterns if p not in self.consumer_patterns
         ]
         self.get_required += other.get_required
+        self.assume.update(other.assume)
 
 
 def _call_arities(text: str, name: str) -> list[int]:
@@ -245,8 +253,10 @@ def _load_file(path: Path, seen: tuple[Path, ...] = ()) -> Spec:
         description=gen.get("description", ""),
         priority=int(gen.get("priority", 0)),
         markers=tuple(gen.get("markers", ())),
+        unless=tuple(gen.get("unless", ())),
         constants={k: int(v) for k, v in data.get("constants", {}).items()},
         config_names=dict(data.get("config", {})),
+        assume={k: tuple(v) for k, v in data.get("assume", {}).items()},
         consumer_names=set(data.get("consumers", {}).get("names", [])),
         consumer_patterns=list(data.get("consumers", {}).get("patterns", [])),
         get_required=[
@@ -262,7 +272,8 @@ def _load_file(path: Path, seen: tuple[Path, ...] = ()) -> Spec:
     for item in data.get("api", []):
         own.add_row(_row(item, str(path)))
     spec.merge(own)
-    spec.description, spec.priority, spec.markers = own.description, own.priority, own.markers
+    spec.description, spec.priority = own.description, own.priority
+    spec.markers, spec.unless = own.markers, own.unless
     return spec
 
 

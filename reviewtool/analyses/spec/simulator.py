@@ -40,6 +40,7 @@ class Page:
     was_held: bool
     snapshot_before: bool  # the notifier sequence was read before this fault-in
     line: int = 0  # where the fault-in happened, for messages
+    struct_page: bool = True  # a not-refcounted pfn may have no struct page at all (PFNMAP)
 
 
 class Simulator:
@@ -64,7 +65,7 @@ class Simulator:
     def key(self) -> tuple:
         """A hashable summary of the whole state (for merging identical paths)."""
         pages = tuple(
-            (pid, p.kind, p.refs, p.was_held, p.snapshot_before)
+            (pid, p.kind, p.refs, p.was_held, p.snapshot_before, p.struct_page)
             for pid, p in sorted(self.pages.items())
         )
         return (pages, self.lock_depth, self.lock_seen, self.snapshot_taken, self.retry_ok)
@@ -92,13 +93,14 @@ class Simulator:
         guarded: bool = True,
         get_required: bool = False,
         line: int = 0,
+        struct_page: bool = True,
     ) -> tuple[int, list[Violation]]:
         """Fault in a pfn that turns out to be `kind`; returns its id and the violations."""
         if kind not in PAGE_KINDS:
             raise ValueError(f"unknown page kind {kind!r}")
         pid = len(self.pages) + 1
         held = kind == HELD
-        self.pages[pid] = Page(kind, 1 if held else 0, held, self.snapshot_taken, line)
+        self.pages[pid] = Page(kind, 1 if held else 0, held, self.snapshot_taken, line, struct_page)
         found = []
         if not with_get and not guarded:
             found.append(
@@ -179,10 +181,16 @@ class Simulator:
         return []
 
     def mark(
-        self, pid: int, null_page: bool = False, noop_kinds: tuple[str, ...] = ()
+        self,
+        pid: int,
+        null_page: bool = False,
+        noop_kinds: tuple[str, ...] = (),
+        via_pfn: bool = False,
     ) -> list[Violation]:
-        """Mark page `pid` accessed or dirty."""
+        """Mark page `pid` accessed or dirty (through its pfn or its struct page)."""
         page = self.pages[pid]
+        if via_pfn and page.kind == NOT_REFCOUNTED and not page.struct_page:
+            return []  # the pfn helpers skip pfns without a struct page
         if null_page:
             return self._report(
                 [

@@ -86,7 +86,7 @@ int kvm_vcpu_map(struct kvm_vcpu *vcpu, gfn_t gfn, struct kvm_host_map *map)
 	return 0;
 }
 
-/* Mutation: marks dirty before checking that the page is refcounted. */
+/* Mutation: marks dirty through a struct page that a PFNMAP pfn does not have. */
 static void kvm_mark_gfn_dirty_example(struct kvm *kvm, gfn_t gfn)
 {
 	kvm_pfn_t pfn;
@@ -100,6 +100,6 @@ static void kvm_mark_gfn_dirty_example(struct kvm *kvm, gfn_t gfn)
 	if (is_error_noslot_pfn(pfn))
 		return;
 	// ruleid: mark-not-refcounted
-	kvm_set_pfn_dirty(pfn);
+	kvm_set_page_dirty(pfn_to_page(pfn));
 	kvm_release_pfn_clean(pfn);
 }

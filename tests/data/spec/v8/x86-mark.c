@@ -11,6 +11,7 @@ static int kvm_faultin_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 		.gfn = fault->gfn,
 		.flags = fault->write ? FOLL_WRITE : 0,
 		.guarded_by_mmu_notifier = true,
+		.allow_non_refcounted_struct_page = true,
 	};
 
 	fault->mmu_seq = vcpu->kvm->mmu_invalidate_seq;

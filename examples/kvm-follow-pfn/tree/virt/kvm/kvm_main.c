@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Kernel-based Virtual Machine (KVM) Hypervisor
- *
  * A compact model of the generic gfn -> pfn translation and of the
  * helpers that release faulted-in pages and mark them accessed/dirty.
  */
@@ -52,7 +50,7 @@ struct page *kvm_pfn_to_refcounted_page(kvm_pfn_t pfn)
 	if (!PageReserved(page))
 		return page;
 
-	/* The ZERO_PAGE(s) is marked PG_reserved, but is refcounted. */
+	/* The zero page is PG_reserved, yet it has a refcount like any page. */
 	if (is_zero_pfn(pfn))
 		return page;
 
@@ -182,19 +180,16 @@ out:
 }
 
 /*
- * Pin guest page in memory and return its pfn.
- * @addr: host virtual address which maps memory to the guest
- * @atomic: whether this function can sleep
- * @interruptible: whether the process can be interrupted by non-fatal signals
- * @async: whether this function need to wait IO complete if the
- *         host page is not in the memory
- * @write_fault: whether we should get a writable host page
- * @writable: whether it allows to map a writable host page for !@write_fault
+ * Resolve a host virtual address to a pfn, taking a reference on its page.
+ * @addr: the host virtual address backing the guest page
+ * @atomic: only try the lockless fast path, never sleep
+ * @interruptible: let a non-fatal signal interrupt the lookup
+ * @async: if set, don't wait for IO; report through *@async that IO is needed
+ * @write_fault: the guest wants to write
+ * @writable: if set, map writable when possible and say so through it
  *
- * The function will map a writable host page for these two cases:
- * 1): @write_fault = true
- * 2): @write_fault = false && @writable, @writable will tell the caller
- *     whether the mapping is writable.
+ * A writable page is returned for write faults, and for read faults when
+ * @writable is set and the host allows it.
  */
 kvm_pfn_t hva_to_pfn(unsigned long addr, bool atomic, bool interruptible,
 		     bool *async, bool write_fault, bool *writable)
@@ -203,7 +198,7 @@ kvm_pfn_t hva_to_pfn(unsigned long addr, bool atomic, bool interruptible,
 	kvm_pfn_t pfn;
 	int npages, r;
 
-	/* we can do it either atomically or asynchronously, not both */
+	/* An atomic lookup can't wait for IO, so async makes no sense with it. */
 	BUG_ON(atomic && async);
 
 	if (hva_to_pfn_fast(addr, write_fault, writable, &pfn))
@@ -267,7 +262,7 @@ kvm_pfn_t __gfn_to_pfn_memslot(const struct kvm_memory_slot *slot, gfn_t gfn,
 		return KVM_PFN_NOSLOT;
 	}
 
-	/* Do not map writable pfn in the readonly memslot. */
+	/* A readonly memslot is never mapped writable. */
 	if (writable && memslot_is_readonly(slot)) {
 		*writable = false;
 		writable = NULL;
@@ -307,9 +302,8 @@ kvm_pfn_t gfn_to_pfn(struct kvm *kvm, gfn_t gfn)
 EXPORT_SYMBOL_GPL(gfn_to_pfn);
 
 /*
- * Do not use this helper unless you are absolutely certain the gfn _must_ be
- * backed by 'struct page'.  A valid example is if the backing memslot is
- * controlled by KVM.
+ * Only for gfns that are known to be backed by a struct page, e.g. in a
+ * memslot KVM allocated itself.
  */
 struct page *gfn_to_page(struct kvm *kvm, gfn_t gfn)
 {
@@ -340,8 +334,8 @@ void kvm_release_pfn(kvm_pfn_t pfn, bool dirty)
 static bool kvm_is_ad_tracked_page(struct page *page)
 {
 	/*
-	 * Per page-flags.h, pages tagged PG_reserved "should in general not be
-	 * touched (e.g. set dirty) except by its owner".
+	 * PG_reserved pages belong to whoever reserved them; KVM must not
+	 * change their flags.
 	 */
 	return !PageReserved(page);
 }
@@ -408,9 +402,8 @@ void kvm_release_pfn_dirty(kvm_pfn_t pfn)
 EXPORT_SYMBOL_GPL(kvm_release_pfn_dirty);
 
 /*
- * Note, checking for an error/noslot pfn is the caller's responsibility when
- * directly marking a page dirty/accessed.  Unlike the "release" helpers, the
- * "set" helpers are not to be used when the pfn might point at garbage.
+ * Unlike the release helpers, these expect a valid pfn: callers filter out
+ * error and noslot pfns first.
  */
 void kvm_set_pfn_dirty(kvm_pfn_t pfn)
 {

@@ -4,10 +4,8 @@
 #define __KVM_MM_H__ 1
 
 /*
- * Architectures can choose whether to use an rwlock or spinlock
- * for the mmu_lock.  These macros, for use in common code
- * only, avoids using #ifdefs in places that must deal with
- * multiple architectures.
+ * mmu_lock is an rwlock on some architectures and a spinlock on others;
+ * common code takes it through these wrappers so it needs no #ifdefs.
  */
 
 #ifdef KVM_HAVE_MMU_RWLOCK

@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Kernel-based Virtual Machine driver for Linux
- *
- * This module enables kernel and guest-mode vCPU access to guest physical
- * memory with suitable invalidation mechanisms.
+ * gfn_to_pfn_cache: a kernel mapping of one guest page that the mmu
+ * notifier invalidates, so that KVM can access guest memory directly.
  */
 
 #include <linux/kvm_host.h>
@@ -29,7 +27,7 @@ struct gfn_to_pfn_cache {
 
 static void gpc_unmap_khva(kvm_pfn_t pfn, void *khva)
 {
-	/* Unmap the old pfn/page if it was mapped before. */
+	/* Drop the kernel mapping of a pfn this cache mapped earlier. */
 	if (!is_error_noslot_pfn(pfn) && khva) {
 		if (pfn_valid(pfn))
 			kunmap(pfn_to_page(pfn));
@@ -51,7 +49,7 @@ static inline bool mmu_notifier_retry_cache(struct kvm *kvm, unsigned long mmu_s
 
 static kvm_pfn_t hva_to_pfn_retry(struct gfn_to_pfn_cache *gpc)
 {
-	/* Note, the new page offset may be different than the old! */
+	/* The offset into the page may change along with the page. */
 	void *old_khva = gpc->khva - offset_in_page(gpc->khva);
 	kvm_pfn_t new_pfn = KVM_PFN_ERR_FAULT;
 	void *new_khva = NULL;
@@ -78,7 +76,7 @@ static kvm_pfn_t hva_to_pfn_retry(struct gfn_to_pfn_cache *gpc)
 
 		cond_resched();
 
-		/* We always request a writeable mapping */
+		/* The cache is always mapped for writing. */
 		new_pfn = hva_to_pfn(gpc->uhva, false, false, NULL, true, NULL);
 		if (is_error_noslot_pfn(new_pfn))
 			goto out_error;

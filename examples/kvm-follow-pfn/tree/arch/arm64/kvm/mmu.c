@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Copyright (C) 2012 - Virtual Open Systems and Columbia University
- * Author: Christoffer Dall <c.dall@virtualopensystems.com>
- *
  * A compact model of the stage-2 fault path.
  */
 
@@ -59,8 +56,8 @@ static int user_mem_abort(struct kvm_vcpu *vcpu, phys_addr_t fault_ipa,
 	}
 
 	/*
-	 * Let's check if we will get back a huge page backed by hugetlbfs, or
-	 * get block mapping for device MMIO region.
+	 * Look at the VMA to pick the mapping size: hugetlbfs and device
+	 * memory can be mapped with blocks.
 	 */
 	mmap_read_lock(current->mm);
 	vma = vma_lookup(current->mm, hva);
@@ -80,12 +77,10 @@ static int user_mem_abort(struct kvm_vcpu *vcpu, phys_addr_t fault_ipa,
 	gfn = fault_ipa >> PAGE_SHIFT;
 
 	/*
-	 * Read mmu_invalidate_seq so that KVM can detect if the results of
-	 * vma_lookup() or __gfn_to_pfn_memslot() become stale prior to
-	 * acquiring kvm->mmu_lock.
-	 *
-	 * Rely on mmap_read_unlock() for an implicit smp_rmb(), which pairs
-	 * with the smp_wmb() in kvm_mmu_invalidate_end().
+	 * Snapshot mmu_invalidate_seq before the lookup: if the notifier
+	 * runs before mmu_lock is taken, what vma_lookup() and
+	 * __gfn_to_pfn_memslot() found is stale and the fault is retried.
+	 * mmap_read_unlock() orders the read.
 	 */
 	mmu_seq = vcpu->kvm->mmu_invalidate_seq;
 	mmap_read_unlock(current->mm);
@@ -101,15 +96,12 @@ static int user_mem_abort(struct kvm_vcpu *vcpu, phys_addr_t fault_ipa,
 
 	if (kvm_is_device_pfn(pfn)) {
 		/*
-		 * If the page was identified as device early by looking at
-		 * the VMA flags, vma_pagesize is already representing the
-		 * largest quantity we can map.
+		 * Device memory: map it as such, at the size the VMA allowed.
 		 */
 		device = true;
 	} else if (logging_active && !write_fault) {
 		/*
-		 * Only actually map the page as writable if this was a write
-		 * fault.
+		 * Dirty logging: map writable only on a write fault.
 		 */
 		writable = false;
 	}
@@ -129,9 +121,8 @@ static int user_mem_abort(struct kvm_vcpu *vcpu, phys_addr_t fault_ipa,
 		prot |= KVM_PGTABLE_PROT_DEVICE;
 
 	/*
-	 * Under the premise of getting a FSC_PERM fault, we just need to relax
-	 * permissions only if vma_pagesize equals fault_granule. Otherwise,
-	 * kvm_pgtable_stage2_map() should be called to change block size.
+	 * A permission fault on an existing mapping only needs wider
+	 * permissions; anything else maps the page.
 	 */
 	if (fault_status == ESR_ELx_FSC_PERM)
 		ret = kvm_pgtable_stage2_relax_perms(pgt, fault_ipa, prot);
@@ -140,7 +131,7 @@ static int user_mem_abort(struct kvm_vcpu *vcpu, phys_addr_t fault_ipa,
 					     __pfn_to_phys(pfn), prot,
 					     memcache, KVM_PGTABLE_WALK_SHARED);
 
-	/* Mark the page dirty only if the fault is handled successfully */
+	/* Dirty only once the writable mapping is in place */
 	if (writable && !ret) {
 		kvm_set_pfn_dirty(pfn);
 		mark_page_dirty_in_slot(kvm, memslot, gfn);
@@ -154,11 +145,10 @@ out_unlock:
 }
 
 /**
- * kvm_handle_guest_abort - handles all 2nd stage aborts
- * @vcpu:	the VCPU pointer
+ * kvm_handle_guest_abort - handle a stage-2 abort
+ * @vcpu:	the vCPU that took it
  *
- * Any abort that gets to the host is almost guaranteed to be caused by a
- * missing second stage translation table entry.
+ * Either MMIO to emulate, or a stage-2 mapping to create.
  */
 int kvm_handle_guest_abort(struct kvm_vcpu *vcpu)
 {

@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- *
- * Copyright 2010 Paul Mackerras, IBM Corp. <paulus@au1.ibm.com>
- *
  * A compact model of the hashed page table (HPT) fault path.
  */
 
@@ -61,7 +58,7 @@ int kvmppc_book3s_hv_page_fault(struct kvm_vcpu *vcpu,
 	    hpte[1] != vcpu->arch.pgfault_hpte[1])
 		return RESUME_GUEST;
 
-	/* Translate the logical address and get the page */
+	/* Guest real address -> gfn */
 	psize = kvmppc_actual_pgsz(hpte[0], r);
 	gpa_base = r & HPTE_R_RPN & ~(psize - 1);
 	gfn_base = gpa_base >> PAGE_SHIFT;
@@ -69,19 +66,19 @@ int kvmppc_book3s_hv_page_fault(struct kvm_vcpu *vcpu,
 	gfn = gpa >> PAGE_SHIFT;
 	memslot = gfn_to_memslot(kvm, gfn);
 
-	/* No memslot means it's an emulated MMIO region */
+	/* Outside every memslot: emulated MMIO */
 	if (!memslot || (memslot->flags & KVM_MEMSLOT_INVALID))
 		return kvmppc_hv_emulate_mmio(vcpu, gpa, ea,
 					      dsisr & DSISR_ISSTORE);
 
-	/* used to check for invalidations in progress */
+	/* snapshot for the invalidation retry check */
 	mmu_seq = kvm->mmu_invalidate_seq;
 	smp_rmb();
 
 	ret = -EFAULT;
 	page = NULL;
 	writing = (dsisr & DSISR_ISSTORE) != 0;
-	/* If writing != 0, then the HPTE must allow writing, if we get here */
+	/* A store only gets here if the HPTE allows writing */
 	write_ok = writing;
 	hva = gfn_to_hva_memslot(memslot, gfn);
 
@@ -92,7 +89,7 @@ int kvmppc_book3s_hv_page_fault(struct kvm_vcpu *vcpu,
 	if (get_user_page_fast_only(hva, FOLL_WRITE, &page)) {
 		write_ok = true;
 	} else {
-		/* Call KVM generic code to do the slow-path check */
+		/* Fall back to KVM's generic lookup */
 		pfn = __gfn_to_pfn_memslot(memslot, gfn, false, false, NULL,
 					   writing, &write_ok, NULL);
 		if (is_error_noslot_pfn(pfn))
@@ -106,8 +103,7 @@ int kvmppc_book3s_hv_page_fault(struct kvm_vcpu *vcpu,
 	}
 
 	/*
-	 * Read the PTE from the process' radix tree and use that
-	 * so we get the shift and attribute bits.
+	 * The host PTE gives the page size and attributes to use.
 	 */
 	spin_lock(&kvm->mmu_lock);
 	ptep = find_kvm_host_pte(kvm, mmu_seq, hva, &shift);
@@ -116,8 +112,7 @@ int kvmppc_book3s_hv_page_fault(struct kvm_vcpu *vcpu,
 		pte = READ_ONCE(*ptep);
 	spin_unlock(&kvm->mmu_lock);
 	/*
-	 * If the PTE disappeared temporarily due to a THP
-	 * collapse, just return and let the guest try again.
+	 * No PTE, e.g. during a THP collapse: let the guest retry.
 	 */
 	if (!pte_present(pte)) {
 		if (page)
@@ -134,13 +129,13 @@ int kvmppc_book3s_hv_page_fault(struct kvm_vcpu *vcpu,
 	if (pte_size > psize)
 		hpa |= hva & (pte_size - psize);
 
-	/* Set the HPTE to point to hpa */
+	/* Point the HPTE at hpa */
 	r = (r & HPTE_R_PP0 & ~(HPTE_R_PP | HPTE_R_N)) | hpa;
 	if (hpte_is_writable(r) && !write_ok)
 		r = hpte_make_readonly(r);
 	ret = RESUME_GUEST;
 
-	/* Lock the HPTE and check that it hasn't changed */
+	/* Relock the HPTE; it must not have changed meanwhile */
 	preempt_disable();
 	while (!try_lock_hpte(hptep, HPTE_V_HVLOCK))
 		cpu_relax();
@@ -148,16 +143,16 @@ int kvmppc_book3s_hv_page_fault(struct kvm_vcpu *vcpu,
 	hnow_r = be64_to_cpu(hptep[1]);
 	if ((hnow_v & ~HPTE_V_HVLOCK) != hpte[0] || hnow_r != hpte[1] ||
 	    rev->guest_rpte != hpte[2])
-		/* HPTE has been changed under us; let the guest retry */
+		/* Changed under us: let the guest retry */
 		goto out_unlock;
 	hpte[0] = (hpte[0] & ~HPTE_V_ABSENT) | HPTE_V_VALID;
 
-	/* Always put the HPTE in the rmap chain for the page base address */
+	/* The rmap chain of the page's base gfn gets the HPTE */
 	rmap = &memslot->arch.rmap[gfn_base - memslot->base_gfn];
 	lock_rmap(rmap);
 
 	/*
-	 * Check if we might have been invalidated; let the guest retry if so.
+	 * Retry if the notifier ran since mmu_seq was read.
 	 * The notifier's unmap path takes this rmap lock too.
 	 */
 	ret = RESUME_GUEST;

@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- *
- * Copyright 2016 Paul Mackerras, IBM Corp. <paulus@au1.ibm.com>
- *
  * A compact model of the radix guest fault path.
  */
 
@@ -24,7 +21,7 @@ int kvmppc_create_pte(struct kvm *kvm, pgd_t *pgtable, pte_t pte,
 	pte_t *ptep;
 	int ret;
 
-	/* Check if we might have been invalidated; let the guest retry if so */
+	/* Retry if the notifier ran since mmu_seq was read */
 	spin_lock(&kvm->mmu_lock);
 	ret = -EAGAIN;
 	if (mmu_invalidate_retry(kvm, mmu_seq))
@@ -62,15 +59,13 @@ int kvmppc_book3s_instantiate_page(struct kvm_vcpu *vcpu,
 	unsigned int shift, level;
 	int ret;
 
-	/* used to check for invalidations in progress */
+	/* snapshot for the invalidation retry check */
 	mmu_seq = kvm->mmu_invalidate_seq;
 	smp_rmb();
 
 	/*
-	 * Do a fast check first, since __gfn_to_pfn_memslot doesn't
-	 * do it with !atomic && !async, which is how we call it.
-	 * We always ask for write permission since the common case
-	 * is that the page is writable.
+	 * Try the lockless lookup first and ask for a writable page, since
+	 * the common case is that the page is writable.
 	 */
 	hva = gfn_to_hva_memslot(memslot, gfn);
 	if (!kvm_ro && get_user_page_fast_only(hva, FOLL_WRITE, &page)) {
@@ -78,7 +73,7 @@ int kvmppc_book3s_instantiate_page(struct kvm_vcpu *vcpu,
 	} else {
 		unsigned long pfn;
 
-		/* Call KVM generic code to do the slow-path check */
+		/* Fall back to KVM's generic lookup */
 		pfn = __gfn_to_pfn_memslot(memslot, gfn, false, false, NULL,
 					   writing, upgrade_p, NULL);
 		if (is_error_noslot_pfn(pfn))
@@ -92,8 +87,7 @@ int kvmppc_book3s_instantiate_page(struct kvm_vcpu *vcpu,
 	}
 
 	/*
-	 * Read the PTE from the process' radix tree and use that
-	 * so we get the shift and attribute bits.
+	 * The host PTE gives the page size and attributes to use.
 	 */
 	spin_lock(&kvm->mmu_lock);
 	ptep = find_kvm_host_pte(kvm, mmu_seq, hva, &shift);
@@ -102,8 +96,7 @@ int kvmppc_book3s_instantiate_page(struct kvm_vcpu *vcpu,
 		pte = READ_ONCE(*ptep);
 	spin_unlock(&kvm->mmu_lock);
 	/*
-	 * If the PTE disappeared temporarily due to a THP
-	 * collapse, just return and let the guest try again.
+	 * No PTE, e.g. during a THP collapse: let the guest retry.
 	 */
 	if (!pte_present(pte)) {
 		if (page)
@@ -111,16 +104,14 @@ int kvmppc_book3s_instantiate_page(struct kvm_vcpu *vcpu,
 		return RESUME_GUEST;
 	}
 
-	/* If we're logging dirty pages, always map single pages */
+	/* Huge mappings only when dirty logging is off */
 	level = 0;
 	if (shift == PUD_SHIFT && !(memslot->flags & KVM_MEM_LOG_DIRTY_PAGES))
 		level = 2;
 	else if (shift == PMD_SHIFT && !(memslot->flags & KVM_MEM_LOG_DIRTY_PAGES))
 		level = 1;
 
-	/*
-	 * Compute the PTE value that we need to insert.
-	 */
+	/* The PTE to insert */
 	pte = __pte(pte_val(pte) | _PAGE_EXEC | _PAGE_ACCESSED);
 	if (writing || upgrade_write) {
 		if (pte_val(pte) & _PAGE_WRITE)
@@ -129,7 +120,7 @@ int kvmppc_book3s_instantiate_page(struct kvm_vcpu *vcpu,
 		pte = __pte(pte_val(pte) & ~(_PAGE_WRITE | _PAGE_DIRTY));
 	}
 
-	/* Allocate space in the tree and write the PTE */
+	/* Insert it into the partition-scoped tree */
 	ret = kvmppc_create_pte(kvm, kvm->arch.pgtable, pte, gpa, level,
 				mmu_seq, kvm->arch.lpid, NULL, NULL);
 	if (inserted_pte)
@@ -160,16 +151,16 @@ int kvmppc_book3s_radix_page_fault(struct kvm_vcpu *vcpu,
 	gpa &= ~0xF000000000000000ul;
 	gfn = gpa >> PAGE_SHIFT;
 
-	/* Get the corresponding memslot */
+	/* gfn -> memslot */
 	memslot = gfn_to_memslot(kvm, gfn);
 
-	/* No memslot means it's an emulated MMIO region */
+	/* Outside every memslot: emulated MMIO */
 	if (!memslot || (memslot->flags & KVM_MEMSLOT_INVALID))
 		return kvmppc_hv_emulate_mmio(vcpu, gpa, ea, writing);
 
 	if (memslot->flags & KVM_MEM_READONLY) {
 		if (writing) {
-			/* give the guest a DSI */
+			/* reflect a DSI to the guest */
 			kvmppc_core_queue_data_storage(vcpu, 0, ea, DSISR_ISSTORE |
 						       DSISR_PROTFAULT);
 			return RESUME_GUEST;
@@ -177,7 +168,7 @@ int kvmppc_book3s_radix_page_fault(struct kvm_vcpu *vcpu,
 		kvm_ro = true;
 	}
 
-	/* Try to insert a pte */
+	/* Map the page */
 	ret = kvmppc_book3s_instantiate_page(vcpu, gpa, memslot, writing,
 					     kvm_ro, NULL, NULL);
 

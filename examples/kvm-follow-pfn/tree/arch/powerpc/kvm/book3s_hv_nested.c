@@ -1,9 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Copyright IBM Corporation, 2018
- * Authors Suraj Jitindar Singh <sjitindarsingh@gmail.com>
- *	   Paul Mackerras <paulus@ozlabs.org>
- *
  * A compact model of the nested guest fault path.
  */
 
@@ -32,7 +28,7 @@ static long int __kvmhv_nested_page_fault(struct kvm_vcpu *vcpu,
 	bool kvm_ro = false;
 	long int ret;
 
-	/* used to check for invalidations in progress */
+	/* snapshot for the invalidation retry check */
 	mmu_seq = kvm->mmu_invalidate_seq;
 	smp_rmb();
 
@@ -44,14 +40,14 @@ static long int __kvmhv_nested_page_fault(struct kvm_vcpu *vcpu,
 	gpa = gpte.raddr;
 	gfn = gpa >> PAGE_SHIFT;
 
-	/* 2. Find the host memslot */
+	/* The L1 gfn's memslot */
 	memslot = gfn_to_memslot(kvm, gfn);
 	if (!memslot || (memslot->flags & KVM_MEMSLOT_INVALID))
 		return -EINVAL;
 
 	if (memslot->flags & KVM_MEM_READONLY) {
 		if (writing) {
-			/* Give the guest a DSI */
+			/* Reflect a DSI to the guest */
 			kvmppc_core_queue_data_storage(vcpu, 0, ea,
 					DSISR_ISSTORE | DSISR_PROTFAULT);
 			return RESUME_GUEST;
@@ -59,13 +55,13 @@ static long int __kvmhv_nested_page_fault(struct kvm_vcpu *vcpu,
 		kvm_ro = true;
 	}
 
-	/* 3. Find the host pte for this L1 guest real address */
+	/* The host PTE for the L1 address */
 
-	/* Used to check for invalidations in progress */
+	/* snapshot for the invalidation retry check */
 	mmu_seq = kvm->mmu_invalidate_seq;
 	smp_rmb();
 
-	/* See if can find translation in our partition scoped tables for L1 */
+	/* Already mapped for L1? */
 	pte = __pte(0);
 	spin_lock(&kvm->mmu_lock);
 	pte_p = find_kvm_secondary_pte(kvm, gpa, &shift);
@@ -76,7 +72,7 @@ static long int __kvmhv_nested_page_fault(struct kvm_vcpu *vcpu,
 	spin_unlock(&kvm->mmu_lock);
 
 	if (!pte_present(pte) || (writing && !(pte_val(pte) & _PAGE_WRITE))) {
-		/* No suitable pte found -> try to insert a mapping */
+		/* Not (writably) mapped for L1: map it first */
 		ret = kvmppc_book3s_instantiate_page(vcpu, gpa, memslot,
 					writing, kvm_ro, &pte, &level);
 		if (ret == -EAGAIN)
@@ -86,10 +82,10 @@ static long int __kvmhv_nested_page_fault(struct kvm_vcpu *vcpu,
 		shift = kvmppc_radix_level_to_shift(level);
 	}
 
-	/* 4. Insert the pte into our shadow_pgtable */
+	/* Then into the nested guest's shadow table */
 	n_rmap = kzalloc(sizeof(*n_rmap), GFP_KERNEL);
 	if (!n_rmap)
-		return RESUME_GUEST; /* Let the guest try again */
+		return RESUME_GUEST; /* guest retries */
 	n_rmap->rmap = (n_gpa & RMAP_NESTED_GPA_MASK) |
 		(((unsigned long) gp->l1_lpid) << RMAP_NESTED_LPID_SHIFT);
 	rmapp = &memslot->arch.rmap[gfn - memslot->base_gfn];
@@ -97,7 +93,7 @@ static long int __kvmhv_nested_page_fault(struct kvm_vcpu *vcpu,
 				mmu_seq, gp->shadow_lpid, rmapp, &n_rmap);
 	kfree(n_rmap);
 	if (ret == -EAGAIN)
-		ret = RESUME_GUEST;	/* Let the guest try again */
+		ret = RESUME_GUEST;	/* guest retries */
 
 	return ret;
 }

@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- *
- * Copyright SUSE Linux Products GmbH 2009
- *
- * Authors: Alexander Graf <agraf@suse.de>
+ * Book3S declarations used by the HV, radix and nested fault paths.
  */
 
 #ifndef __ASM_KVM_BOOK3S_H__

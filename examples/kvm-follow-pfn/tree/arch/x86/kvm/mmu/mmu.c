@@ -1,10 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Kernel-based Virtual Machine driver for Linux
- *
- * This module enables machines with Intel VT-x extensions to run virtual
- * machines without emulation or binary translation.
- *
  * MMU support: a compact model of the x86 fault-in path.
  */
 
@@ -20,11 +15,8 @@
 #include <linux/hugetlb.h>
 
 /*
- * When setting this variable to true it enables Two-Dimensional-Paging
- * where the hardware walks 2 page tables:
- * 1. the guest-virtual to guest-physical
- * 2. while doing 1. it walks guest-physical to host-physical
- * If the hardware supports that we don't need to do shadow paging.
+ * Set when the hardware translates guest physical addresses itself (EPT
+ * or NPT), so KVM needs no shadow page tables for the guest's own ones.
  */
 bool tdp_enabled = false;
 
@@ -33,10 +25,8 @@ bool tdp_mmu_enabled = true;
 #endif
 
 /*
- * Rules for using mmu_spte_clear_track_bits:
- * It sets the sptep from present to nonpresent, and track the
- * state bits, it is used to clear the last level sptep.
- * Returns the old PTE.
+ * Zap a last-level SPTE and hand its accessed/dirty state to the page it
+ * mapped.  Returns the SPTE as it was.
  */
 static u64 mmu_spte_clear_track_bits(struct kvm *kvm, u64 *sptep)
 {
@@ -52,10 +42,9 @@ static u64 mmu_spte_clear_track_bits(struct kvm *kvm, u64 *sptep)
 	pfn = spte_to_pfn(old_spte);
 
 	/*
-	 * KVM doesn't hold a reference to any pages mapped into the guest, and
-	 * instead uses the mmu_notifier to ensure that KVM unmaps any pages
-	 * before they are reclaimed.  A refcounted page must therefore still
-	 * have a live refcount when its SPTE goes away.
+	 * Mapped pages are not pinned: the mmu notifier makes KVM zap the
+	 * SPTE before the primary MMU frees the page, and a refcounted page
+	 * still has a live refcount when its SPTE goes away.
 	 */
 	page = kvm_pfn_to_refcounted_page(pfn);
 	WARN_ON_ONCE(page && !page_count(page));
@@ -128,9 +117,8 @@ static int kvm_handle_error_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fa
 	}
 
 	/*
-	 * Do not cache the mmio info caused by writing the readonly gfn
-	 * into the spte otherwise read access on readonly gfn also can
-	 * caused mmio page fault and treat it as mmio access.
+	 * A write to a readonly gfn is emulated; don't install an MMIO SPTE
+	 * for it, or reads of the gfn would be treated as MMIO too.
 	 */
 	if (fault->pfn == KVM_PFN_ERR_RO_FAULT)
 		return RET_PF_EMULATE;
@@ -149,15 +137,14 @@ static int __kvm_faultin_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault
 	bool async;
 
 	/*
-	 * Retry the page fault if the gfn hit a memslot that is being deleted
-	 * or moved.  This ensures any existing SPTEs for the old memslot will
-	 * be zapped before KVM inserts a new MMIO SPTE for the gfn.
+	 * The memslot is going away or moving: retry, so that its SPTEs are
+	 * zapped before an MMIO SPTE could be installed for the gfn.
 	 */
 	if (slot && (slot->flags & KVM_MEMSLOT_INVALID))
 		return RET_PF_RETRY;
 
 	if (!kvm_is_visible_memslot(slot)) {
-		/* Don't expose private memslots to L2. */
+		/* KVM-internal memslots are invisible to a nested guest. */
 		if (is_guest_mode(vcpu)) {
 			fault->slot = NULL;
 			fault->pfn = KVM_PFN_NOSLOT;
@@ -171,7 +158,7 @@ static int __kvm_faultin_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault
 					  fault->write, &fault->map_writable,
 					  &fault->hva);
 	if (!async)
-		return RET_PF_CONTINUE; /* *pfn has correct page already */
+		return RET_PF_CONTINUE; /* the page was resident */
 
 	if (!fault->prefetch && kvm_can_do_async_pf(vcpu)) {
 		trace_kvm_try_async_get_page(fault->addr, fault->gfn);
@@ -185,9 +172,8 @@ static int __kvm_faultin_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault
 	}
 
 	/*
-	 * Allow gup to bail on pending non-fatal signals when it's also allowed
-	 * to wait for IO.  Note, gup always bails if it is unable to quickly
-	 * get a page and a fatal signal, i.e. SIGKILL, is pending.
+	 * This lookup may wait for IO, so let a pending signal interrupt it;
+	 * a fatal one always does.
 	 */
 	fault->pfn = __gfn_to_pfn_memslot(slot, fault->gfn, false, true, NULL,
 					  fault->write, &fault->map_writable,
@@ -217,21 +203,21 @@ static int kvm_faultin_pfn(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault,
 }
 
 /*
- * Returns true if the page fault is stale and needs to be retried, i.e. if the
- * root was invalidated by a memslot update or a relevant mmu_notifier fired.
+ * True if the fault must be retried: the root went away, or the mmu notifier
+ * invalidated the gfn since kvm_faultin_pfn() read mmu_invalidate_seq.
  */
 static bool is_page_fault_stale(struct kvm_vcpu *vcpu,
 				struct kvm_page_fault *fault)
 {
 	struct kvm_mmu_page *sp = root_to_sp(vcpu->arch.mmu->root.hpa);
 
-	/* Special roots, e.g. pae_root, are not backed by shadow pages. */
+	/* Some roots (e.g. the PAE root) have no shadow page. */
 	if (sp && is_obsolete_sp(vcpu->kvm, sp))
 		return true;
 
 	/*
-	 * Roots without an associated shadow page are considered invalid if
-	 * there is a pending request to free obsolete roots.
+	 * Such roots are stale once freeing obsolete roots has been
+	 * requested.
 	 */
 	if (!sp && kvm_test_request(KVM_REQ_MMU_FREE_OBSOLETE_ROOTS, vcpu))
 		return true;
@@ -281,7 +267,7 @@ out_unlock:
 static int nonpaging_page_fault(struct kvm_vcpu *vcpu,
 				struct kvm_page_fault *fault)
 {
-	/* This path builds a PAE pagetable, we can map 2mb pages at maximum. */
+	/* The page tables built here are PAE: 2M is the largest mapping. */
 	fault->max_level = PG_LEVEL_2M;
 	return direct_page_fault(vcpu, fault);
 }
@@ -326,9 +312,8 @@ out_unlock:
 int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 {
 	/*
-	 * If the guest's MTRRs may be used to compute the "real" memtype,
-	 * restrict the mapping level to ensure KVM uses a consistent memtype
-	 * across the entire mapping.
+	 * With noncoherent DMA the guest's MTRRs decide the memtype; map
+	 * 4K pages only so that one mapping never mixes memtypes.
 	 */
 	if (shadow_memtype_mask && kvm_arch_has_noncoherent_dma(vcpu->kvm))
 		fault->max_level = PG_LEVEL_4K;

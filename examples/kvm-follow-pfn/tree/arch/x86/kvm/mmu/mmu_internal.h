@@ -17,62 +17,57 @@ enum {
 };
 
 struct kvm_page_fault {
-	/* arguments to kvm_mmu_do_page_fault.  */
+	/* As reported by hardware.  */
 	const gpa_t addr;
 	const u32 error_code;
 	const bool prefetch;
 
-	/* Derived from error_code.  */
+	/* Decoded from error_code.  */
 	const bool exec;
 	const bool write;
 	const bool present;
 	const bool rsvd;
 	const bool user;
 
-	/* Derived from mmu and global state.  */
+	/* From the MMU's configuration.  */
 	const bool is_tdp;
 	const bool nx_huge_page_workaround_enabled;
 
 	/*
-	 * Whether a >4KB mapping can be created or is forbidden due to NX
-	 * hugepages.
+	 * Set when the NX huge page workaround forbids a huge mapping.
 	 */
 	bool huge_page_disallowed;
 
 	/*
-	 * Maximum page size that can be created for this fault; input to
-	 * FNAME(fetch), direct_map() and kvm_tdp_mmu_map().
+	 * Largest mapping level this fault may use.
 	 */
 	u8 max_level;
 
 	/*
-	 * Page size that can be created based on the max_level and the
-	 * page size used by the host mapping.
+	 * Level allowed by max_level and by the host's own mapping.
 	 */
 	u8 req_level;
 
 	/*
-	 * Page size that will be created based on the req_level and
-	 * huge_page_disallowed.
+	 * Level that will be mapped.
 	 */
 	u8 goal_level;
 
-	/* Shifted addr, or result of guest page table walk if addr is a gva.  */
+	/* The gfn, from addr or from the guest page table walk.  */
 	gfn_t gfn;
 
-	/* The memslot containing gfn. May be NULL. */
+	/* NULL when no memslot covers gfn. */
 	struct kvm_memory_slot *slot;
 
-	/* Outputs of kvm_faultin_pfn.  */
+	/* Filled in by kvm_faultin_pfn().  */
 	unsigned long mmu_seq;
 	kvm_pfn_t pfn;
 	hva_t hva;
 	bool map_writable;
 
 	/*
-	 * Indicates the guest is trying to write a gfn that contains one or
-	 * more of the PTEs used to translate the write itself, i.e. the access
-	 * is changing its own translation in the guest page tables.
+	 * The write hits a guest page table used to translate this very
+	 * access.
 	 */
 	bool write_fault_to_shadow_pgtable;
 };

@@ -1,10 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Kernel-based Virtual Machine driver for Linux
- *
- * This module enables machines with Intel VT-x extensions to run virtual
- * machines without emulation or binary translation.
- *
  * MMU support: the shadow paging fault path, instantiated once per guest
  * paging mode.
  */
@@ -31,10 +26,7 @@
 	#error Invalid PTTYPE value
 #endif
 
-/*
- * The guest_walker structure emulates the behavior of the hardware page
- * table walker.
- */
+/* The result of walking the guest's page tables, level by level. */
 struct guest_walker {
 	int level;
 	unsigned max_level;
@@ -48,18 +40,9 @@ struct guest_walker {
 };
 
 /*
- * Page fault handler.  There are several causes for a page fault:
- *   - there is no shadow pte for the guest pte
- *   - write access through a shadow pte marked read only so that we can set
- *     the dirty bit
- *   - write access to a shadow pte marked read only so we can update the page
- *     dirty bitmap, when userspace requests it
- *   - mmio access; in this case we will never install a present shadow pte
- *   - normal guest page fault due to the guest pte marked not present, not
- *     writable, or not executable
- *
- *  Returns: 1 if we need to emulate the instruction, 0 otherwise, or
- *           a negative value on error.
+ * The shadow paging fault handler: walk the guest's page tables, then fault
+ * in the host page and install a shadow PTE for it, or hand the fault back
+ * to the guest, or emulate.  Returns a RET_PF_* value or a negative errno.
  */
 static int FNAME(page_fault)(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 {
@@ -69,15 +52,14 @@ static int FNAME(page_fault)(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault
 	WARN_ON_ONCE(fault->is_tdp);
 
 	/*
-	 * Look up the guest pte for the faulting address.
-	 * If PFEC.RSVD is set, this is a shadow page fault.
-	 * The bit needs to be cleared before walking guest page tables.
+	 * Walk the guest's tables; RSVD in the error code comes from our
+	 * own SPTEs, not from the guest, so leave it out.
 	 */
 	r = FNAME(walk_addr)(&walker, vcpu, fault->addr,
 			     fault->error_code & ~PFERR_RSVD_MASK);
 
 	/*
-	 * The page is not mapped by the guest.  Let the guest handle it.
+	 * The guest itself has no mapping: reflect the fault.
 	 */
 	if (!r) {
 		if (!fault->prefetch)
@@ -104,8 +86,8 @@ static int FNAME(page_fault)(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault
 		return r;
 
 	/*
-	 * Do not change pte_access if the pfn is a mmio page, otherwise
-	 * we will cache the incorrect access into mmio spte.
+	 * Kernel writes with CR0.WP clear: map writable, not user.  Not for
+	 * MMIO, whose SPTE would remember the wrong access.
 	 */
 	if (fault->write && !(walker.pte_access & ACC_WRITE_MASK) &&
 	    !is_cr0_wp(vcpu->arch.mmu) && !fault->user && fault->slot) {

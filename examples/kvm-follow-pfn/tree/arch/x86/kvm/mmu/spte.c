@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Kernel-based Virtual Machine driver for Linux
- *
- * Macros and functions to access KVM PTEs (also known as SPTEs)
+ * Building shadow/TDP page table entries (SPTEs).
  */
 
 #include <linux/kvm_host.h>

@@ -6,12 +6,12 @@
 #include "mmu_internal.h"
 
 /*
- * A MMU present SPTE is backed by actual memory and may or may not be present
- * in hardware.  E.g. MMIO SPTEs are not considered present.
+ * Set in SPTEs that map memory, whether or not the hardware sees them as
+ * present; MMIO SPTEs don't have it.
  */
 #define SPTE_MMU_PRESENT_MASK		BIT_ULL(11)
 
-/* Bits 9 and 10 are ignored by all flavors of SPTEs and are used by the MMU. */
+/* Where TDP SPTEs keep their accessed/dirty tracking mode. */
 #define SPTE_TDP_AD_SHIFT		52
 #define SPTE_TDP_AD_MASK		(3ULL << SPTE_TDP_AD_SHIFT)
 

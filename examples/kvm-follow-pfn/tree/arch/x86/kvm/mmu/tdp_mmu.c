@@ -38,8 +38,7 @@ static void handle_changed_spte_dirty_log(struct kvm *kvm, int as_id, gfn_t gfn,
 }
 
 /*
- * Installs a last-level SPTE to handle a TDP page fault.
- * (NPT/EPT violation/misconfiguration)
+ * Install the last-level SPTE of a TDP fault.
  */
 static int tdp_mmu_map_handle_target_level(struct kvm_vcpu *vcpu,
 					  struct kvm_page_fault *fault,
@@ -66,9 +65,8 @@ static int tdp_mmu_map_handle_target_level(struct kvm_vcpu *vcpu,
 		return RET_PF_RETRY;
 
 	/*
-	 * If the page fault was caused by a write but the page is write
-	 * protected, emulation is needed. If the emulation was skipped,
-	 * the vCPU would have the same fault again.
+	 * A write to a write-protected gfn has to be emulated, or the vCPU
+	 * would fault again right away.
 	 */
 	if (wrprot && fault->write)
 		ret = RET_PF_EMULATE;
@@ -77,8 +75,8 @@ static int tdp_mmu_map_handle_target_level(struct kvm_vcpu *vcpu,
 }
 
 /*
- * Handle a TDP page fault (NPT/EPT violation/misconfiguration) by installing
- * page tables and SPTEs to translate the faulting guest physical address.
+ * Map the faulting gfn in the TDP MMU, building the page table levels
+ * above it as needed.
  */
 int kvm_tdp_mmu_map(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 {
@@ -104,8 +102,8 @@ int kvm_tdp_mmu_map(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 	}
 
 	/*
-	 * The walk aborted before reaching the target level, e.g. because the
-	 * iterator detected an upper level SPTE was frozen during traversal.
+	 * The iterator stopped above the target level, e.g. on a frozen
+	 * upper level SPTE: retry the fault.
 	 */
 	WARN_ON_ONCE(iter.level == fault->goal_level);
 	goto retry;
