@@ -825,3 +825,25 @@ def test_unthreaded_patches_join_their_authors_cover_in_either_order(
     assert handler.received[0].message["In-Reply-To"] == f"<{post.cover_id}>"
     assert "missing" not in body_of(handler.received[0])
     assert [d[1] for d in store.decisions()] == ["reply"]
+
+
+def test_unthreaded_series_without_cover_are_one_revision_each_even_from_one_author(
+    tmp_path, smtp_server
+):
+    handler, port = smtp_server()
+    inbox = PublicInbox(tmp_path / "inbox")
+    first = posting(1, 2, cover=False, title="KVM: first series")
+    later = posting(1, 2, cover=False, tag="later", date=BASE_DATE + timedelta(days=10))
+    clock = Clock()
+    runner, store = make_bot(tmp_path, inbox.path, port, clock=clock, settle_seconds=600)
+    for post in (first, later):
+        for data in post.mails:
+            inbox.add(_unthread(data))
+            runner.run_once()
+        clock.now += 601
+        runner.run_once()
+    assert [str(r.message["In-Reply-To"]) for r in handler.received] == [
+        f"<{first.ids[0]}>",
+        f"<{later.ids[0]}>",
+    ]
+    assert all("missing" not in body_of(r) for r in handler.received)

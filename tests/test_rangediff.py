@@ -73,7 +73,8 @@ index 1111111..2222222
 def test_normalised_diff_drops_line_numbers_index_lines_and_signature():
     lines = normalise_diff(MAIL_DIFF)
     assert lines[0] == " ## virt/kvm/kvm_main.c ##"
-    assert lines[1] == "@@ virt/kvm/kvm_main.c: static kvm_pfn_t hva_to_pfn(unsigned long addr, bool atomic)"
+    function = "static kvm_pfn_t hva_to_pfn(unsigned long addr, bool atomic)"
+    assert lines[1] == f"@@ virt/kvm/kvm_main.c: {function}"
     # The empty context line lost its space in the mail; it is context all the same.
     assert lines[4] == " "
     assert " ## include/linux/kvm_follow.h (new) ##" in lines
@@ -174,7 +175,7 @@ def test_pairing_equals_git_after_rebase_onto_moved_base(tmp_path):
 
 def test_pairing_equals_git_on_random_rerolls(tmp_path):
     kinds = ["reorder", "drop", "add", "modify", "reword", "split", "squash"]
-    for seed in range(12):
+    for seed in range(8):
         rng = random.Random(seed)
         tree = kernel_tree(seed=seed, functions=8)
         v1 = random_series(rng, tree, rng.randint(3, 7))
@@ -236,9 +237,8 @@ def test_identical_message_only_and_code_changed_pairs(tmp_path):
     comparison = compare(old, new)
     statuses = [pair.status for pair in comparison.pairs]
     assert statuses == [STATUS_IDENTICAL, STATUS_MESSAGE_ONLY, STATUS_CODE_CHANGED]
-    assert comparison.pairs[1].message_diff == ["-Change step 1.", "+Change step one."] or any(
-        line.startswith("+Change step one.") for line in comparison.pairs[1].message_diff
-    )
+    message_diff = comparison.pairs[1].message_diff
+    assert "-Change step 1." in message_diff and "+Change step one." in message_diff
     changed = comparison.pairs[2]
     assert [hunk.rebase for hunk in changed.interdiff] == [False]
     assert "++\tkvm_flush(kvm);" in changed.interdiff[0].lines
@@ -286,8 +286,12 @@ def test_moved_patch_is_flagged_and_others_are_not(tmp_path):
 def test_split_patch_is_detected_and_added_half_shown_with_content(tmp_path):
     tree, v1, anchors = _three_patches()
     both = (
-        Edit("virt/kvm/part0.c", anchors[1], "after", tuple(f"\tkvm_a_{k}(kvm);" for k in range(4))),
-        Edit("virt/kvm/part0.c", anchors[13], "after", tuple(f"\tkvm_b_{k}(kvm);" for k in range(3))),
+        Edit(
+            "virt/kvm/part0.c", anchors[1], "after", tuple(f"\tkvm_a_{k}(kvm);" for k in range(4))
+        ),
+        Edit(
+            "virt/kvm/part0.c", anchors[13], "after", tuple(f"\tkvm_b_{k}(kvm);" for k in range(3))
+        ),
     )
     v1 = [v1[0], PatchSpec("KVM: Do two things", "Two things.", both), v1[2]]
     v2 = [

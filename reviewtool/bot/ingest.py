@@ -90,6 +90,7 @@ def revision_key(mail: Mail) -> str:
     elif prefix.index == 0 or total == 1:
         root = mail.message_id
     else:
-        # Sent without threading: patches of one revision share author, version and count.
-        root = f"unthreaded:{mail.author_email}"
+        # Sent without threading: a group of its own for now; the runner joins it to the
+        # author's cover or to the other stray patches of the same posting.
+        root = f"unthreaded:{mail.author_email}:{mail.message_id}"
     return f"{root}|{label}|{total}"

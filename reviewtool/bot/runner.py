@@ -165,12 +165,15 @@ class BotRunner:
                 now = self.clock()
                 rows = []
                 covers: dict[str, SeenMessage] = {}  # this batch's covers, not yet stored
+                strays: list[SeenMessage] = []  # and its unthreaded patches
                 for incoming in batch.messages:
                     row, mail = classify(incoming.data, incoming.location, now, self.own_address)
                     if row.kind == "cover" and row.revision_key:
                         covers[row.message_id] = row
                     elif row.kind == "patch" and mail is not None:
-                        row = self._adopt_cover_key(row, mail.parent_ids, covers)
+                        row = self._adopt_cover_key(row, mail.parent_ids, covers, strays)
+                        if row.revision_key and row.revision_key.startswith(UNTHREADED):
+                            strays.append(row)
                     rows.append(row)
                     stats.kinds[row.kind] = stats.kinds.get(row.kind, 0) + 1
                 stats.read += len(rows)
@@ -180,7 +183,11 @@ class BotRunner:
                 self.hook("after-ingest-commit")
 
     def _adopt_cover_key(
-        self, row: SeenMessage, parents: list[str], batch_covers: dict[str, SeenMessage]
+        self,
+        row: SeenMessage,
+        parents: list[str],
+        batch_covers: dict[str, SeenMessage],
+        batch_strays: Sequence[SeenMessage] = (),
     ) -> SeenMessage:
         """A patch answering a known cover of its own version joins that cover's revision,
         whatever root its References start with (some tools leave the cover's parent out);
@@ -189,7 +196,7 @@ class BotRunner:
             return row
         suffix = _suffix(row.revision_key)
         if not parents:
-            key = self._stitch(row, batch_covers.values())
+            key = self._stitch(row, batch_covers.values()) or self._join_strays(row, batch_strays)
             return replace(row, revision_key=key) if key else row
         known = {p: batch_covers[p].revision_key for p in parents if p in batch_covers}
         missing = [p for p in parents if p not in known]
@@ -211,12 +218,20 @@ class BotRunner:
             if c.author == row.author and c.revision_key and c.revision_key.endswith(suffix)
         ]
         candidates += self.store.author_covers(row.author or "", suffix)
-        near = [
-            (abs(sent - row.sent), key)
-            for key, sent in candidates
-            if sent is not None and row.sent is not None and abs(sent - row.sent) <= STITCH_SECONDS
+        return _nearest(candidates, row.sent)
+
+    def _join_strays(self, row: SeenMessage, batch_strays: Sequence[SeenMessage]) -> str | None:
+        """The group of the author's other unthreaded patches of this version sent about then."""
+        if not row.revision_key or not row.revision_key.startswith(UNTHREADED):
+            return None
+        suffix = _suffix(row.revision_key)
+        candidates = [
+            (s.revision_key, s.sent)
+            for s in batch_strays
+            if s.author == row.author and s.revision_key and s.revision_key.endswith(suffix)
         ]
-        return min(near)[1] if near else None
+        candidates += self.store.stray_groups(row.author or "", suffix)
+        return _nearest(candidates, row.sent)
 
     def reconcile(self, stats: RunStats) -> None:
         """Settle replies whose send was cut short: delivered if the list has a copy."""
@@ -386,6 +401,18 @@ class BotRunner:
         for row in self.store.outbox("sending"):
             times.append((row.sending_since or now) + self.config.echo_wait_seconds)
         return min(times) - now if times else None
+
+
+def _nearest(candidates: list[tuple[str | None, float | None]], sent: float | None) -> str | None:
+    """The key whose Date is closest to `sent`, within STITCH_SECONDS."""
+    if sent is None:
+        return None
+    near = [
+        (abs(when - sent), key)
+        for key, when in candidates
+        if key and when is not None and abs(when - sent) <= STITCH_SECONDS
+    ]
+    return min(near)[1] if near else None
 
 
 def _suffix(key: str) -> str:

@@ -286,6 +286,16 @@ class Store:
         )
         return [(key, sent) for key, sent in rows if key and key.endswith(suffix)]
 
+    def stray_groups(self, author: str, suffix: str) -> list[tuple[str, float | None]]:
+        """(key, Date) of undecided groups of unthreaded patches from one author."""
+        rows = self.db.execute(
+            "SELECT s.revision_key, s.sent FROM seen s WHERE s.kind = 'patch' AND s.author = ? "
+            "AND s.revision_key LIKE 'unthreaded:%' AND NOT EXISTS "
+            "(SELECT 1 FROM decisions d WHERE d.revision_key = s.revision_key)",
+            (author,),
+        )
+        return [(key, sent) for key, sent in rows if key.endswith(suffix)]
+
     def rekey(self, old: str, new: str) -> None:
         """Move the mail of one revision key to another (stray patches joining their cover)."""
         with self.transaction():

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from reviewtool.analyses.findings import SEVERITIES, Finding, severity_at_least
 from reviewtool.analyses.spec import check_revision, check_source, load_specs
+from reviewtool.analyses.spec.revision import COMPANIONS
 from reviewtool.cli.common import print_json
 from reviewtool.errors import InputError
 
@@ -58,7 +59,24 @@ def _print_finding(finding: Finding, out) -> None:
     out.write(f"{finding.compiler_line()}{config}{status}{where}{partial}\n")
     out.write(f"    in {finding.function}():\n")
     for step in finding.trace:
-        out.write(f"    {finding.file}:{step.line}: {step.event}\n")
+        # line 0: the step happened in another file, which the event names
+        where = f"{finding.file}:{step.line}: " if step.line else ""
+        out.write(f"    {where}{step.event}\n")
+
+
+def _companion_texts(name: str) -> dict[str, str]:
+    """The files that #include this one, found beside it (paging_tmpl.h -> mmu.c)."""
+    found = {}
+    path = Path(name).resolve()
+    for suffix, companions in COMPANIONS.items():
+        if not path.as_posix().endswith(suffix):
+            continue
+        root = Path(path.as_posix()[: -len(suffix)])
+        for companion in companions:
+            candidate = root / companion
+            if candidate.is_file():
+                found[str(candidate)] = candidate.read_text(encoding="utf-8", errors="replace")
+    return found
 
 
 def _check_c_files(paths: list[str], specs) -> tuple[list[Finding], list[str]]:
@@ -69,7 +87,7 @@ def _check_c_files(paths: list[str], specs) -> tuple[list[Finding], list[str]]:
             text = Path(name).read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise InputError(f"cannot read {name}: {exc.strerror}") from exc
-        result = check_source(name, text, None, specs)
+        result = check_source(name, text, None, specs, context=_companion_texts(name))
         findings += result.findings
         notes += [f"{name}: spec generation {result.generation}"] + result.notes
     return findings, notes

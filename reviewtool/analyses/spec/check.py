@@ -23,6 +23,7 @@ class CheckResult:
 
 _DEFAULT_SPECS: SpecSet | None = None
 _DIGITS_RE = re.compile(r"\d+")
+_LINE_RE = re.compile(r"line (\d+)")
 
 
 def _spec_for(text: str, spec: Spec | SpecSet | None) -> Spec:
@@ -58,6 +59,32 @@ def _merge_configs(raw: list[RawFinding]) -> list[RawFinding]:
     return merged
 
 
+def _where(line: int, chunks: list[tuple[str, int]]) -> tuple[str, int]:
+    """The file and line of a line of the checked text followed by its context texts."""
+    for other, offset in reversed(chunks):
+        if line > offset:
+            return other, line - offset
+    return chunks[0][0], line
+
+
+def _relocate(item: RawFinding, chunks: list[tuple[str, int]]) -> RawFinding:
+    """Steps and messages that point into context text name that file (their line becomes 0)."""
+    if len(chunks) == 1:
+        return item
+
+    def name(match: re.Match[str]) -> str:
+        other, local = _where(int(match.group(1)), chunks)
+        return f"line {local}" if other == chunks[0][0] else f"{other}:{local}"
+
+    trace = []
+    for line, event in item.trace:
+        other, local = _where(line, chunks)
+        event = _LINE_RE.sub(name, event)
+        trace.append((line, event) if other == chunks[0][0] else (0, f"{other}:{local}: {event}"))
+    message = _LINE_RE.sub(name, item.message)
+    return replace(item, trace=tuple(trace), message=message)
+
+
 def _finding(path: str, item: RawFinding, partial: bool) -> Finding:
     return Finding(
         rule=item.rule,
@@ -78,7 +105,7 @@ def check_source(
     functions: set[str] | None = None,
     spec: Spec | SpecSet | None = None,
     partial: bool = False,
-    context: list[str] | None = None,
+    context: dict[str, str] | None = None,
 ) -> CheckResult:
     """Check every function of a C text (or only `functions`).
 
@@ -87,7 +114,12 @@ def check_source(
     this one, other hunks of the same patch) but are not checked themselves.
     """
     own_lines = text.count("\n") + 1
-    full = "\n".join([text, *(context or [])])
+    chunks = [(path, 0)]
+    offset = own_lines
+    for other, other_text in (context or {}).items():
+        chunks.append((other, offset))
+        offset += other_text.count("\n") + 1
+    full = "\n".join([text, *(context or {}).values()])
     generation = _spec_for(full, spec)
     parsed = parse_c(full)
     walker = Walker(parsed, generation, path, functions)
@@ -111,6 +143,7 @@ def check_source(
         if functions is None or region.function in functions:
             result.notes.append(f"{path}: {region.describe()}")
     raw = _merge_configs(list(walker.findings.values()))
+    raw = [_relocate(item, chunks) for item in raw]
     result.findings = sorted(
         (_finding(path, item, partial) for item in raw),
         key=lambda f: (f.file, f.line, f.rule, f.config),

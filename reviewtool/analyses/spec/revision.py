@@ -56,14 +56,14 @@ def _check_with_tree(revision, repo: str, base: str, spec) -> list[Finding]:
             if not changed:
                 continue
             before, after = [], []
-            context_after = [
-                (state.files[c].after if c in state.files else final.get(c)) or ""
+            context_after = {
+                c: (state.files[c].after if c in state.files else final.get(c)) or ""
                 for c in _companions(path)
-            ]
-            context_before = [
-                (state.files[c].before if c in state.files else final.get(c)) or ""
+            }
+            context_before = {
+                c: (state.files[c].before if c in state.files else final.get(c)) or ""
                 for c in _companions(path)
-            ]
+            }
             if files.before:
                 before = check_source(
                     path, files.before, changed, spec, context=context_before
@@ -101,15 +101,15 @@ def _check_images(revision, spec) -> list[Finding]:
                 continue
             sides = []
             for text, start, complete, others in (
-                (image.old_padded(), image.old_start, image.old_complete, "old_text"),
-                (image.new_padded(), image.new_start, image.new_complete, "new_text"),
+                (image.old_padded(), image.old_start, image.old_complete, "old"),
+                (image.new_padded(), image.new_start, image.new_complete, "new"),
             ):
                 complete = complete or image.complete
-                context = [
-                    getattr(other, others)
+                context = {
+                    f"{other.path} ({other.function})": getattr(other, others + "_padded")()
                     for other in images
-                    if other is not image and other.function and getattr(other, others)
-                ]
+                    if other is not image and other.function and getattr(other, others + "_text")
+                }
                 if not text.strip():
                     sides.append([])
                     continue
