@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from reviewtool import __version__
@@ -255,88 +256,13 @@ def _known(severity: str) -> bool:
 
 
 def series_json(collection: Any, all_series: Sequence[Series], accounting: Accounting) -> dict:
-    """The series part of the JSON: the series layer's own `to_json` when it has one."""
-    try:
-        series_mod = importlib.import_module("reviewtool.series")
-        to_json = getattr(series_mod, "to_json", None)
-    except ImportError:
-        to_json = None
-    if to_json is not None and collection is not None:
-        doc = to_json(collection)
-        if isinstance(doc, dict) and "series" in doc and "accounting" in doc:
-            return doc
-    return _fallback_series_json(all_series, accounting)
+    """The series part of the JSON, by the series layer's own serialiser, so it is exactly what
+    `reviewtool series --json` prints."""
+    from reviewtool.series import to_json
 
-
-def _fallback_series_json(all_series: Sequence[Series], accounting: Accounting) -> dict:
-    """The issue-2 shape, for when the series layer offers no serialiser (tests build Series)."""
-    return {
-        "series": [
-            {
-                "title": s.title,
-                "change_id": s.change_id,
-                "revisions": [_revision_json(r) for r in s.revisions],
-            }
-            for s in all_series
-        ],
-        "accounting": {
-            "read": accounting.read,
-            "cover": accounting.cover,
-            "patch": accounting.patch,
-            "reply": accounting.reply,
-            "other": accounting.other,
-            "rejected": [{"source": r.source, "reason": r.reason} for r in accounting.rejected],
-        },
-    }
-
-
-def _revision_json(revision: Revision) -> dict:
-    cover = revision.cover
-    return {
-        "version": revision.version,
-        "label": revision.label,
-        "partial": revision.partial,
-        "cover": (
-            {
-                "message_id": cover.message_id,
-                "subject": cover.subject,
-                "date": _iso(cover.mail.date),
-                "author": cover.mail.author,
-                "changelog": [
-                    {"from": step.from_version, "to": step.to_version, "items": list(step.items)}
-                    for step in cover.changelog
-                ],
-                "base_commit": cover.base_commit,
-            }
-            if cover
-            else None
-        ),
-        "total": revision.total,
-        "patches": [
-            {
-                "index": p.index,
-                "total": p.total,
-                "title": p.title,
-                "message_id": p.message_id,
-                "author": p.author,
-                "date": _iso(p.date),
-                "files": p.files,
-                "trailers": [{"name": t.name, "value": t.value} for t in p.trailers],
-                "review_trailers": [
-                    {"name": t.name, "value": t.value, "message_id": t.message_id}
-                    for t in p.review_trailers
-                ],
-                "replies": p.replies,
-            }
-            for p in revision.patches
-        ],
-        "missing": list(revision.missing),
-        "duplicates": list(revision.duplicates),
-    }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    if collection is None:  # a Review built by hand (the bot, tests)
+        collection = SimpleNamespace(series=list(all_series), accounting=accounting, notes=[])
+    return to_json(collection)
 
 
 def jsonable(value: Any) -> Any:
@@ -759,56 +685,28 @@ def net_findings(
 
 
 def _mark_status(old: list[Finding], new: list[Finding]) -> list[Finding]:
-    """Mark each new finding introduced or persisting; return the old ones now fixed.
+    """Mark each new finding introduced or persisting; return copies of the old ones now fixed.
 
-    The spec layer's `compare_findings` decides when it exists (it knows how findings move);
-    otherwise identity is Finding.key(): same rule, file, function and configuration.
+    The spec layer's `compare_findings` decides when it is there (it owns the notion of
+    "the same finding"); otherwise identity is Finding.key(): same rule, file, function and
+    configuration.
     """
     try:
         compare = _entry(SPEC_MODULE, "compare_findings")
-    except _Unavailable:
-        compare = None
-    if compare is not None:
-        try:
-            result = compare(old, new)
-        except Exception:  # noqa: BLE001 - fall back to the plain key match below
-            result = None
-        fixed = _fixed_from(result, new)
-        if fixed is not None:
-            return fixed
+        marked = compare(old, new)
+    except Exception:  # noqa: BLE001 - the plain key match below is always available
+        marked = compare_by_key(old, new)
+    return [f for f in marked if isinstance(f, Finding) and f.status == "fixed"]
+
+
+def compare_by_key(old: list[Finding], new: list[Finding]) -> list[Finding]:
+    """`new` marked introduced/persisting in place, followed by copies of old ones now fixed."""
     old_keys = {f.key() for f in old}
     new_keys = {f.key() for f in new}
     for finding in new:
         finding.status = "persisting" if finding.key() in old_keys else "introduced"
-    fixed = []
+    fixed: dict[tuple[str, str, str, str], Finding] = {}
     for finding in old:
-        if finding.key() not in new_keys:
-            gone = Finding(**{**finding.__dict__, "trace": list(finding.trace)})
-            gone.status = "fixed"
-            fixed.append(gone)
-    return fixed
-
-
-def _fixed_from(result: Any, new: list[Finding]) -> list[Finding] | None:
-    """Read what `compare_findings` returned: the fixed ones, with `new` marked in place."""
-    if result is None:
-        return None
-    items: list[Any]
-    if isinstance(result, dict):
-        items = [f for values in result.values() for f in (values or [])]
-    elif isinstance(result, (list, tuple)):
-        items = list(result)
-        if items and all(isinstance(v, list) for v in items):
-            items = [f for values in items for f in values]
-    else:
-        return None
-    findings = [f for f in items if isinstance(f, Finding)]
-    if not findings or not all(f.status in ("introduced", "fixed", "persisting") for f in findings):
-        return None
-    new_ids = {id(f) for f in new}
-    by_key = {f.key(): f for f in findings if f.status != "fixed"}
-    for finding in new:
-        if id(finding) not in {id(f) for f in findings}:
-            match = by_key.get(finding.key())
-            finding.status = match.status if match else "introduced"
-    return [f for f in findings if f.status == "fixed" and id(f) not in new_ids]
+        if finding.key() not in new_keys and finding.key() not in fixed:
+            fixed[finding.key()] = replace(finding, trace=list(finding.trace), status="fixed")
+    return [*new, *fixed.values()]

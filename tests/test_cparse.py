@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from reviewtool.cparse import cache_clear, cache_info, parse_c, sanitize
@@ -120,6 +120,15 @@ def test_sanitiser_preserves_length_and_every_newline() -> None:
     assert result.edits > 0
 
 
+def test_every_attribute_word_is_found_by_the_candidate_search() -> None:
+    from reviewtool.cparse.kernel import ATTRIBUTE_CALLS, ATTRIBUTE_WORDS
+
+    for word in sorted(ATTRIBUTE_WORDS):
+        assert word not in sanitize(f"static {word} int x;\n").text
+    for word in sorted(ATTRIBUTE_CALLS):
+        assert word not in sanitize(f"int f(void) {word}((x, y));\n").text
+
+
 def test_sanitiser_leaves_comments_and_strings_alone() -> None:
     text = (
         'static int f(void)\n{\n\t/* __user list_for_each_entry(a) { */\n\treturn g("__rcu");\n}\n'
@@ -174,6 +183,19 @@ def test_parse_is_cached_by_content_hash() -> None:
     assert cache_info()["misses"] == 2
 
 
+def test_cache_evicts_oldest_when_its_text_budget_is_spent(monkeypatch) -> None:
+    from reviewtool.cparse import parse
+
+    cache_clear()
+    monkeypatch.setattr(parse, "CACHE_MAX_CHARS", 3000)
+    texts = [f"int f{i}(void)\n{{\n\treturn {i};\n}}\n" * 40 for i in range(4)]
+    parsed = [parse_c(text) for text in texts]
+    assert sum(len(t) for t in texts) > 3000
+    assert cache_info()["entries"] < len(texts)
+    assert parse_c(texts[-1]) is parsed[-1]  # the newest stays
+    cache_clear()
+
+
 def test_lines_are_preserved_for_an_image_padded_to_its_offset() -> None:
     fragment = "static void f(void)\n{\n\tg(1);\n}\n"
     parsed = parse_c("\n" * 99 + fragment)
@@ -213,6 +235,7 @@ C_PIECES = st.sampled_from(
         '\tprintk("%s {", "}");\n',
         "\tr = FNAME(fetch)(v, f);\n",
         "\u00e9\u00e8 // caf\u00e9\n",
+        '\tpr_info("d\u00e9j\u00e0 vu");\n',
         "\\\n",
         "(",
         ")",
@@ -220,8 +243,17 @@ C_PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.lists(C_PIECES, max_size=40))
+@example(
+    [
+        "#ifdef CONFIG_X\n",
+        "static int f(void)\n{\n",
+        "#else\n",
+        "\u00e9\u00e8 // caf\u00e9\n",
+        "#endif\n",
+    ]
+)
 def test_sanitiser_keeps_every_offset_whatever_the_input(pieces: list[str]) -> None:
     text = "".join(pieces)
     result = sanitize(text).text

@@ -61,3 +61,14 @@ def test_example_accounting_adds_up(review, doc) -> None:
     assert acc.balanced()
     read = doc.xpath("//table[@data-table='accounting']//tr[last()]/td[2]")[0]
     assert read.text_content().strip() == str(acc.read)
+
+
+def test_example_mail_summary_fits_72_columns_and_names_the_findings(review) -> None:
+    from reviewtool.render.email import MAX_COLUMNS, render_email_summary
+
+    sr = review.series_reviews[0]
+    body = render_email_summary(review, sr.latest.label, report_url="https://example.org/r.html")
+    assert max(len(line) for line in body.splitlines()) <= MAX_COLUMNS
+    for finding in sr.latest_findings():
+        assert f"{finding.file}:{finding.line}: {finding.severity}: {finding.rule}" in body
+    assert "Changes since" in body

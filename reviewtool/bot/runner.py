@@ -285,7 +285,7 @@ class BotRunner:
         report_url = None
         name = None
         if cfg.base_url and cfg.report_dir:
-            name = report_name(key, "report")
+            name = report_name(key, key.rsplit("|", 2)[-2])
             report_url = f"{cfg.base_url.rstrip('/')}/{name}"
         try:
             summary = summarize(

@@ -206,13 +206,6 @@ class Store:
         """Where the watcher of `source` stopped last time."""
         return self.get_meta(f"cursor:{source}")
 
-    def file_seen(self, source: str, name: str) -> bool:
-        """True when a Maildir file was already read."""
-        row = self.db.execute(
-            "SELECT 1 FROM files WHERE source = ? AND name = ?", (source, name)
-        ).fetchone()
-        return row is not None
-
     def known_files(self, source: str) -> set[str]:
         """Every Maildir file name already read from `source`."""
         rows = self.db.execute("SELECT name FROM files WHERE source = ?", (source,))

@@ -11,6 +11,8 @@ import re
 
 # Bare words that expand to attributes, storage hints or address-space markers. Blanking them
 # leaves valid C behind; left in place, tree-sitter takes them for types and loses the function.
+# Every entry here and in ATTRIBUTE_CALLS starts with `__`, `asmlinkage`, `noin` or `notrace`:
+# the sanitiser's one-pass candidate search relies on it.
 ATTRIBUTE_WORDS = frozenset(
     {
         "__always_inline",
@@ -87,8 +89,6 @@ ATTRIBUTE_CALLS = frozenset(
 # Statement macros that open a loop or a scope like `for` does: `list_for_each_entry(...) {`.
 ITERATOR_RE = re.compile(r"\w*for_each\w*|scoped_guard|scoped_cond_guard|\w*_foreach\w*")
 
-# `FNAME(page_fault)(...)`: an upper-case macro that pastes a function name (paging_tmpl.h).
-NAME_MACRO_RE = re.compile(r"\b([A-Z][A-Z0-9_]*)\(\s*([A-Za-z_]\w*)\s*\)(?=\s*\()")
 
 # A bare type handed to a macro as an argument: `container_of(p, struct kvm_vcpu, arch)`,
 # `min_t(unsigned long, a, b)`. Written with underscores it is a plain identifier.

@@ -23,6 +23,9 @@ from reviewtool.errors import AnalysisError
 
 # How many parses stay cached; a series touches a few dozen files per revision.
 CACHE_SIZE = 256
+# A parse holds about 40 times its text in memory (tree, indexes): bound the cache by the
+# total text it covers too, so a run over many large files stays near 300 MB.
+CACHE_MAX_CHARS = 8_000_000
 
 _LANGUAGE = Language(tree_sitter_c.language())
 _QUERY = Query(
@@ -52,6 +55,7 @@ class _Cache:
     def __init__(self, size: int) -> None:
         self.size = size
         self.entries: OrderedDict[str, ParsedSource] = OrderedDict()
+        self.chars = 0
         self.hits = 0
         self.misses = 0
         self.lock = threading.Lock()
@@ -87,9 +91,14 @@ def parse_c(text: str) -> ParsedSource:
         _CACHE.misses += 1
     parsed = ParsedSource(text, key)
     with _CACHE.lock:
-        _CACHE.entries[key] = parsed
-        while len(_CACHE.entries) > _CACHE.size:
-            _CACHE.entries.popitem(last=False)
+        if key not in _CACHE.entries:
+            _CACHE.entries[key] = parsed
+            _CACHE.chars += len(text)
+        while len(_CACHE.entries) > 1 and (
+            len(_CACHE.entries) > _CACHE.size or _CACHE.chars > CACHE_MAX_CHARS
+        ):
+            _key, evicted = _CACHE.entries.popitem(last=False)
+            _CACHE.chars -= len(evicted.text)
     return parsed
 
 
@@ -103,6 +112,7 @@ def cache_clear() -> None:
     """Empty the parse cache and reset its counters."""
     with _CACHE.lock:
         _CACHE.entries.clear()
+        _CACHE.chars = 0
         _CACHE.hits = _CACHE.misses = 0
 
 

@@ -7,6 +7,7 @@ file, and byte offsets match too. Comments and string literals are never edited.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -14,7 +15,6 @@ from reviewtool.cparse.kernel import (
     ATTRIBUTE_CALLS,
     ATTRIBUTE_WORDS,
     ITERATOR_RE,
-    NAME_MACRO_RE,
     TYPE_ARGUMENT_RE,
 )
 
@@ -23,13 +23,15 @@ from reviewtool.cparse.kernel import (
 _OPAQUE_RE = re.compile(
     r"//[^\n]*|/\*.*?(?:\*/|\Z)|\"(?:\\.|[^\"\\\n])*\"?|'(?:\\.|[^'\\\n])*'?", re.S
 )
-_DIRECTIVE_RE = re.compile(r"^[ \t]*#[ \t]*(\w*)")
-_ATTR_WORD_RE = re.compile(
-    r"\b(?:" + "|".join(sorted(ATTRIBUTE_WORDS, key=len, reverse=True)) + r")\b"
-)
-_ATTR_CALL_RE = re.compile(
-    r"\b(?:" + "|".join(sorted(ATTRIBUTE_CALLS, key=len, reverse=True)) + r")\s*\("
-)
+_DIRECTIVE_RE = re.compile(r"^[ \t]*#[ \t]*(\w*)", re.M)
+# One pass finds every candidate attribute; the tables then say which it is.
+_ATTR_CANDIDATE_RE = re.compile(r"(?<!\w)(?:__|asmlinkage|noin|notrace)\w*")
+_CALL_OPEN_RE = re.compile(r"\s*\(")
+# `)` followed by `(`: where `FNAME(name)(` can end; far rarer than upper-case words.
+_CLOSE_THEN_OPEN_RE = re.compile(r"\)(?=[ \t]*\()")
+_NAME_MACRO_TAIL_RE = re.compile(r"(?<![\w])([A-Z][A-Z0-9_]*)\(\s*([A-Za-z_]\w*)\s*$")
+# How far back from `)(` a `FNAME(name` can start.
+NAME_MACRO_LOOKBACK = 80
 _ITERATOR_LINE_RE = re.compile(r"^([ \t]+)(" + ITERATOR_RE.pattern + r")([ \t]*)\(", re.M)
 _LOOP_KEYWORD = "while"
 
@@ -57,9 +59,14 @@ def _blank(segment: str) -> str:
     return re.sub(r"[^\n]", " ", segment)
 
 
-def _analysis_copy(text: str) -> str:
-    """The text with comments and literals blanked; same length, same newlines."""
-    return _OPAQUE_RE.sub(lambda m: _blank(m.group(0)), text)
+def _analysis_copy(text: str) -> tuple[str, bytearray]:
+    """The text with comments and literals blanked (same length, same newlines), and a mask
+    of the characters that lie inside comments."""
+    comments = bytearray(len(text))
+    for match in _OPAQUE_RE.finditer(text):
+        if match.group(0).startswith("/"):
+            comments[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
+    return _OPAQUE_RE.sub(lambda m: _blank(m.group(0)), text), comments
 
 
 def _matching_paren(code: str, open_at: int) -> int:
@@ -77,10 +84,15 @@ def _matching_paren(code: str, open_at: int) -> int:
 
 
 class _Editor:
-    """Collects same-length replacements; the first claim on a span wins."""
+    """Collects same-length replacements; the first claim on a span wins.
 
-    def __init__(self, text: str) -> None:
+    Blanking keeps comments whole and never replaces a non-ASCII character: a space is one
+    byte, and tree-sitter's byte offsets must stay those of the real text.
+    """
+
+    def __init__(self, text: str, comments: bytearray) -> None:
         self.chars = list(text)
+        self.comments = comments
         self.claimed = bytearray(len(text))
         self.count = 0
 
@@ -95,7 +107,11 @@ class _Editor:
         self.count += 1
 
     def blank(self, start: int, end: int) -> None:
-        self.replace(start, _blank("".join(self.chars[start:end])))
+        kept = [
+            char if char == "\n" or not char.isascii() or self.comments[start + i] else " "
+            for i, char in enumerate(self.chars[start:end])
+        ]
+        self.replace(start, "".join(kept))
 
     def result(self) -> str:
         return "".join(self.chars)
@@ -107,25 +123,30 @@ def _line_starts(text: str) -> list[int]:
     return starts
 
 
-def _directive_lines(code_lines: list[str]) -> list[tuple[int, str, int]]:
+def _directive_lines(
+    code: str, code_lines: list[str], starts: list[int]
+) -> list[tuple[int, str, int]]:
     """(line index, directive, last line index) for each preprocessor line, continuations joined."""
-    out = []
-    index = 0
-    while index < len(code_lines):
-        match = _DIRECTIVE_RE.match(code_lines[index])
-        if match:
-            last = index
-            while code_lines[last].rstrip().endswith("\\") and last + 1 < len(code_lines):
-                last += 1
-            out.append((index, match.group(1), last))
-            index = last + 1
-        else:
-            index += 1
+    out: list[tuple[int, str, int]] = []
+    after = -1
+    for match in _DIRECTIVE_RE.finditer(code):
+        index = bisect.bisect_right(starts, match.start()) - 1
+        if index <= after:
+            continue  # inside the continuation of the previous directive
+        last = index
+        while code_lines[last].rstrip().endswith("\\") and last + 1 < len(code_lines):
+            last += 1
+        out.append((index, match.group(1), last))
+        after = last
     return out
 
 
 def _conditionals(
-    code_lines: list[str], editor: _Editor, starts: list[int], masked: list[MaskedRegion]
+    code_lines: list[str],
+    directives: list[tuple[int, str, int]],
+    editor: _Editor,
+    starts: list[int],
+    masked: list[MaskedRegion],
 ) -> None:
     """Resolve `#if` groups whose branches split braces or parentheses: keep the first branch.
 
@@ -134,7 +155,8 @@ def _conditionals(
     an argument list, it cannot, so the directives go and only the first branch stays. The
     hidden branches are reported as masked regions, never dropped silently.
     """
-    directives = _directive_lines(code_lines)
+    if not any(name in ("if", "ifdef", "ifndef") for _line, name, _last in directives):
+        return
     directive_at = {line: (name, last) for line, name, last in directives}
     skip = {n for line, _name, last in directives for n in range(line, last + 1)}
     # Parenthesis depth at the start of each line, directives ignored.
@@ -209,28 +231,36 @@ def _resolve_group(
 
 def sanitize(text: str) -> Sanitized:
     """Rewrite kernel idioms tree-sitter-c trips on, keeping every offset of the real file."""
-    code = _analysis_copy(text)
+    code, comments = _analysis_copy(text)
     code_lines = code.split("\n")
     starts = _line_starts(code)
-    editor = _Editor(text)
+    editor = _Editor(text, comments)
     masked: list[MaskedRegion] = []
-    _conditionals(code_lines, editor, starts, masked)
+    directives = _directive_lines(code, code_lines, starts)
+    _conditionals(code_lines, directives, editor, starts, masked)
     # Directive lines (macro bodies included) are left to the preprocessor grammar.
-    for line, _name, last in _directive_lines(code.split("\n")):
+    for line, _name, last in directives:
         for number in range(line, last + 1):
             code_lines[number] = " " * len(code_lines[number])
     code = "\n".join(code_lines)
 
-    for match in _ATTR_CALL_RE.finditer(code):
-        close = _matching_paren(code, match.end() - 1)
-        if close > 0:
-            editor.blank(match.start(), close + 1)
-    for match in _ATTR_WORD_RE.finditer(code):
-        editor.blank(match.start(), match.end())
-    for match in NAME_MACRO_RE.finditer(code):
-        macro, name = match.group(1), match.group(2)
-        width = match.end() - match.start()
-        editor.replace(match.start(), f"{macro}_{name}".ljust(width, "_"))
+    for match in _ATTR_CANDIDATE_RE.finditer(code):
+        word = match.group(0)
+        if word in ATTRIBUTE_WORDS:
+            editor.blank(match.start(), match.end())
+        elif word in ATTRIBUTE_CALLS:
+            opening = _CALL_OPEN_RE.match(code, match.end())
+            close = _matching_paren(code, opening.end() - 1) if opening else -1
+            if close > 0:
+                editor.blank(match.start(), close + 1)
+    for match in _CLOSE_THEN_OPEN_RE.finditer(code):
+        window_start = max(0, match.start() - NAME_MACRO_LOOKBACK)
+        tail = _NAME_MACRO_TAIL_RE.search(code, window_start, match.start())
+        if tail is None:
+            continue
+        macro, name = tail.group(1), tail.group(2)
+        start, width = tail.start(), match.end() - tail.start()
+        editor.replace(start, f"{macro}_{name}".ljust(width, "_"))
     for match in TYPE_ARGUMENT_RE.finditer(code):
         if "\n" not in match.group(2):
             editor.replace(match.start(2), re.sub(r"[ \t]", "_", match.group(2)))

@@ -42,7 +42,13 @@ def render_email_summary(review: Review, revision_label: str, report_url: str | 
         _heading(lines, f"Changes since {comparison.from_label}")
         _changes(lines, comparison)
         if comparison.changelog is not None:
-            _heading(lines, f"Changelog {comparison.from_label} -> {comparison.to_label}")
+            step = comparison.changelog_step
+            claimed = (
+                f"{_label(step.from_version)} -> {_label(step.to_version)}"
+                if step is not None and step.from_version is not None
+                else comparison.label
+            )
+            _heading(lines, f"Changelog {claimed}")
             for item in comparison.changelog:
                 verdict = str(item.get("verdict", "?"))
                 _item(lines, f"[{verdict}] {item.get('item', '')}")
@@ -75,6 +81,11 @@ def render_email_summary(review: Review, revision_label: str, report_url: str | 
     lines.append("-- ")
     lines.append(f"reviewtool {review.tool_version}")
     return "\n".join(_fit(line) for line in lines) + "\n"
+
+
+def _label(version: object) -> str:
+    text = str(version)
+    return text if text.startswith("v") else f"v{text}"
 
 
 def _find(review: Review, revision_label: str) -> tuple[SeriesReview, str]:

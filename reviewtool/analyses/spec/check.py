@@ -132,7 +132,13 @@ def check_source(
             continue
         if functions is not None and fdef.name not in functions:
             continue
-        if not walker.check_function(fdef):
+        try:
+            explored = walker.check_function(fdef)
+        except (RecursionError, KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            # One function the walker cannot follow must not stop the others being checked.
+            result.notes.append(f"{path}: {fdef.name}: not checked ({type(exc).__name__}: {exc})")
+            continue
+        if not explored:
             result.notes.append(
                 f"{path}: {fdef.name}: not fully explored (work bound reached); "
                 "findings cover the paths walked"

@@ -22,7 +22,7 @@ from reviewtool.analyses.spec.simulator import Simulator, Violation
 
 # Work bounds: node visits per checked function, callee nesting, passes through one label on a
 # path (a `goto retry` loop runs at most twice), events kept in a trace.
-MAX_STEPS_PER_FUNCTION = 60_000
+MAX_STEPS_PER_FUNCTION = 30_000
 MAX_INLINE_DEPTH = 4
 MAX_LABEL_VISITS = 2
 MAX_TRACE = 40
@@ -37,6 +37,8 @@ KIND_TEXT = {
 
 _IDENT_RE = re.compile(r"[A-Za-z_]\w*")
 _ERRNO_RE = re.compile(r"E[A-Z0-9]+")
+# Effects that only answer questions: a callee using nothing else is not walked into.
+_PURE = ("predicate", "to-page")
 _NAME_MACRO_RE = re.compile(r"[A-Z][A-Z0-9_]*\(\s*(\w+)\s*\)")
 
 
@@ -148,6 +150,9 @@ class Walker:
             if fdef.kind == "function" and not fdef.recovered:
                 self.definitions.setdefault(fdef.name, fdef)
         self.cfgs: dict[int, Cfg] = {}
+        self.texts: dict[tuple[int, int], str] = {}
+        self.inline_cache: dict[tuple, list[tuple[State, tuple, int]]] = {}
+        self.relevance: set[str] | None = None
         self.findings: dict[tuple, RawFinding] = {}
         self.steps = 0
         self.exhausted = False
@@ -160,7 +165,33 @@ class Walker:
     # -- helpers ---------------------------------------------------------------------------
 
     def text(self, node: Node) -> str:
-        return _ws(self.parsed.node_text(node))
+        key = (node.start_byte, node.end_byte)
+        found = self.texts.get(key)
+        if found is None:
+            found = self.texts[key] = _ws(self.parsed.node_text(node))
+        return found
+
+    def relevant(self, name: str) -> bool:
+        """True when a same-file function touches references, locks or the notifier at all,
+        directly or through its callees; others are not worth walking into."""
+        if self.relevance is None:
+            calls: dict[str, set[str]] = {}
+            for fname, fdef in self.definitions.items():
+                body = self.parsed.node_text(fdef.node)
+                calls[fname] = set(_IDENT_RE.findall(body))
+            effects = {
+                n for n, rows in self.spec.rows.items() if any(r.effect not in _PURE for r in rows)
+            }
+            hot = {f for f, names in calls.items() if names & effects}
+            changed = True
+            while changed:
+                changed = False
+                for fname, names in calls.items():
+                    if fname not in hot and names & hot:
+                        hot.add(fname)
+                        changed = True
+            self.relevance = hot
+        return name in self.relevance
 
     def cfg(self, function: Node) -> Cfg:
         if function.id not in self.cfgs:
@@ -724,7 +755,12 @@ class Walker:
         for s, values in self.eval_args(st, args, frame):
             if row is not None and row.effect != "snapshot":
                 out.extend(self.apply_row(s, row, node, args, values, frame, line))
-            elif name in self.definitions and frame.depth < MAX_INLINE_DEPTH and name != frame.name:
+            elif (
+                name in self.definitions
+                and frame.depth < MAX_INLINE_DEPTH
+                and name != frame.name
+                and self.relevant(name)
+            ):
                 out.extend(self.inline(s, self.definitions[name], args, values, frame, line))
             else:
                 # What an unknown call returns: one symbol per call site, so that a copy of
@@ -954,6 +990,21 @@ class Walker:
                 )
         return world[self.text(node)]
 
+    def walk_cached(self, fdef, st: State, callee: Frame) -> list[tuple[State, tuple, int]]:
+        """walk() of a callee, remembered per entry state: a helper called from several
+        places (or on several paths in the same state) is walked once."""
+        key = (self.top, fdef.name, callee.depth, st.key())
+        if key not in self.inline_cache:
+            prefix, st.trace = st.trace, ()
+            self.inline_cache[key] = self.walk(fdef, st, callee)
+            st.trace = prefix
+        out = []
+        for s, value, exit_line in self.inline_cache[key]:
+            copy = s.copy()
+            copy.trace = (*st.trace, *s.trace)[-MAX_TRACE:]
+            out.append((copy, value, exit_line))
+        return out
+
     def inline(self, st, fdef, args, values, frame: Frame, line: int) -> list[tuple[State, tuple]]:
         """Walk a same-file callee in place; its paths continue in the caller."""
         depth = frame.depth + 1
@@ -972,7 +1023,7 @@ class Walker:
                 st.env[(depth, pname)] = values[index] if index < len(values) else V.UNKNOWN
         st.event(line, f"call {fdef.name}()")
         out = []
-        for s, value, exit_line in self.walk(fdef, st, callee):
+        for s, value, exit_line in self.walk_cached(fdef, st, callee):
             mine = {v for k, v in s.env.items() if k[0] >= depth}
             s.env = {k: v for k, v in s.env.items() if k[0] < depth}
             s.locals = frozenset(x for x in s.locals if x[0] < depth)
