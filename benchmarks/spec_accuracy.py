@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from reviewtool.analyses.spec import RULE_NAMES
-from reviewtool.analyses.spec.accuracy import score_corpus
+from reviewtool.analyses.spec.accuracy import mutation_score, score_corpus
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "spec"
 RECALL_TARGET = 0.95
@@ -49,6 +49,12 @@ def main(argv: list[str]) -> int:
     print(f"time: {elapsed:.2f}s")
     for line in score.misses + score.false_positives:
         print(f"  {line}")
+    mutants = mutation_score(corpus)
+    print("machine-made mutants of every release in the corpus (killed = a new finding):")
+    for operator, made in sorted(mutants.made.items()):
+        print(f"  {operator:24} {mutants.killed[operator]:3}/{made:<3} killed")
+    for line in mutants.survivors:
+        print(f"    survived {line}")
     met = score.recall() >= RECALL_TARGET and score.fp_rate() <= FP_TARGET
     verdict = "met" if met else "NOT met"
     print(f"targets (recall >= {RECALL_TARGET:.0%}, FP <= {FP_TARGET:.0%}): {verdict}")

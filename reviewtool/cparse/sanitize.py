@@ -98,11 +98,14 @@ class _Editor:
 
     def replace(self, start: int, replacement: str) -> None:
         end = start + len(replacement)
-        if any(self.claimed[start:end]):
+        if self.claimed.find(1, start, end) >= 0:
             return
-        for offset, char in enumerate(replacement):
-            if self.chars[start + offset] != "\n":
-                self.chars[start + offset] = char
+        if "\n" in self.chars[start:end]:
+            replacement = "".join(
+                old if old == "\n" else new
+                for old, new in zip(self.chars[start:end], replacement, strict=True)
+            )
+        self.chars[start:end] = replacement
         self.claimed[start:end] = b"\x01" * (end - start)
         self.count += 1
 

@@ -14,7 +14,7 @@ import email.utils
 import hashlib
 import quopri
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 
@@ -247,10 +247,14 @@ def _parse_date(value: str, warnings: list[str]) -> datetime | None:
     if not value:
         return None
     try:
-        return email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
         warnings.append(f"unreadable Date header: {value!r}")
         return None
+    if parsed.tzinfo is None:
+        # `-0000` and zone-less dates come back naive; every date compares as UTC.
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
 
 
 def _charset(content_type: str) -> str:

@@ -105,3 +105,66 @@ def score_corpus(root: Path) -> Score:
         score.cases += sum(1 for line in text.splitlines() if re.match(r"^\w.*\)\s*$", line))
         score.add(str(path.relative_to(root)), expect, result.findings)
     return score
+
+
+@dataclass
+class MutationScore:
+    """Seeded-by-machine mutants: how many the checker noticed, per mutation operator."""
+
+    made: Counter = field(default_factory=Counter)
+    killed: Counter = field(default_factory=Counter)
+    survivors: list[str] = field(default_factory=list)
+
+
+_CALL_LINE_RE = re.compile(r"^(\s*)(\w+)\((.*)\);\s*$")
+
+
+def _release_rows() -> dict:
+    from reviewtool.analyses.spec.model import load_specs  # noqa: PLC0415 - benchmark only
+
+    rows = {}
+    for generation in load_specs().generations:
+        for row in generation.rows_with("release"):
+            rows.setdefault(row.name, row)
+    return rows
+
+
+def _mutants(line: str, rows: dict) -> list[tuple[str, str]]:
+    """(operator, mutated line) for one line holding a single release call."""
+    match = _CALL_LINE_RE.match(line)
+    if not match or match.group(2) not in rows:
+        return []
+    indent, name, args = match.groups()
+    row = rows[name]
+    parts = [a.strip() for a in args.split(",")]
+    if row.arg >= len(parts) or "(" in args:
+        return []
+    mark = "kvm_set_page_dirty" if row.takes == "page" else "kvm_set_pfn_dirty"
+    return [
+        ("delete a release", f"{indent};"),
+        ("release -> mark dirty", f"{indent}{mark}({parts[row.arg]});"),
+    ]
+
+
+def mutation_score(root: Path) -> MutationScore:
+    """Delete each release of the corpus, or turn it into a mark-dirty, and count the mutants
+    for which the checker reports something new (some mutants are equivalent: a release that
+    is a no-op on every path reaching it)."""
+    rows = _release_rows()
+    score = MutationScore()
+    for path in sorted(root.rglob("*.c")):
+        text = path.read_text(encoding="utf-8")
+        expect = read_expectations(text, str(path))
+        before = {(f.rule, f.line) for f in check_source(expect.path, text).findings}
+        lines = text.split("\n")
+        for number, line in enumerate(lines):
+            for operator, mutated in _mutants(line, rows):
+                score.made[operator] += 1
+                changed = "\n".join([*lines[:number], mutated, *lines[number + 1 :]])
+                after = {(f.rule, f.line) for f in check_source(expect.path, changed).findings}
+                if after - before:
+                    score.killed[operator] += 1
+                else:
+                    rel = path.relative_to(root)
+                    score.survivors.append(f"{rel}:{number + 1}: {operator}: {line.strip()}")
+    return score
