@@ -108,6 +108,12 @@ class RevisionFindings:
     reason: str = ""
     # Keys (Finding.key()) of findings the base tree already had: not the series' doing.
     in_base: set[tuple[str, str, str, str]] = field(default_factory=set)
+    # With a tree: (patch index, path) -> the file's text after that patch, for excerpts.
+    sources: dict[tuple[int, str], str] = field(default_factory=dict)
+
+    def source_of(self, finding: Finding) -> str | None:
+        """The whole file a finding points into, as its patch left it, when a tree gave it."""
+        return self.sources.get((finding.patch_index or 0, finding.file))
 
     def from_base(self, finding: Finding) -> bool:
         """True when the finding was in the code before the series touched it."""
@@ -614,8 +620,43 @@ def _findings(
             for finding in found:
                 finding.status = "persisting" if finding.key() in in_base else "introduced"
             entry.fixed = fixed_from_base
+        if repo and found:
+            entry.sources = file_sources(repo, revision, found)
         review.findings.append(entry)
         previous = found
+
+
+def file_sources(
+    repo: str, revision: Revision, findings: list[Finding]
+) -> dict[tuple[int, str], str]:
+    """The text of each file a finding points into, as the finding's patch left it.
+
+    With a tree the checker reads whole files, so a finding may sit on a line no hunk shows;
+    the report still wants to show the code there. Best effort: a revision that does not
+    apply (the checker has said so already) gets no sources.
+    """
+    from reviewtool.diff.tree import apply_series  # git is needed only with a tree
+
+    patches = sorted(revision.patches, key=lambda p: p.index)
+    wanted = {(f.patch_index or 0, f.file) for f in findings}
+    try:
+        applied, final = apply_series(
+            repo, revision.base_commit or "", [p.diff for p in patches], {f for _, f in wanted}
+        )
+    except Exception:  # noqa: BLE001 - excerpts fall back to the hunks
+        return {}
+    out: dict[tuple[int, str], str] = {}
+    for index, path in wanted:
+        text = final.get(path)
+        touched = [s for s in applied if path in s.files]
+        before = [s for s in touched if s.index <= index] if index else touched
+        if before:
+            text = before[-1].files[path].after
+        elif touched:  # first touched after the finding's patch: it was as in the base
+            text = touched[0].files[path].before
+        if text is not None:
+            out[(index, path)] = text
+    return out
 
 
 def _check_by_patch(

@@ -163,3 +163,13 @@ def test_example_map_from_whole_files_matches_kvm_facts(example_repo: Path) -> N
     assert {
         area: table[area]["v8"] for area in ("virt", "x86", "arm64", "powerpc")
     } == dict.fromkeys(("virt", "x86", "arm64", "powerpc"), "migrated")
+
+
+def test_point_revision_is_mapped_with_the_patches_it_does_not_replace(example_map) -> None:
+    point = [r for m in example_map for r in m.revisions if r.version.count(".") == 1]
+    if not point:
+        pytest.skip("the example has no point revision")
+    for revision in point:
+        assert any("rerolls patch" in note for note in revision.notes)
+        removed = Counter({f.path: len(f.old_removed) for f in revision.files if f.old_removed})
+        assert removed == EXPECTED  # the full version's other patches are part of the map

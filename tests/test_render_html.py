@@ -8,8 +8,11 @@ from pathlib import Path
 import html5lib
 import lxml.html
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_review_support import make_review, make_series, mbox_text
 
+from reviewtool.mail.model import Trailer
 from reviewtool.render.html import render_html
 from reviewtool.review import AnalysisNote, Review, build_review, review_series
 from reviewtool.series import load
@@ -213,3 +216,39 @@ def test_two_series_get_their_own_sections_and_contents() -> None:
     names = [_text(e) for e in doc.xpath("//nav//div[@class='series-name']")]
     assert names == [f"1. {first.title}", f"2. {second.title}"]
     assert _text(doc.xpath("//h1")[0]) == "2 series"
+
+
+_TITLE_CHARS = st.characters(blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    title=st.text(_TITLE_CHARS, min_size=1, max_size=40).filter(lambda t: t.strip()),
+    body=st.text(max_size=200),
+    path=st.text(
+        st.characters(blacklist_categories=("Zs", "Zl", "Zp", "Cc", "Cs")), min_size=1, max_size=20
+    ),
+    trailer=st.text(_TITLE_CHARS, max_size=40),
+    message=st.text(_TITLE_CHARS, max_size=60),
+)
+def test_any_text_from_mail_renders_as_valid_inert_html(title, body, path, trailer, message):
+    series = make_series()
+    v3 = series.revisions[-1]
+    patch = v3.patches[2]
+    patch.mail.prefix = patch.mail.prefix.__class__(version=3, index=3, total=3, title=title)
+    patch.mail.body = patch.mail.commit_message = body
+    patch.mail.diff = patch.mail.diff.replace("arch/x86/kvm/mmu/mmu.c", f"arch/{path}")
+    patch.review_trailers = [Trailer("Reviewed-by", f"{trailer} <r@example.org>", "m")]
+    review = make_review(series)
+    finding = review.series_reviews[0].findings[-1].findings[0]
+    finding.message, finding.file = message, f"arch/{path}"
+    page = render_html(review)
+
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    parser.parse(page)  # raises on any parse error
+    doc = lxml.html.fromstring(page)
+    assert not doc.xpath("//script | //iframe | //img | //object")
+    text = doc.text_content()
+    unprintable = {c: "\ufffd" for c in [*range(0, 9), 11, 12, *range(14, 32), 127]}
+    assert title.translate(unprintable) in text
+    assert f"arch/{path}".translate(unprintable) in text

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import lxml.html
 import pytest
 from test_review_support import leak_finding, make_series, mbox_text
 
@@ -250,3 +252,63 @@ def test_checker_runs_once_per_distinct_patch_without_a_tree(mbox: Path, analysi
     # v2's x86 patch is v3's), each checked alone.
     assert len(counting_spec.CALLS) == 4
     assert all(len(patches) == 1 for patches in counting_spec.CALLS)
+
+
+def _git(cwd: Path, *args: str) -> str:
+    env = {
+        "GIT_AUTHOR_NAME": "David Stevens",
+        "GIT_AUTHOR_EMAIL": "stevensd@chromium.org",
+        "GIT_COMMITTER_NAME": "David Stevens",
+        "GIT_COMMITTER_EMAIL": "stevensd@chromium.org",
+        "GIT_AUTHOR_DATE": "2023-08-24T17:04:00+09:00",
+        "GIT_COMMITTER_DATE": "2023-08-24T17:04:00+09:00",
+        "HOME": str(cwd),
+        "PATH": "/usr/bin:/bin",
+    }
+    out = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_with_a_tree_findings_get_the_whole_file_their_patch_left(
+    tmp_path: Path, analysis_module
+) -> None:
+    repo = tmp_path / "linux"
+    (repo / "virt/kvm").mkdir(parents=True)
+    _git(repo, "init", "-q", "-b", "master")
+    body = [f"\tline_{n}();" for n in range(1, 61)]
+    source = repo / "virt/kvm/kvm_main.c"
+    source.write_text("\n".join(body) + "\n")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "KVM: base")
+    body[4] = "\tkvm_release_pfn_clean(pfn);"
+    source.write_text("\n".join(body) + "\n")
+    _git(repo, "commit", "-q", "-am", "KVM: release the pfn early\n\nSigned-off-by: D <d@x.org>")
+    _git(repo, "format-patch", "-q", "--base=HEAD~1", "-o", "out", "HEAD~1")
+    # The finding points at line 40, which no hunk of the patch shows.
+    analysis_module(
+        "far_spec",
+        """
+        from reviewtool.analyses.findings import Finding, TraceStep
+
+        def check_revision(revision, repo=None, base=None):
+            return [Finding(rule="use-after-release", severity="error",
+                            file="virt/kvm/kvm_main.c", line=40, function="f",
+                            message="pfn used after release", patch_index=1,
+                            trace=[TraceStep(5, "released"), TraceStep(40, "used")])]
+        """,
+        "SPEC_MODULE",
+    )
+    review = build_review(
+        load([str(p) for p in sorted((repo / "out").iterdir())]),
+        repo=repo,
+        analyses=["spec"],
+    )
+    entry = review.series_reviews[0].findings[-1]
+    text = entry.source_of(entry.findings[0])
+    assert text is not None and text.splitlines()[4] == "\tkvm_release_pfn_clean(pfn);"
+    from reviewtool.render.html import render_html
+
+    doc = lxml.html.fromstring(render_html(review))
+    focus = doc.xpath("//article[@data-rule='use-after-release']//tr[contains(@class,'focus')]")
+    assert "line_40();" in focus[0].text_content()

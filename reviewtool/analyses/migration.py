@@ -304,7 +304,9 @@ def _site(call: CallSite, patch: int | None, function: str | None = None) -> Sit
 # -- leftovers ---------------------------------------------------------------------------------
 
 
-def _classify_mention(path: str, parsed: ParsedSource | None, line: int, text: str, name: str):
+def _classify_mention(
+    path: str, parsed: ParsedSource | None, line: int, text: str, name: str
+) -> str | None:
     """What kind of mention of name a line is, or None when it is a call (not a leftover)."""
     if not _is_c(path):
         return "doc"
@@ -466,7 +468,7 @@ def _map_from_tree(
         (
             found
             for state in states.values()
-            if state.base is not None and _is_c_text(state.base, old)
+            if state.base is not None and old in state.base
             for found in [parse_c(state.base).prototype(old)]
             if found
         ),
@@ -476,10 +478,6 @@ def _map_from_tree(
         pair.params = pair.params or params or known_params
     _finish(result, revision, old, mentions, pairs)
     return result
-
-
-def _is_c_text(text: str, name: str) -> bool:
-    return name in text
 
 
 def _defines(parsed: ParsedSource, name: str) -> bool:
@@ -1002,6 +1000,22 @@ def _flags_near(expression: str, arg: str) -> list[str]:
     return [match.group(1)] if match else []
 
 
+def _distinct(pairs: Sequence[_Pair]) -> list[_Pair]:
+    """Pairs without repeats: a wrapper is seen again in every patch that touches its file."""
+    out: dict[tuple, _Pair] = {}
+    for pair in pairs:
+        key = (
+            pair.path,
+            pair.function,
+            tuple(pair.old_call.args),
+            tuple(pair.new_call.args),
+            tuple((a.left, a.op, a.right) for a in pair.before),
+            tuple((a.left, a.op, a.right) for a in pair.after),
+        )
+        out.setdefault(key, pair)
+    return list(out.values())
+
+
 def map_arguments(pairs: Sequence[_Pair]) -> list[ArgumentMapping]:
     """Each old positional argument and where its value went, from removed/added call pairs.
 
@@ -1010,6 +1024,7 @@ def map_arguments(pairs: Sequence[_Pair]) -> list[ArgumentMapping]:
     field after the call (`fault->hva = foll.hva`). Literal arguments are then matched to
     flags by agreement across pairs: `&async` passed exactly where FOLL_NOWAIT is set.
     """
+    pairs = _distinct(pairs)
     if not pairs:
         return []
     width = max(len(p.old_call.args) for p in pairs)

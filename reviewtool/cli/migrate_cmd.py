@@ -161,9 +161,10 @@ def format_text(result: MigrationMap, title: str = "", colour: bool = False) -> 
     if table:
         versions = [r.version for r in result.revisions]
         width = max(len(a) for a in table) + 2
-        lines.append(bold("areas".ljust(width) + "".join(f"{v:<11}" for v in versions)))
+        head = "areas".ljust(width) + "".join(f"{v:<11}" for v in versions)
+        lines.append(bold(head.rstrip()))
         for area in sorted(table, key=area_sort_key):
             row = "".join(f"{table[area].get(v, '-'):<11}" for v in versions)
-            lines.append(area.ljust(width) + row)
+            lines.append((area.ljust(width) + row).rstrip())
     lines += [f"note: {note}" for note in result.notes]
     return "\n".join(lines).rstrip("\n") + "\n"

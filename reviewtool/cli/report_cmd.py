@@ -106,16 +106,23 @@ def _render(review: Review, fmt: str, output: str) -> str:
 
 
 def _write(target: str, text: str) -> None:
+    # "replace": a lone surrogate from a mangled mail must not cost the user the whole report.
+    data = text.encode("utf-8", "replace")
     if target == "-":
-        sys.stdout.write(text)
         sys.stdout.flush()
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is not None:
+            buffer.write(data)
+            buffer.flush()
+        else:  # a text-only stream (tests capture stdout this way)
+            sys.stdout.write(data.decode("utf-8"))
         return
     path = Path(target)
     try:
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_bytes(data)
         tmp.replace(path)  # a reader never sees half a report
     except OSError as exc:
         raise InputError(f"cannot write {target}: {exc.strerror or exc}") from exc

@@ -121,7 +121,13 @@ def _normalise(text: str) -> str:
 
 
 class ParsedSource:
-    """One parsed C text: the tree, the errors, and queries by name or line (1-based lines)."""
+    """One parsed C text: the tree, the errors, and queries by name or line (1-based lines).
+
+    `tree` is the parse of the sanitised text, which has the same length, lines and byte
+    offsets as `text`: node positions are those of the real file, but `node.text` holds the
+    sanitised bytes (`FNAME_fetch_` for `FNAME(fetch)`), so read node text with `node_text`.
+    `masked` lists `#else` branches the sanitiser hid; `errors` what still did not parse.
+    """
 
     def __init__(self, text: str, key: str | None = None) -> None:
         self.text = text

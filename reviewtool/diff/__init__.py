@@ -1,7 +1,13 @@
 """diff layer: a unidiff model of one patch, area of a path, pre/post images of functions.
 
-Whole files before and after each patch, from a temporary worktree, are in `diff.tree`.
+Whole files before and after each patch, from a temporary worktree, are in `diff.tree`
+(imported on first use: it needs GitPython and a git binary, the rest of the layer does not).
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from reviewtool.diff.areas import area_of, area_sort_key
 from reviewtool.diff.images import (
@@ -11,25 +17,25 @@ from reviewtool.diff.images import (
     function_name_from_header,
 )
 from reviewtool.diff.model import DiffLine, FileDiff, Hunk, PatchDiff, parse_patch_diff
-from reviewtool.diff.tree import (
-    AppliedPatch,
-    BaseNotFoundError,
-    FileState,
-    PatchApplyError,
-    Worktree,
-    apply_series,
-    resolve_base,
-)
 
-__all__ = [
+_TREE_NAMES = (
     "AppliedPatch",
     "BaseNotFoundError",
     "FileState",
     "PatchApplyError",
     "Worktree",
     "apply_series",
-    "close_comments",
     "resolve_base",
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _TREE_NAMES:
+        return getattr(importlib.import_module("reviewtool.diff.tree"), name)
+    raise AttributeError(f"module 'reviewtool.diff' has no attribute {name!r}")
+
+
+__all__ = [
     "DiffLine",
     "FileDiff",
     "FunctionImage",
@@ -37,7 +43,9 @@ __all__ = [
     "PatchDiff",
     "area_of",
     "area_sort_key",
+    "close_comments",
     "function_images",
     "function_name_from_header",
     "parse_patch_diff",
+    *_TREE_NAMES,
 ]

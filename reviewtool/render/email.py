@@ -12,7 +12,7 @@ from collections import Counter
 
 from reviewtool.analyses.findings import Finding
 from reviewtool.errors import UsageError
-from reviewtool.render.view import group_notes
+from reviewtool.render.view import group_notes, step_text
 from reviewtool.review import Review, SeriesReview, VersionComparison, reviewers
 
 MAX_COLUMNS = 72
@@ -206,7 +206,7 @@ def _finding(lines: list[str], finding: Finding) -> None:
     if finding.config:
         lines.extend(_wrap(f"when {finding.config}", INDENT))
     for step in finding.trace[:TRACE_STEPS]:
-        lines.extend(_wrap(f"{step.line}: {step.event}", INDENT * 2, INDENT * 2 + "  "))
+        lines.extend(_wrap(step_text(step), INDENT * 2, INDENT * 2 + "  "))
     if len(finding.trace) > TRACE_STEPS:
         lines.append(f"{INDENT * 2}... {len(finding.trace) - TRACE_STEPS} more steps")
 

@@ -9,7 +9,7 @@ it has no script, and a Content-Security-Policy says so to the browser as well.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,11 @@ from reviewtool.review import (
 )
 from reviewtool.series.model import Revision
 
-TEMPLATES_DIR = Path(reviewtool.__file__).resolve().parent.parent / "templates"
+_PACKAGE = Path(reviewtool.__file__).resolve().parent
+# Where the templates are looked for: the repository's top-level `templates/` (a checkout or an
+# editable install), then a copy inside the package (a wheel that ships them as package data).
+TEMPLATE_DIRS = (_PACKAGE.parent / "templates", _PACKAGE / "templates")
+TEMPLATES_DIR = next((d for d in TEMPLATE_DIRS if d.is_dir()), TEMPLATE_DIRS[0])
 REPORT_TEMPLATE = "report.html.j2"
 REPORT_CSS = "report.css"
 # The timeline's drawing box, in SVG user units.
@@ -83,18 +87,36 @@ def _environment() -> jinja2.Environment:
     if not (TEMPLATES_DIR / REPORT_TEMPLATE).is_file():
         from reviewtool.errors import InputError
 
-        raise InputError(f"report template not found: {TEMPLATES_DIR / REPORT_TEMPLATE}")
+        raise InputError(
+            f"report template {REPORT_TEMPLATE} not found in {' or '.join(map(str, TEMPLATE_DIRS))}"
+        )
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=True,
         undefined=jinja2.ChainableUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_printable,
     )
     env.globals["badge_class"] = _badge_class
     env.filters["person"] = person_name
     env.filters["pathbreak"] = _path_breaks
     return env
+
+
+# C0 controls (but tab, newline, carriage return), DEL and lone surrogates: mail can carry them
+# (a broken charset, an RFC 2047 word with raw bytes) and HTML has no place for them.
+_UNPRINTABLE = {c: "\ufffd" for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]}
+_UNPRINTABLE.update({c: "\ufffd" for c in range(0xD800, 0xE000)})
+
+
+def _printable(value: Any) -> Any:
+    """Every value printed by the template, with characters HTML cannot carry replaced."""
+    if isinstance(value, Markup):
+        return Markup(str.translate(value, _UNPRINTABLE))
+    if isinstance(value, str):
+        return value.translate(_UNPRINTABLE)
+    return value
 
 
 def _path_breaks(path: str) -> Markup:
@@ -266,14 +288,14 @@ def _authors(revisions: list[Revision]) -> list[str]:
 
 def _timeline(revisions: list[Revision]) -> dict[str, Any]:
     """Points of an SVG timeline: x by date when dates are known, evenly spaced otherwise."""
-    dated = [r.date for r in revisions if r.date is not None]
+    dated = [_ts(r.date) for r in revisions if r.date is not None]
     span_lo = min(dated) if dated else None
     span_hi = max(dated) if dated else None
     inner = TIMELINE_WIDTH - 2 * TIMELINE_MARGIN
     points = []
     for position, revision in enumerate(revisions):
         if span_lo is not None and span_hi is not None and revision.date and span_hi > span_lo:
-            frac = (_ts(revision.date) - _ts(span_lo)) / (_ts(span_hi) - _ts(span_lo))
+            frac = (_ts(revision.date) - span_lo) / (span_hi - span_lo)
         else:
             frac = position / max(len(revisions) - 1, 1)
         reviewed = sum(1 for p in revision.patches if reviewers(p))
@@ -317,7 +339,9 @@ def _place_labels(points: list[dict[str, Any]]) -> None:
 
 
 def _ts(value: datetime) -> float:
-    return value.timestamp()
+    # A Date header without a zone gives a naive datetime; read it as UTC rather than as this
+    # machine's local time, and never compare it with an aware one.
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
 # --------------------------------------------------------------------------- revisions

@@ -263,6 +263,7 @@ def findings_view(sr: SeriesReview, prefix: str) -> dict[str, Any]:
                         prefix,
                         n,
                         entry.from_base(f),
+                        entry.source_of(f),
                     )
                     for n, f in enumerate(_ordered(entry.findings + entry.fixed), start=1)
                 ],
@@ -304,8 +305,9 @@ def _finding_card(
     prefix: str,
     n: int,
     in_base: bool = False,
+    source: str | None = None,
 ) -> dict:
-    excerpt = excerpt_for(finding, revision)
+    excerpt = excerpt_for(finding, revision, source)
     excerpt_rows = []
     if excerpt is not None:
         highlighted = highlight_lines([line.text for line in excerpt.lines], excerpt.path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from reviewtool.render.view import diffstat, fmt_date, group_notes, person_name
+from reviewtool.render.view import diffstat, fmt_date, group_notes, person_name, step_text
 from reviewtool.review import Review, SeriesReview, reviewers
 
 # ANSI SGR codes by meaning, so a palette change is one edit.
@@ -173,7 +173,7 @@ def _findings_lines(sr: SeriesReview, paint: _Painter) -> list[str]:
         if finding.config:
             out.append(paint(f"      when {finding.config}", "dim"))
         for step in finding.trace[:TRACE_LINES]:
-            out.append(f"      {step.line}: {step.event}")
+            out.append(f"      {step_text(step)}")
         if len(finding.trace) > TRACE_LINES:
             out.append(paint(f"      ... {len(finding.trace) - TRACE_LINES} more steps", "dim"))
     return out

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reviewtool.analyses.findings import Finding
+from reviewtool.analyses.findings import Finding, TraceStep
 from reviewtool.review import AnalysisNote
 from reviewtool.series.model import Patch, Revision
 
@@ -174,10 +174,51 @@ def _same_path(a: str, b: str) -> bool:
     return a == b or a.endswith("/" + b) or b.endswith("/" + a)
 
 
-def excerpt_for(finding: Finding, revision: Revision | None) -> Excerpt | None:
-    """The post-image lines around a finding, from the hunk of the revision that shows them."""
-    if revision is None:
-        return None
+def excerpt_for(
+    finding: Finding, revision: Revision | None, source: str | None = None
+) -> Excerpt | None:
+    """The post-image lines around a finding: from the hunk of the revision that shows them
+    (it shows what the patch removed too), else from `source`, the whole file after the
+    finding's patch when the review had a tree."""
+    hunk = _excerpt_from_hunks(finding, revision) if revision is not None else None
+    if hunk is not None or source is None:
+        return hunk
+    return _excerpt_from_source(finding, revision, source)
+
+
+def _excerpt_from_source(finding: Finding, revision: Revision | None, source: str) -> Excerpt:
+    text = source.split("\n")
+    trace = frozenset(step.line for step in finding.trace)
+    lo, hi = finding.line - EXCERPT_BEFORE, finding.line + EXCERPT_AFTER
+    # Trace steps close above the finding belong in view; ones in a caller far away do not.
+    near = [n for n in trace if finding.line - EXCERPT_MAX_LINES // 2 <= n <= finding.line]
+    lo = min([lo, *(n - 1 for n in near)])
+    lo, hi = max(lo, 1), min(hi, len(text))
+    added = _added_lines(finding, revision)
+    lines = [
+        DiffLine("add" if number in added else "ctx", text[number - 1], None, number)
+        for number in range(lo, hi + 1)
+    ]
+    return Excerpt(finding.file, finding.patch_index, lines, finding.line, trace)
+
+
+def _added_lines(finding: Finding, revision: Revision | None) -> set[int]:
+    """Lines the finding's patch added to its file, numbered as in the file after it."""
+    if revision is None or finding.patch_index is None:
+        return set()
+    patch = revision.patch(finding.patch_index)
+    if patch is None:
+        return set()
+    return {
+        line.new_no
+        for diff_file in parse_diff(patch.diff)
+        if _same_path(diff_file.path, finding.file)
+        for line in diff_file.lines
+        if line.kind == "add" and line.new_no is not None
+    }
+
+
+def _excerpt_from_hunks(finding: Finding, revision: Revision) -> Excerpt | None:
     patches: list[Patch] = list(revision.patches)
     if finding.patch_index is not None:
         # The finding's own patch first: a later patch may show the same lines renumbered.
@@ -285,3 +326,9 @@ def group_notes(notes: Iterable[AnalysisNote]) -> list[NoteGroup]:
         group = groups.setdefault(key, NoteGroup(note.analysis, note.reason, []))
         group.scopes.append(note.scope)
     return list(groups.values())
+
+
+def step_text(step: TraceStep) -> str:
+    """`284: event`, or the event alone when the step has no line in the finding's file (the
+    checker then names the place in the event)."""
+    return f"{step.line}: {step.event}" if step.line else step.event

@@ -8,7 +8,7 @@ load_specs(["my-api.toml"]) -> SpecSet        (built-in generations plus --spec 
 
 from reviewtool.analyses.spec.check import CheckResult, check_source, compare_findings
 from reviewtool.analyses.spec.model import ApiRow, Spec, SpecSet, load_specs
-from reviewtool.analyses.spec.revision import check_revision, check_series
+from reviewtool.analyses.spec.revision import check_revision, check_series, compare_versions
 from reviewtool.analyses.spec.rules import RULE_NAMES, RULES
 from reviewtool.analyses.spec.simulator import Simulator, SpecViolation, Violation
 
@@ -26,5 +26,6 @@ __all__ = [
     "check_series",
     "check_source",
     "compare_findings",
+    "compare_versions",
     "load_specs",
 ]

@@ -70,6 +70,9 @@ class ApiRow:
     # Input field that lets not-refcounted struct pages through; without it a not-refcounted
     # result is a pfn without struct page, which the pfn helpers skip.
     struct_page_field: str = ""
+    # `bool *async` out-argument: set only when the fault-in was left to async work, in which
+    # case no page (and no reference) came back.
+    async_arg: int | None = None
     # release / mark
     takes: str = "pfn"  # "pfn" or "page"
     dirty: bool = False

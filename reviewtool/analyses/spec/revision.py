@@ -8,6 +8,7 @@ shows the whole function, partial findings otherwise).
 from __future__ import annotations
 
 import fnmatch
+from dataclasses import dataclass, field, replace
 
 from reviewtool.analyses.findings import Finding
 from reviewtool.analyses.spec.check import check_source, compare_findings
@@ -92,39 +93,72 @@ def _hunk_function(text: str, start: int, function: str) -> str:
     return "\n".join(lines) + "\n}\n"
 
 
+@dataclass
+class _Visible:
+    """What a patch's hunks show of one function on one side, hunks merged at their lines."""
+
+    path: str
+    function: str
+    lines: dict[int, str] = field(default_factory=dict)
+    complete: bool = False
+
+    def add(self, text: str, start: int, complete: bool) -> None:
+        for offset, line in enumerate(text.split("\n")):
+            self.lines[start + offset] = line
+        self.complete = self.complete or complete
+
+    @property
+    def start(self) -> int:
+        return min(self.lines)
+
+    def padded(self) -> str:
+        """The visible lines at their real line numbers, blank lines between hunks."""
+        return "\n".join(self.lines.get(n, "") for n in range(1, max(self.lines) + 1))
+
+
+def _visible(images: list[FunctionImage], side: str) -> dict[tuple[str, str], _Visible]:
+    out: dict[tuple[str, str], _Visible] = {}
+    for image in images:
+        text = getattr(image, f"{side}_text")
+        if not image.function or not text.strip():
+            continue
+        seen = out.setdefault((image.path, image.function), _Visible(image.path, image.function))
+        complete = getattr(image, f"{side}_complete") or image.complete
+        seen.add(text, getattr(image, f"{side}_start"), complete)
+    return out
+
+
 def _check_images(revision, spec) -> list[Finding]:
     out: list[Finding] = []
     for patch in sorted(revision.patches, key=lambda p: p.index):
         images = [i for i in function_images(patch.diff) if i.path.endswith(C_SUFFIXES)]
-        for image in images:
-            if not image.function or not image.changed:
-                continue
-            sides = []
-            for text, start, complete, others in (
-                (image.old_padded(), image.old_start, image.old_complete, "old"),
-                (image.new_padded(), image.new_start, image.new_complete, "new"),
-            ):
-                complete = complete or image.complete
-                context = {
-                    f"{other.path} ({other.function})": getattr(other, others + "_padded")()
-                    for other in images
-                    if other is not image and other.function and getattr(other, others + "_text")
-                }
-                if not text.strip():
-                    sides.append([])
+        changed = {(i.path, i.function) for i in images if i.function and i.changed}
+        sides = {side: _visible(images, side) for side in ("old", "new")}
+        for key in sorted(changed):
+            found = []
+            for side in ("old", "new"):
+                seen = sides[side].get(key)
+                if seen is None:
+                    found.append([])
                     continue
-                if not complete:
-                    text = _hunk_function(text, start, image.function)
+                text = seen.padded()
+                if not seen.complete:
+                    text = _hunk_function(text, seen.start, seen.function)
+                context = {
+                    f"{other.path} ({other.function})": other.padded()
+                    for other_key, other in sides[side].items()
+                    if other_key != key
+                }
                 result = check_source(
-                    image.path,
+                    seen.path,
                     text,
-                    {image.function},
+                    {seen.function},
                     spec,
-                    partial=not complete,
+                    partial=not seen.complete,
                     context=context,
                 )
-                sides.append(result.findings)
-            out += _tag(compare_findings(sides[0], sides[1]), revision.label, patch.index)
+                found.append(result.findings)
+            out += _tag(compare_findings(found[0], found[1]), revision.label, patch.index)
     return out
 
 
@@ -152,5 +186,22 @@ def check_series(
     base: str | None = None,
     spec: Spec | SpecSet | None = None,
 ) -> dict[str, list[Finding]]:
-    """check_revision() for each revision of a series, keyed by revision label."""
+    """check_revision() for each revision of a series, keyed by revision label (per-patch
+    status: which patch of that version introduced or fixed each finding)."""
     return {r.label: check_revision(r, repo, base, spec) for r in revisions}
+
+
+def compare_versions(by_version: dict[str, list[Finding]]) -> dict[str, list[Finding]]:
+    """Status of each version's findings against the version before it (in dict order): what
+    the whole of vN introduces, fixes or keeps compared with vN-1. The first version's
+    findings count as introduced."""
+    out: dict[str, list[Finding]] = {}
+    previous: list[Finding] = []
+    for label, findings in by_version.items():
+        present = [replace(f, trace=list(f.trace)) for f in findings if f.status != "fixed"]
+        out[label] = compare_findings(previous, present)
+        for finding in out[label]:
+            if finding.status == "fixed":
+                finding.version = label
+        previous = [f for f in out[label] if f.status != "fixed"]
+    return out

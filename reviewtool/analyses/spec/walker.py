@@ -37,6 +37,8 @@ KIND_TEXT = {
 
 _IDENT_RE = re.compile(r"[A-Za-z_]\w*")
 _ERRNO_RE = re.compile(r"E[A-Z0-9]+")
+# Stands in a flag set for flags set where the walker cannot see (a caller, a hidden line).
+UNSEEN_FLAGS = "?"
 # Effects that only answer questions: a callee using nothing else is not walked into.
 _PURE = ("predicate", "to-page")
 _NAME_MACRO_RE = re.compile(r"[A-Z][A-Z0-9_]*\(\s*(\w+)\s*\)")
@@ -634,7 +636,10 @@ class Walker:
             if lv[0] == "flags" and rv[0] == "flags":
                 return V.flags(lv[1] | rv[1])
             for a, b in ((lv, rv), (rv, lv)):
-                if a[0] == "flags" and b[0] in ("c", "?"):
+                if a[0] == "flags" and b[0] in ("?", "sym"):
+                    # Flags set somewhere we cannot see: FOLL_GET may be among them.
+                    return V.flags(a[1] | {UNSEEN_FLAGS})
+                if a[0] == "flags" and b[0] == "c":
                     return a
             if lv[0] == "c" and rv[0] == "c":
                 return V.const(lv[1] | rv[1])
@@ -763,10 +768,19 @@ class Walker:
             ):
                 out.extend(self.inline(s, self.definitions[name], args, values, frame, line))
             else:
+                self.forget_zeroes(s, args, frame)
                 # What an unknown call returns: one symbol per call site, so that a copy of
                 # the result (`fault->slot = ...; slot = fault->slot`) answers tests alike.
                 out.append((s, ("sym", f"ret:{node.start_byte}")))
         return out
+
+    def forget_zeroes(self, st: State, args: list[Node], frame: Frame) -> None:
+        """A struct passed by address may get its unnamed fields written (out-fields)."""
+        for arg in args:
+            if arg.type == "pointer_expression" and self.text(arg).startswith("&"):
+                where = self.loc(st, arg, frame)
+                if where is not None and st.env.get(where) == V.ZERO_STRUCT:
+                    st.env[where] = V.UNKNOWN
 
     def arg_value(self, values: list[tuple], index: int | None) -> tuple:
         if index is None or index >= len(values):
@@ -779,7 +793,10 @@ class Walker:
         effect = row.effect
         name = row.name
         if effect == "acquire":
-            return self.acquire(st, row, args, frame, line)
+            found = self.acquire(st, row, args, frame, line)
+            for s, _ in found:
+                self.forget_zeroes(s, args, frame)
+            return found
         if effect == "lock" or effect == "unlock":
             if row.arg_contains and not any(row.arg_contains in self.text(a) for a in args):
                 return [(st, V.UNKNOWN)]
@@ -867,7 +884,7 @@ class Walker:
             elif row.flags_arg is not None and row.flags_arg < len(args):
                 flags_value = self.eval(st.copy(), args[row.flags_arg], frame)[0][1]
             if flags_value[0] == "flags":
-                with_get = row.get_flag in flags_value[1]
+                with_get = row.get_flag in flags_value[1] or UNSEEN_FLAGS in flags_value[1]
             elif flags_value == V.const(0):
                 with_get = False
             if not with_get and struct is not None and row.guard_field:
@@ -911,6 +928,10 @@ class Walker:
                 where = self.loc(s, args[row.refcounted_arg], frame)
                 if where:
                     self.store(s, where, self.refcounted_value(row, pid))
+            if row.async_arg is not None and row.async_arg < len(args):
+                where = self.loc(s, args[row.async_arg], frame)
+                if where is not None and self.text(args[row.async_arg]).startswith("&"):
+                    self.store(s, where, V.UNKNOWN if kind == ERROR else V.const(0))
             result = pfn
             if row.result == "arg" and row.result_arg is not None and row.result_arg < len(args):
                 where = self.loc(s, args[row.result_arg], frame)
