@@ -221,7 +221,7 @@ def test_two_series_get_their_own_sections_and_contents() -> None:
 _TITLE_CHARS = st.characters(blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     title=st.text(_TITLE_CHARS, min_size=1, max_size=40).filter(lambda t: t.strip()),
     body=st.text(max_size=200),
@@ -249,6 +249,25 @@ def test_any_text_from_mail_renders_as_valid_inert_html(title, body, path, trail
     doc = lxml.html.fromstring(page)
     assert not doc.xpath("//script | //iframe | //img | //object")
     text = doc.text_content()
-    unprintable = {c: "\ufffd" for c in [*range(0, 9), 11, 12, *range(14, 32), 127]}
+    unprintable = dict.fromkeys(
+        [*range(0, 9), 11, 12, *range(14, 32), *range(127, 160), *range(0xD800, 0xE000)]
+        + [*range(0xFDD0, 0xFDF0)]
+        + [plane * 0x10000 + low for plane in range(17) for low in (0xFFFE, 0xFFFF)],
+        "\ufffd",
+    )
     assert title.translate(unprintable) in text
     assert f"arch/{path}".translate(unprintable) in text
+
+
+def test_series_left_out_by_the_selection_are_named_in_the_accounting() -> None:
+    chosen, other = make_series(), make_series()
+    other.title = "KVM: selftests: Add a test for the APIC bus frequency"
+    review = Review(
+        series_reviews=[review_series(chosen, index=1, analyses=())],
+        accounting=Accounting(read=26, cover=6, patch=14, reply=6),
+        all_series=[chosen, other],
+    )
+    doc = lxml.html.fromstring(render_html(review))
+    section = doc.xpath("//section[@id='accounting']")[0]
+    assert other.title in _text(section)
+    assert not doc.xpath("//section[@id='s2-overview']")

@@ -125,3 +125,16 @@ def test_progress_draws_on_a_terminal_and_erases_itself() -> None:
     bar.close()
     assert stream.getvalue().endswith("\r")
     assert bar.line() == "reading [######################--------] 3/4"
+
+
+def test_terminal_sequences_from_mail_are_made_harmless() -> None:
+    review = make_review()
+    patch = review.series_reviews[0].series.revisions[-1].patches[1]
+    evil = "KVM: x86: \x1b]0;owned\x07retitle \x1b[2Jclear \x9b31m"
+    patch.mail.prefix = patch.mail.prefix.__class__(version=3, index=2, total=3, title=evil)
+    for text in (render_text(review, color=True), render_email_summary(review, "v3")):
+        assert "\x1b]" not in text and "\x1b[2J" not in text and "\x07" not in text
+        assert "\x9b" not in text
+        assert "\ufffd]0;owned\ufffdretitle \ufffd[2Jclear" in text
+    # The renderer's own colours survive.
+    assert "\x1b[1;31m" in render_text(review, color=True)

@@ -21,6 +21,9 @@ TRACE_STEPS = 5
 # Findings listed in full; the rest are counted and left to the HTML report.
 FINDINGS_LISTED = 10
 INDENT = "  "
+# Control characters but tab (ESC included: a mail body is no place for terminal sequences),
+# DEL and the C1 controls.
+_CONTROLS = dict.fromkeys([*range(0x00, 0x09), *range(0x0A, 0x20), *range(0x7F, 0xA0)], "\ufffd")
 
 
 def render_email_summary(review: Review, revision_label: str, report_url: str | None = None) -> str:
@@ -80,7 +83,7 @@ def render_email_summary(review: Review, revision_label: str, report_url: str | 
     lines.append("")
     lines.append("-- ")
     lines.append(f"reviewtool {review.tool_version}")
-    return "\n".join(_fit(line) for line in lines) + "\n"
+    return "\n".join(_fit(line.translate(_CONTROLS)) for line in lines) + "\n"
 
 
 def _label(version: object) -> str:

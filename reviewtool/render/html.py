@@ -49,7 +49,6 @@ REPORT_CSS = "report.css"
 # The timeline's drawing box, in SVG user units.
 TIMELINE_WIDTH = 1000
 TIMELINE_MARGIN = 80
-TIMELINE_HEIGHT = 180
 TIMELINE_AXIS = 90
 # Width a label (version and date) takes on the axis, in SVG units.
 TIMELINE_LABEL_WIDTH = 120
@@ -104,10 +103,22 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-# C0 controls (but tab, newline, carriage return), DEL and lone surrogates: mail can carry them
-# (a broken charset, an RFC 2047 word with raw bytes) and HTML has no place for them.
-_UNPRINTABLE = {c: "\ufffd" for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]}
-_UNPRINTABLE.update({c: "\ufffd" for c in range(0xD800, 0xE000)})
+# Characters HTML has no place for, though mail can carry them (a broken charset, an RFC 2047
+# word with raw bytes): C0 controls but tab, newline and carriage return; DEL and the C1
+# controls; lone surrogates; the noncharacters. Each becomes U+FFFD.
+_UNPRINTABLE = dict.fromkeys(
+    [
+        *range(0x00, 0x09),
+        0x0B,
+        0x0C,
+        *range(0x0E, 0x20),
+        *range(0x7F, 0xA0),
+        *range(0xD800, 0xE000),
+        *range(0xFDD0, 0xFDF0),
+        *(plane * 0x10000 + low for plane in range(0x11) for low in (0xFFFE, 0xFFFF)),
+    ],
+    "\ufffd",
+)
 
 
 def _printable(value: Any) -> Any:
@@ -147,6 +158,7 @@ def _page(review: Review) -> dict[str, Any]:
     series = [_series_view(sr) for sr in review.series_reviews]
     title = series[0]["title"] if len(series) == 1 else f"{len(series)} series"
     accounting = review.accounting
+    reviewed = {id(sr.series) for sr in review.series_reviews}
     return {
         "title": title,
         "csp": CSP,
@@ -170,15 +182,14 @@ def _page(review: Review) -> dict[str, Any]:
             "balanced": accounting.balanced(),
         },
         "notes": group_notes(review.unavailable()),
-        "other_series": [
-            s.title for s in review.all_series if s not in [v.series for v in review.series_reviews]
-        ],
+        # By identity: comparing Series by value would walk every patch of every revision.
+        "other_series": [s.title for s in review.all_series if id(s) not in reviewed],
     }
 
 
 def _series_view(sr: SeriesReview) -> dict[str, Any]:
     prefix = f"s{sr.index}"
-    revisions = [r for r in sr.series.revisions]
+    revisions = list(sr.series.revisions)
     latest = sr.latest
     findings = findings_view(sr, prefix)
     comparisons = [comparison_view(c, sr, prefix) for c in sr.comparisons]
@@ -206,6 +217,7 @@ def _series_view(sr: SeriesReview) -> dict[str, Any]:
         "notes": sr.unavailable(),
     }
     view["summary"] = _summary(view, sr)
+    view["latest_step"] = _latest_step(comparisons)
     view["toc"] = _toc(view)
     return view
 
@@ -275,6 +287,25 @@ def _summary(view: dict[str, Any], sr: SeriesReview) -> list[dict[str, str]]:
     return cards
 
 
+def _latest_step(comparisons: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """What the newest comparison says, in one line: pair statuses and changelog verdicts."""
+    if not comparisons or not comparisons[-1]["available"]:
+        return None
+    last = comparisons[-1]
+    parts = [f"{n} {status}" for status, n in last["status_counts"]]
+    if last["added"]:
+        parts.append(f"{len(last['added'])} added")
+    if last["dropped"]:
+        parts.append(f"{len(last['dropped'])} dropped")
+    verdicts = Counter(item["verdict"] for item in last["changelog"])
+    return {
+        "label": last["label"],
+        "anchor": last["anchor"],
+        "changes": ", ".join(parts) or "no patches",
+        "verdicts": ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items())),
+    }
+
+
 def _authors(revisions: list[Revision]) -> list[str]:
     seen: dict[str, None] = {}
     for revision in revisions:
@@ -316,9 +347,14 @@ def _timeline(revisions: list[Revision]) -> dict[str, Any]:
             }
         )
     _place_labels(points)
+    # Crop the drawing to the lanes in use: two versions need one row of labels, not four.
+    ys = [p["label_y"] - 14 for p in points] + [p["date_y"] + 6 for p in points]
+    top = min([TIMELINE_AXIS - 16, *ys])
+    bottom = max([TIMELINE_AXIS + 16, *ys])
     return {
         "width": TIMELINE_WIDTH,
-        "height": TIMELINE_HEIGHT,
+        "top": top,
+        "height": bottom - top,
         "axis": TIMELINE_AXIS,
         "points": points,
     }

@@ -16,6 +16,9 @@ REDRAW_INTERVAL_S = 0.1
 # Do not draw at all for work that ends sooner than this: a flash of a bar is noise.
 SHOW_AFTER_S = 0.3
 BAR_WIDTH = 30
+# What a step is called may come from mail (a series title): no control character of it, ESC
+# included, reaches the terminal.
+_CONTROLS = dict.fromkeys([*range(0x00, 0x20), *range(0x7F, 0xA0)], "\ufffd")
 
 
 class ProgressBar:
@@ -65,7 +68,7 @@ class ProgressBar:
             text = f"{self.label} [{bar}] {self.done}/{self.total}"
         else:
             text = f"{self.label} {self.done}"
-        return f"{text} {what}".rstrip()
+        return f"{text} {what.translate(_CONTROLS)}".rstrip()
 
     def _draw(self, text: str) -> None:
         pad = max(self._width - len(text), 0)

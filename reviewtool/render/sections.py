@@ -333,6 +333,7 @@ def _finding_card(
         "partial": finding.partial,
         "in_base": in_base and finding.status != "fixed",
         "patch_index": patch_index,
+        "patch_total": (revision.total or len(revision.patches)) if revision else None,
         "trace": [{"line": step.line, "event": step.event} for step in finding.trace],
         "excerpt": excerpt_rows,
     }

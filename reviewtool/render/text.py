@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -55,7 +56,23 @@ def render_text(review: Review, color: bool = False) -> str:
         out.append(paint("Not run:", "warn"))
         for note in notes:
             out.append(f"  {note.analysis} ({note.scope}): {note.reason}")
-    return "\n".join(out).rstrip() + "\n"
+    return terminal_safe("\n".join(out).rstrip() + "\n")
+
+
+# Escape sequences this renderer writes itself; any other ESC came from mail.
+_OUR_SGR = re.compile(
+    "\x1b(?!\\[(?:" + "|".join(re.escape(c) for c in [*COLORS.values(), "0"]) + ")m)"
+)
+# Control characters but tab and newline (ESC is handled above), DEL and the C1 controls.
+_CONTROLS = dict.fromkeys(
+    [*range(0x00, 0x09), *range(0x0B, 0x1B), *range(0x1C, 0x20), *range(0x7F, 0xA0)], "\ufffd"
+)
+
+
+def terminal_safe(text: str) -> str:
+    """Text with every control character from mail made visible and harmless: a subject
+    carrying `ESC ]0;...` or `ESC [2J` must not retitle or clear the reviewer's terminal."""
+    return _OUR_SGR.sub("\ufffd", text).translate(_CONTROLS)
 
 
 def _series_text(sr: SeriesReview, paint: _Painter) -> list[str]:

@@ -53,8 +53,9 @@ def _merge_configs(raw: list[RawFinding]) -> list[RawFinding]:
             first = RawFinding(
                 first.rule, first.function, first.line, first.message, "", first.trace
             )
-        else:
-            first = min(items, key=lambda item: (item.config, len(item.trace)))
+        elif len(configs) > 1:
+            # Broken in several named configurations: say all of them.
+            first = replace(first, config="; or ".join(sorted(configs)))
         merged.append(first)
     return merged
 

@@ -8,6 +8,7 @@ shows the whole function, partial findings otherwise).
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass, field, replace
 
 from reviewtool.analyses.findings import Finding
@@ -18,6 +19,7 @@ from reviewtool.diff import FunctionImage, function_images
 from reviewtool.errors import UsageError
 
 C_SUFFIXES = (".c", ".h")
+_COMMENT_TAIL_RE = re.compile(r"^\s*\*(?!\w)")
 
 # Files compiled as part of another one: their callees live in the including file.
 COMPANIONS = {
@@ -103,8 +105,17 @@ class _Visible:
     complete: bool = False
 
     def add(self, text: str, start: int, complete: bool) -> None:
-        for offset, line in enumerate(text.split("\n")):
-            self.lines[start + offset] = line
+        lines = text.split("\n")
+        # A hunk may begin or end inside a comment; half a comment turns the rest into junk.
+        head = 0
+        while head < len(lines) and _COMMENT_TAIL_RE.match(lines[head]):
+            head += 1
+        tail = len(lines)
+        opened = max((i for i, line in enumerate(lines) if "/*" in line), default=-1)
+        if opened >= head and "*/" not in "\n".join(lines[opened:]).split("/*", 1)[-1]:
+            tail = opened
+        for offset in range(head, tail):
+            self.lines[start + offset] = lines[offset]
         self.complete = self.complete or complete
 
     @property
@@ -138,7 +149,7 @@ def _check_images(revision, spec) -> list[Finding]:
             found = []
             for side in ("old", "new"):
                 seen = sides[side].get(key)
-                if seen is None:
+                if seen is None or not seen.lines:
                     found.append([])
                     continue
                 text = seen.padded()
@@ -147,7 +158,7 @@ def _check_images(revision, spec) -> list[Finding]:
                 context = {
                     f"{other.path} ({other.function})": other.padded()
                     for other_key, other in sides[side].items()
-                    if other_key != key
+                    if other_key != key and other.lines
                 }
                 result = check_source(
                     seen.path,

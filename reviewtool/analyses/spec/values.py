@@ -33,13 +33,6 @@ def flags(names: frozenset[str]) -> tuple:
     return ("flags", frozenset(names))
 
 
-def page_ids(value: tuple) -> set[int]:
-    """The faulted-in pages a value refers to."""
-    if value[0] in ("pfn", "page", "refc", "err"):
-        return {value[1]}
-    return set()
-
-
 def holds_reference_to(value: tuple) -> set[int]:
     """Pages whose reference this value can be used to drop (a pfn or struct page)."""
     if value[0] in ("pfn", "page"):

@@ -8,138 +8,36 @@ page from `kvm_faultin_pfn()` to the exit paths of `direct_page_fault()`.
 
 from __future__ import annotations
 
-import itertools
-import re
 import zlib
-from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
 from reviewtool.analyses.spec import values as V
 from reviewtool.analyses.spec.cfg import Cfg, build_cfg
-from reviewtool.analyses.spec.model import ERROR, HELD, NOT_REFCOUNTED, UNHELD, ApiRow, Spec
+from reviewtool.analyses.spec.config import ConfigMixin
+from reviewtool.analyses.spec.effects import EffectsMixin
+from reviewtool.analyses.spec.model import ERROR, Spec
 from reviewtool.analyses.spec.simulator import Simulator, Violation
+from reviewtool.analyses.spec.state import (
+    ERRNO_RE,
+    IDENT_RE,
+    MAX_INLINE_DEPTH,
+    MAX_LABEL_VISITS,
+    MAX_STEPS_PER_FUNCTION,
+    PURE_EFFECTS,
+    UNSEEN_FLAGS,
+    Frame,
+    RawFinding,
+    State,
+    fold,
+    line_of,
+    param_list,
+)
 
-# Work bounds: node visits per checked function, callee nesting, passes through one label on a
-# path (a `goto retry` loop runs at most twice), events kept in a trace.
-MAX_STEPS_PER_FUNCTION = 30_000
-MAX_INLINE_DEPTH = 4
-MAX_LABEL_VISITS = 2
-MAX_TRACE = 40
-MAX_ENTAILMENT_ATOMS = 10
-
-KIND_TEXT = {
-    ERROR: "error pfn (no reference)",
-    HELD: "refcounted page, reference held",
-    UNHELD: "refcounted page, no reference (no FOLL_GET)",
-    NOT_REFCOUNTED: "page not refcounted",
-}
-
-_IDENT_RE = re.compile(r"[A-Za-z_]\w*")
-_ERRNO_RE = re.compile(r"E[A-Z0-9]+")
-# Stands in a flag set for flags set where the walker cannot see (a caller, a hidden line).
-UNSEEN_FLAGS = "?"
-# Effects that only answer questions: a callee using nothing else is not walked into.
-_PURE = ("predicate", "to-page")
-_NAME_MACRO_RE = re.compile(r"[A-Z][A-Z0-9_]*\(\s*(\w+)\s*\)")
+__all__ = ["RawFinding", "State", "Walker"]
 
 
-def _ws(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _line(node: Node) -> int:
-    return node.start_point.row + 1
-
-
-@dataclass
-class State:
-    """Everything one path knows: the simulator, variables, answers to conditions, trace."""
-
-    sim: Simulator
-    env: dict[tuple[int, str], tuple] = field(default_factory=dict)
-    facts: dict[str, bool] = field(default_factory=dict)
-    assumptions: tuple[tuple[str, bool], ...] = ()
-    assume_nodes: tuple[tuple[Node, bool], ...] = ()
-    get_label: str = ""
-    locals: frozenset[tuple[int, str]] = frozenset()
-    lost: frozenset[int] = frozenset()
-    label_visits: dict[tuple[int, int], int] = field(default_factory=dict)
-    trace: tuple[tuple[int, str], ...] = ()
-
-    def copy(self) -> State:
-        return State(
-            self.sim.copy(),
-            dict(self.env),
-            dict(self.facts),
-            self.assumptions,
-            self.assume_nodes,
-            self.get_label,
-            self.locals,
-            self.lost,
-            dict(self.label_visits),
-            self.trace,
-        )
-
-    def key(self) -> tuple:
-        return (
-            self.sim.key(),
-            frozenset(self.env.items()),
-            frozenset(self.facts.items()),
-            self.assumptions,
-            self.get_label,
-            self.lost,
-        )
-
-    def event(self, line: int, text: str) -> None:
-        self.trace = (*self.trace, (line, text))[-MAX_TRACE:]
-
-
-@dataclass
-class Frame:
-    """One function being walked: its name, depth, parameters (and which are pointers)."""
-
-    name: str
-    depth: int
-    params: dict[str, bool]
-
-
-@dataclass
-class RawFinding:
-    """What the walker found, before it becomes a Finding."""
-
-    rule: str
-    function: str
-    line: int
-    message: str
-    config: str
-    trace: tuple[tuple[int, str], ...]
-
-
-def param_list(function: Node) -> list[tuple[str, bool]]:
-    """(name, is_pointer) of each parameter of a function_definition node."""
-    declarator = function.child_by_field_name("declarator")
-    while declarator is not None and declarator.type != "function_declarator":
-        declarator = declarator.child_by_field_name("declarator")
-    if declarator is None:
-        return []
-    params = declarator.child_by_field_name("parameters")
-    out = []
-    for param in params.named_children if params else []:
-        if param.type != "parameter_declaration":
-            continue
-        node = param.child_by_field_name("declarator")
-        pointer = False
-        while node is not None and node.type != "identifier":
-            if node.type in ("pointer_declarator", "array_declarator"):
-                pointer = True
-            node = node.child_by_field_name("declarator")
-        if node is not None:
-            out.append((node.text.decode(), pointer))
-    return out
-
-
-class Walker:
+class Walker(ConfigMixin, EffectsMixin):
     """Walks the functions of one parsed file under one spec generation."""
 
     def __init__(self, parsed, spec: Spec, path: str, selected: set[str] | None) -> None:
@@ -167,10 +65,11 @@ class Walker:
     # -- helpers ---------------------------------------------------------------------------
 
     def text(self, node: Node) -> str:
+        """The real source text under a node, whitespace folded (cached)."""
         key = (node.start_byte, node.end_byte)
         found = self.texts.get(key)
         if found is None:
-            found = self.texts[key] = _ws(self.parsed.node_text(node))
+            found = self.texts[key] = fold(self.parsed.node_text(node))
         return found
 
     def relevant(self, name: str) -> bool:
@@ -180,9 +79,11 @@ class Walker:
             calls: dict[str, set[str]] = {}
             for fname, fdef in self.definitions.items():
                 body = self.parsed.node_text(fdef.node)
-                calls[fname] = set(_IDENT_RE.findall(body))
+                calls[fname] = set(IDENT_RE.findall(body))
             effects = {
-                n for n, rows in self.spec.rows.items() if any(r.effect not in _PURE for r in rows)
+                n
+                for n, rows in self.spec.rows.items()
+                if any(r.effect not in PURE_EFFECTS for r in rows)
             }
             hot = {f for f, names in calls.items() if names & effects}
             changed = True
@@ -196,11 +97,13 @@ class Walker:
         return name in self.relevance
 
     def cfg(self, function: Node) -> Cfg:
+        """The control-flow graph of a function node (built once)."""
         if function.id not in self.cfgs:
             self.cfgs[function.id] = build_cfg(function)
         return self.cfgs[function.id]
 
     def report(self, st: State, rule: str, frame: Frame, line: int, message: str) -> None:
+        """Record a finding on this path, once per rule, function, line and configuration."""
         if self.selected is not None and frame.name not in self.selected:
             return
         if line > self.last_line:
@@ -212,53 +115,14 @@ class Walker:
             self.findings[key] = RawFinding(rule, frame.name, line, message, config, trace)
 
     def violations(self, st: State, found: list[Violation], frame: Frame, line: int) -> None:
+        """Report what the simulator found at this line."""
         for violation in found:
             self.report(st, violation.rule, frame, line, violation.message)
-
-    def render(self, node: Node, positive: bool) -> str:
-        """A condition as a configuration reads: `!(a && b)` -> `!a or !b`, named per spec."""
-        if node.type == "parenthesized_expression" and node.named_children:
-            return self.render(node.named_children[0], positive)
-        if (
-            node.type == "unary_expression"
-            and self.text(node.child_by_field_name("operator")) == "!"
-        ):
-            return self.render(node.child_by_field_name("argument"), not positive)
-        if node.type == "binary_expression":
-            op = self.text(node.child_by_field_name("operator"))
-            if op in ("&&", "||"):
-                joins_and = (op == "&&") == positive
-                left = self.render(node.child_by_field_name("left"), positive)
-                right = self.render(node.child_by_field_name("right"), positive)
-                return f"{left} {'and' if joins_and else 'or'} {right}"
-        text = self.text(node)
-        key = text if positive else f"!{text}"
-        return self.spec.config_names.get(key, key)
-
-    def render_assumptions(self, st: State) -> str:
-        return ", ".join(text for text, _ in st.assumptions)
-
-    def given_answer(self, node: Node) -> bool | None:
-        """The answer the checked function's known configuration ([assume]) gives, if any."""
-        if not self.given:
-            return None
-        atoms: list[str] = []
-        self.atoms(node, atoms)
-        if not atoms or not all(atom in self.given for atom in atoms):
-            return None
-        return self.holds(node, self.given)
-
-    def config_only(self, node: Node) -> bool:
-        atoms: list[str] = []
-        self.atoms(node, atoms)
-        return all(self.is_config(atom) for atom in atoms)
-
-    def is_config(self, text: str) -> bool:
-        return any(atom in text for atom in self.config_atoms)
 
     # -- locations -------------------------------------------------------------------------
 
     def resolve(self, st: State, frame: int, path: str) -> tuple[int, str]:
+        """Follow pointer-parameter aliases to the caller's location a path stands for."""
         path = path.lstrip("*")
         root, _, rest = path.partition(".")
         for _ in range(MAX_INLINE_DEPTH + 2):
@@ -271,10 +135,12 @@ class Walker:
         return frame, path
 
     def loc(self, st: State, node: Node, frame: Frame) -> tuple[int, str] | None:
+        """The location an lvalue expression names, or None (array elements, calls)."""
         path = self.path_of(node)
         return self.resolve(st, frame.depth, path) if path else None
 
     def path_of(self, node: Node) -> str | None:
+        """`fault->pfn` -> `fault.pfn`: the dotted path of an lvalue, or None."""
         kind = node.type
         if kind == "identifier":
             return node.text.decode()
@@ -292,6 +158,7 @@ class Walker:
         return None
 
     def read(self, st: State, where: tuple[int, str]) -> tuple:
+        """The value at a location: written on this path, zero in a `{...}` struct, or a symbol."""
         if where in st.env:
             return st.env[where]
         frame, path = where
@@ -304,6 +171,7 @@ class Walker:
         return ("sym", f"{frame}:{path}")
 
     def store(self, st: State, where: tuple[int, str], value: tuple) -> None:
+        """Write a location and forget the answers to conditions that read it."""
         st.env[where] = value
         names = set(where[1].split("."))
         sym = f"sym:{where[0]}:{where[1]}"
@@ -311,7 +179,7 @@ class Walker:
             text: answer
             for text, answer in st.facts.items()
             if not (text == sym or text.startswith(sym + "."))
-            and (text.startswith("sym:") or not names & set(_IDENT_RE.findall(text)))
+            and (text.startswith("sym:") or not names & set(IDENT_RE.findall(text)))
         }
 
     # -- walking ---------------------------------------------------------------------------
@@ -363,6 +231,7 @@ class Walker:
         return exits
 
     def switch(self, st: State, node, frame: Frame) -> list[tuple[int, State]]:
+        """Successors of a switch: the matching case when the value is known, else every case."""
         out = []
         for sub, value in self.eval(st.copy(), node.node, frame):
             matched = False
@@ -383,10 +252,12 @@ class Walker:
         return out
 
     def constant(self, node: Node) -> int | None:
+        """The integer a case label or literal stands for, if known."""
         value = self.literal(node)
         return value[1] if value is not None and value[0] == "c" else None
 
     def literal(self, node: Node) -> tuple | None:
+        """The value of a literal or well-known name (RET_PF_*, FOLL_*, -EFAULT), or None."""
         text = self.text(node)
         if node.type == "number_literal":
             try:
@@ -405,7 +276,7 @@ class Walker:
         if node.type == "unary_expression":
             op = self.text(node.child_by_field_name("operator"))
             arg = node.child_by_field_name("argument")
-            if op == "-" and arg is not None and _ERRNO_RE.fullmatch(self.text(arg)):
+            if op == "-" and arg is not None and ERRNO_RE.fullmatch(self.text(arg)):
                 return V.const(-1 - zlib.crc32(self.text(arg).encode()) % 4000)
         return None
 
@@ -451,6 +322,7 @@ class Walker:
         return out
 
     def compare(self, st, op, lv, rv, node, frame) -> list[tuple[State, bool]]:
+        """Answers of `==`, `!=`, `<`...: decided for constants, error pfns and NULL pages."""
         if lv[0] == "c" and rv[0] == "c":
             a, b = lv[1], rv[1]
             result = {
@@ -473,6 +345,7 @@ class Walker:
         return self.unknown(st, node, frame)
 
     def truth(self, st: State, value: tuple, node: Node, frame: Frame) -> list[tuple[State, bool]]:
+        """Answers of a value used as a condition; unknown values fork."""
         tag = value[0]
         if tag == "c":
             return [(st, bool(value[1]))]
@@ -480,11 +353,11 @@ class Walker:
             return [(st, True)]
         if tag in ("page", "refc"):
             answer = st.sim.pages[value[1]].kind in value[2]
-            st.event(_line(node), f"'{self.text(node)}' is {'true' if answer else 'false'}")
+            st.event(line_of(node), f"'{self.text(node)}' is {'true' if answer else 'false'}")
             return [(st, answer)]
         if tag == "err":
             answer = st.sim.pages[value[1]].kind == ERROR
-            st.event(_line(node), f"'{self.text(node)}' is {'true' if answer else 'false'}")
+            st.event(line_of(node), f"'{self.text(node)}' is {'true' if answer else 'false'}")
             return [(st, answer)]
         if tag == "flags":
             return [(st, bool(value[1]))]
@@ -505,7 +378,7 @@ class Walker:
                 s.sim.retry_check(stale)
                 verdict = "stale: retry" if stale else "passed"
                 locked = "" if s.sim.locked else " (mmu_lock not held)"
-                s.event(_line(node), f"retry check '{self.text(node)}' {verdict}{locked}")
+                s.event(line_of(node), f"retry check '{self.text(node)}' {verdict}{locked}")
                 out.append((s, stale))
             return out
         return self.unknown(st, node, frame)
@@ -524,7 +397,7 @@ class Walker:
             if self.is_config(text):
                 s.assumptions = (*s.assumptions, (self.render(node, answer), answer))
                 s.assume_nodes = (*s.assume_nodes, (node, answer))
-                s.event(_line(node), f"assume {self.render(node, answer)}")
+                s.event(line_of(node), f"assume {self.render(node, answer)}")
             out.append((s, answer))
         return out
 
@@ -550,7 +423,7 @@ class Walker:
                     row = self.spec.row(fld.text.decode(), 0)
                     if row.effect == "snapshot":
                         s.sim.snapshot()
-                        s.event(_line(node), f"notifier snapshot '{self.text(node)}'")
+                        s.event(line_of(node), f"notifier snapshot '{self.text(node)}'")
                 where = self.loc(s, node, frame)
                 out.append((s, self.read(s, where) if where else V.UNKNOWN))
             return out
@@ -628,6 +501,7 @@ class Walker:
 
     @staticmethod
     def arith(op: str, lv: tuple, rv: tuple) -> tuple:
+        """`|`, `&` and `~` on FOLL_* flag sets and constants; anything else is unknown."""
         if op in ("|", "&") and "flags" in (lv[0], rv[0]):
             # `flags = write ? FOLL_WRITE : 0;` then `flags |= ...`: 0 is the empty flag set.
             lv = V.flags(frozenset()) if lv == V.const(0) else lv
@@ -656,6 +530,7 @@ class Walker:
         return V.UNKNOWN
 
     def assign(self, st: State, node: Node, frame: Frame) -> list[tuple[State, tuple]]:
+        """`x = v`, `x |= v`, ...: every value the right side can take, stored."""
         op = self.text(node.child_by_field_name("operator"))
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         out = []
@@ -671,6 +546,7 @@ class Walker:
         return out
 
     def declare(self, st: State, node: Node, frame: Frame) -> list[tuple[State, tuple]]:
+        """A declaration: the names become locals, with their initial values."""
         states = [(st, V.UNKNOWN)]
         for child in node.named_children:
             if child.type not in (
@@ -712,6 +588,7 @@ class Walker:
     def initialise(
         self, st: State, name: str, init: Node, frame: Frame
     ) -> list[tuple[State, tuple]]:
+        """`struct kvm_follow_pfn foll = { .flags = ... }`: named fields set, the rest zero."""
         self.store(st, (frame.depth, name), V.ZERO_STRUCT)
         states = [st]
         for pair in init.named_children:
@@ -730,340 +607,6 @@ class Walker:
         return [(s, V.UNKNOWN) for s in states]
 
     # -- calls -----------------------------------------------------------------------------
-
-    def callee_name(self, node: Node) -> str:
-        function = node.child_by_field_name("function")
-        return self.text(function) if function is not None else ""
-
-    @staticmethod
-    def call_args(node: Node) -> list[Node]:
-        args = node.child_by_field_name("arguments")
-        return [a for a in (args.named_children if args else []) if a.type != "comment"]
-
-    def eval_args(
-        self, st: State, args: list[Node], frame: Frame
-    ) -> list[tuple[State, list[tuple]]]:
-        states: list[tuple[State, list[tuple]]] = [(st, [])]
-        for arg in args:
-            states = [(s2, [*vals, v]) for s, vals in states for s2, v in self.eval(s, arg, frame)]
-        return states
-
-    def call(self, st: State, node: Node, frame: Frame) -> list[tuple[State, tuple]]:
-        name = self.callee_name(node)
-        args = self.call_args(node)
-        row = self.spec.row(name, len(args))
-        wrapped = _NAME_MACRO_RE.fullmatch(name)
-        if row is None and wrapped:  # KVM_PGT_FN(kvm_pgtable_stage2_map)(...)
-            row = self.spec.row(wrapped.group(1), len(args))
-        line = _line(node)
-        out: list[tuple[State, tuple]] = []
-        for s, values in self.eval_args(st, args, frame):
-            if row is not None and row.effect != "snapshot":
-                out.extend(self.apply_row(s, row, node, args, values, frame, line))
-            elif (
-                name in self.definitions
-                and frame.depth < MAX_INLINE_DEPTH
-                and name != frame.name
-                and self.relevant(name)
-            ):
-                out.extend(self.inline(s, self.definitions[name], args, values, frame, line))
-            else:
-                self.forget_zeroes(s, args, frame)
-                # What an unknown call returns: one symbol per call site, so that a copy of
-                # the result (`fault->slot = ...; slot = fault->slot`) answers tests alike.
-                out.append((s, ("sym", f"ret:{node.start_byte}")))
-        return out
-
-    def forget_zeroes(self, st: State, args: list[Node], frame: Frame) -> None:
-        """A struct passed by address may get its unnamed fields written (out-fields)."""
-        for arg in args:
-            if arg.type == "pointer_expression" and self.text(arg).startswith("&"):
-                where = self.loc(st, arg, frame)
-                if where is not None and st.env.get(where) == V.ZERO_STRUCT:
-                    st.env[where] = V.UNKNOWN
-
-    def arg_value(self, values: list[tuple], index: int | None) -> tuple:
-        if index is None or index >= len(values):
-            return V.UNKNOWN
-        return values[index]
-
-    def apply_row(
-        self, st, row: ApiRow, node, args, values, frame, line
-    ) -> list[tuple[State, tuple]]:
-        effect = row.effect
-        name = row.name
-        if effect == "acquire":
-            found = self.acquire(st, row, args, frame, line)
-            for s, _ in found:
-                self.forget_zeroes(s, args, frame)
-            return found
-        if effect == "lock" or effect == "unlock":
-            if row.arg_contains and not any(row.arg_contains in self.text(a) for a in args):
-                return [(st, V.UNKNOWN)]
-            (st.sim.lock if effect == "lock" else st.sim.unlock)()
-            st.event(line, f"mmu_lock {'taken' if effect == 'lock' else 'dropped'} ({name})")
-            return [(st, V.UNKNOWN)]
-        if effect == "retry-check":
-            return [(st, V.RETRY)]
-        if effect == "install":
-            if st.sim.pages or st.sim.snapshot_taken:
-                st.event(line, f"mapping installed ({name})")
-                self.violations(st, st.sim.install(), frame, line)
-            return [(st, V.UNKNOWN)]
-        value = self.arg_value(values, row.arg)
-        if effect == "predicate":
-            if value[0] in ("pfn", "page"):
-                return [(st, ("refc", value[1], tuple(row.true_when)))]
-            if value == V.ERROR_PFN:
-                return [(st, V.const(int(ERROR in row.true_when)))]
-            return [(st, V.UNKNOWN)]
-        if effect == "to-page":
-            if value[0] in ("pfn", "page"):
-                return [(st, ("page", value[1], tuple(row.nonnull_when)))]
-            return [(st, V.UNKNOWN)]
-        if effect == "get-page":
-            if value[0] in ("page", "pfn"):
-                st.event(line, f"{name}() takes another reference")
-                self.violations(st, st.sim.get_page(value[1]), frame, line)
-            return [(st, V.UNKNOWN)]
-        if effect in ("release", "mark"):
-            if value == V.const(0) and row.takes == "page" and st.sim.pages:
-                # NULL left in a page variable by a path that found no refcounted page.
-                if effect == "mark":
-                    self.report(st, "mark-not-refcounted", frame, line, f"{name}() on a NULL page")
-                elif not row.null_safe:
-                    self.report(
-                        st, "release-without-reference", frame, line, f"{name}() on a NULL page"
-                    )
-                return [(st, V.UNKNOWN)]
-            if value[0] not in ("pfn", "page"):
-                return [(st, V.UNKNOWN)]
-            pid = value[1]
-            null_page = value[0] == "page" and st.sim.pages[pid].kind not in value[2]
-            if effect == "mark":
-                st.event(line, f"{name}() marks the page")
-                found = st.sim.mark(pid, null_page, row.noop_kinds, row.takes == "pfn")
-                self.violations(st, found, frame, line)
-                return [(st, V.UNKNOWN)]
-            out = []
-            for s1, dirty in self.flag_arg(st, row.dirty, row.dirty_arg, args, frame):
-                for s2, unused in self.flag_arg(s1, row.unused, row.unused_arg, args, frame):
-                    how = " dirty" if dirty and not unused else (" unused" if unused else "")
-                    s2.event(line, f"{name}() releases the page{how}")
-                    found = s2.sim.release(
-                        pid,
-                        dirty=dirty,
-                        unused=unused,
-                        null_page=null_page,
-                        null_safe=row.null_safe,
-                        noop_kinds=row.noop_kinds,
-                        needs_lock_when_dirty=row.needs_lock_when_dirty,
-                    )
-                    self.violations(s2, found, frame, line)
-                    out.append((s2, V.UNKNOWN))
-            return out
-        return [(st, V.UNKNOWN)]
-
-    def flag_arg(self, st: State, fixed: bool, index: int | None, args, frame: Frame):
-        """A release's dirty/unused answer: fixed by the row, or each way an argument can go."""
-        if index is None or index >= len(args):
-            return [(st, fixed)]
-        return self.cond(st.copy(), args[index], frame)
-
-    def acquire(
-        self, st: State, row: ApiRow, args, frame: Frame, line: int
-    ) -> list[tuple[State, tuple]]:
-        struct = None
-        if row.struct_arg is not None and row.struct_arg < len(args):
-            struct = self.loc(st, args[row.struct_arg], frame)
-        with_get, guarded = True, True
-        if row.get != "always":
-            flags_value = V.UNKNOWN
-            if struct is not None and row.flags_field:
-                flags_value = self.read(st, (struct[0], f"{struct[1]}.{row.flags_field}"))
-            elif row.flags_arg is not None and row.flags_arg < len(args):
-                flags_value = self.eval(st.copy(), args[row.flags_arg], frame)[0][1]
-            if flags_value[0] == "flags":
-                with_get = row.get_flag in flags_value[1] or UNSEEN_FLAGS in flags_value[1]
-            elif flags_value == V.const(0):
-                with_get = False
-            if not with_get and struct is not None and row.guard_field:
-                guard = self.read(st, (struct[0], f"{struct[1]}.{row.guard_field}"))
-                guarded = not (guard[0] == "c" and guard[1] == 0)
-        get_required = not with_get and self.get_required(st, frame)
-        slot = V.UNKNOWN
-        if row.error_when_null_arg is not None and row.error_when_null_arg < len(args):
-            slot = self.eval(st.copy(), args[row.error_when_null_arg], frame)[0][1]
-        elif row.error_when_null_field and struct is not None:
-            slot = self.read(st, (struct[0], f"{struct[1]}.{row.error_when_null_field}"))
-        if row.get != "always" and st.assumptions and not st.get_label:
-            passed = "FOLL_GET passed" if with_get else "FOLL_GET not passed"
-            st.get_label = f"{passed} ({self.render_assumptions(st)})"
-        out = []
-        struct_page = True
-        if row.struct_page_field and struct is not None:
-            allowed = self.read(st, (struct[0], f"{struct[1]}.{row.struct_page_field}"))
-            struct_page = allowed != V.const(0)
-        for kind in row.acquire_kinds(with_get):
-            if slot == V.const(0) and kind != ERROR:
-                continue  # no memslot: only an error pfn comes back
-            s = st.copy()
-            if slot[0] == "sym" and kind != ERROR:
-                if s.facts.get(f"sym:{slot[1]}") is False:
-                    continue
-                s.facts[f"sym:{slot[1]}"] = True
-            pid, found = s.sim.acquire(kind, with_get, guarded, get_required, line, struct_page)
-            get_text = (
-                ""
-                if row.get == "always"
-                else (" with FOLL_GET" if with_get else " without FOLL_GET")
-            )
-            s.event(line, f"{row.name}(){get_text}: {KIND_TEXT[kind]}")
-            self.violations(s, found, frame, line)
-            pfn = ("pfn", pid)
-            if row.refcounted_field and struct is not None:
-                where = (struct[0], f"{struct[1]}.{row.refcounted_field}")
-                self.store(s, where, self.refcounted_value(row, pid))
-            if row.refcounted_arg is not None and row.refcounted_arg < len(args):
-                where = self.loc(s, args[row.refcounted_arg], frame)
-                if where:
-                    self.store(s, where, self.refcounted_value(row, pid))
-            if row.async_arg is not None and row.async_arg < len(args):
-                where = self.loc(s, args[row.async_arg], frame)
-                if where is not None and self.text(args[row.async_arg]).startswith("&"):
-                    self.store(s, where, V.UNKNOWN if kind == ERROR else V.const(0))
-            result = pfn
-            if row.result == "arg" and row.result_arg is not None and row.result_arg < len(args):
-                where = self.loc(s, args[row.result_arg], frame)
-                if where:
-                    self.store(s, where, pfn)
-                result = V.const(-1 - zlib.crc32(b"EFAULT") % 4000) if kind == ERROR else V.const(0)
-            out.append((s, result))
-        return out
-
-    @staticmethod
-    def refcounted_value(row: ApiRow, pid: int) -> tuple:
-        if row.refcounted_type == "page":
-            return ("page", pid, tuple(row.refcounted_when))
-        return ("refc", pid, tuple(row.refcounted_when))
-
-    def get_required(self, st: State, frame: Frame) -> bool:
-        """Rule 9: FOLL_GET is omitted in a configuration where the SPTE cannot record it."""
-        for rule in self.spec.get_required:
-            if not (rule.applies(self.path, frame.name) or rule.applies(self.path, self.top)):
-                continue
-            if not self.entails(st.assume_nodes, rule.needs):
-                return True
-        return False
-
-    def entails(self, assumed: tuple[tuple[Node, bool], ...], needs: tuple[str, ...]) -> bool:
-        if "false" in needs:
-            return False
-        atoms: list[str] = list(self.given)
-        for node, _ in assumed:
-            self.atoms(node, atoms)
-        if not set(needs) <= set(atoms):
-            return False
-        if len(atoms) > MAX_ENTAILMENT_ATOMS:
-            return True
-        for bits in itertools.product((False, True), repeat=len(atoms)):
-            world = dict(zip(atoms, bits, strict=True))
-            if any(world[atom] != value for atom, value in self.given.items()):
-                continue
-            if all(self.holds(node, world) == answer for node, answer in assumed):
-                if not all(world[need] for need in needs):
-                    return False
-        return True
-
-    def atoms(self, node: Node, out: list[str]) -> None:
-        if node.type == "parenthesized_expression" and node.named_children:
-            self.atoms(node.named_children[-1], out)
-        elif (
-            node.type == "unary_expression"
-            and self.text(node.child_by_field_name("operator")) == "!"
-        ):
-            self.atoms(node.child_by_field_name("argument"), out)
-        elif node.type == "binary_expression" and self.text(
-            node.child_by_field_name("operator")
-        ) in ("&&", "||"):
-            self.atoms(node.child_by_field_name("left"), out)
-            self.atoms(node.child_by_field_name("right"), out)
-        elif self.text(node) not in out:
-            out.append(self.text(node))
-
-    def holds(self, node: Node, world: dict[str, bool]) -> bool:
-        if node.type == "parenthesized_expression" and node.named_children:
-            return self.holds(node.named_children[-1], world)
-        if (
-            node.type == "unary_expression"
-            and self.text(node.child_by_field_name("operator")) == "!"
-        ):
-            return not self.holds(node.child_by_field_name("argument"), world)
-        if node.type == "binary_expression":
-            op = self.text(node.child_by_field_name("operator"))
-            if op == "&&":
-                return self.holds(node.child_by_field_name("left"), world) and self.holds(
-                    node.child_by_field_name("right"), world
-                )
-            if op == "||":
-                return self.holds(node.child_by_field_name("left"), world) or self.holds(
-                    node.child_by_field_name("right"), world
-                )
-        return world[self.text(node)]
-
-    def walk_cached(self, fdef, st: State, callee: Frame) -> list[tuple[State, tuple, int]]:
-        """walk() of a callee, remembered per entry state: a helper called from several
-        places (or on several paths in the same state) is walked once."""
-        key = (self.top, fdef.name, callee.depth, st.key())
-        if key not in self.inline_cache:
-            prefix, st.trace = st.trace, ()
-            self.inline_cache[key] = self.walk(fdef, st, callee)
-            st.trace = prefix
-        out = []
-        for s, value, exit_line in self.inline_cache[key]:
-            copy = s.copy()
-            copy.trace = (*st.trace, *s.trace)[-MAX_TRACE:]
-            out.append((copy, value, exit_line))
-        return out
-
-    def inline(self, st, fdef, args, values, frame: Frame, line: int) -> list[tuple[State, tuple]]:
-        """Walk a same-file callee in place; its paths continue in the caller."""
-        depth = frame.depth + 1
-        params = param_list(fdef.node)
-        callee = Frame(fdef.name, depth, dict(params))
-        st.env = {k: v for k, v in st.env.items() if k[0] < depth}
-        st.locals = frozenset(x for x in st.locals if x[0] < depth)
-        for index, (pname, pointer) in enumerate(params):
-            if index >= len(args):
-                break
-            st.locals = st.locals | {(depth, pname)}
-            where = self.loc(st, args[index], frame) if pointer else None
-            if where is not None:
-                st.env[(depth, pname)] = ("alias", where[0], where[1])
-            else:
-                st.env[(depth, pname)] = values[index] if index < len(values) else V.UNKNOWN
-        st.event(line, f"call {fdef.name}()")
-        out = []
-        for s, value, exit_line in self.walk_cached(fdef, st, callee):
-            mine = {v for k, v in s.env.items() if k[0] >= depth}
-            s.env = {k: v for k, v in s.env.items() if k[0] < depth}
-            s.locals = frozenset(x for x in s.locals if x[0] < depth)
-            s.facts = {t: a for t, a in s.facts.items()}
-            held_here = set().union(*(V.holds_reference_to(v) for v in mine)) if mine else set()
-            elsewhere = set().union(
-                *(V.holds_reference_to(v) for v in s.env.values())
-            ) | V.holds_reference_to(value)
-            for pid in sorted(held_here - elsewhere - s.lost):
-                if s.sim.holds(pid):
-                    s.lost = s.lost | {pid}
-                    self.report(
-                        s, "leak", callee, exit_line, "reference taken here is lost on return"
-                    )
-            if self.spec.is_consumer(fdef.name):
-                # A fault handler called from another one: its own check reports its leaks.
-                s.lost = s.lost | {pid for pid in s.sim.pages if s.sim.holds(pid)}
-            out.append((s, value))
-        return out
 
     # -- entry -----------------------------------------------------------------------------
 

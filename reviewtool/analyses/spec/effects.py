@@ -1,0 +1,305 @@
+"""Calls on a path: the effect of a spec row (acquire, release, mark, lock, ...) or a
+same-file callee walked in place, its paths continuing in the caller.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from tree_sitter import Node
+
+from reviewtool.analyses.spec import values as V
+from reviewtool.analyses.spec.model import ERROR, ApiRow
+from reviewtool.analyses.spec.state import (
+    KIND_TEXT,
+    MAX_INLINE_DEPTH,
+    MAX_TRACE,
+    NAME_MACRO_RE,
+    UNSEEN_FLAGS,
+    Frame,
+    State,
+    line_of,
+    param_list,
+)
+
+
+class EffectsMixin:
+    """Call handling of the Walker (uses its spec, definitions, eval(), cond(), report())."""
+
+    def callee_name(self, node: Node) -> str:
+        """The called function as written (`FNAME(fetch)` stays whole)."""
+        function = node.child_by_field_name("function")
+        return self.text(function) if function is not None else ""
+
+    @staticmethod
+    def call_args(node: Node) -> list[Node]:
+        """The argument nodes of a call."""
+        args = node.child_by_field_name("arguments")
+        return [a for a in (args.named_children if args else []) if a.type != "comment"]
+
+    def eval_args(
+        self, st: State, args: list[Node], frame: Frame
+    ) -> list[tuple[State, list[tuple]]]:
+        """Every combination of argument values (arguments may fork)."""
+        states: list[tuple[State, list[tuple]]] = [(st, [])]
+        for arg in args:
+            states = [(s2, [*vals, v]) for s, vals in states for s2, v in self.eval(s, arg, frame)]
+        return states
+
+    def call(self, st: State, node: Node, frame: Frame) -> list[tuple[State, tuple]]:
+        """A call: a spec row's effect, a same-file callee walked in place, or an unknown value."""
+        name = self.callee_name(node)
+        args = self.call_args(node)
+        row = self.spec.row(name, len(args))
+        wrapped = NAME_MACRO_RE.fullmatch(name)
+        if row is None and wrapped:  # KVM_PGT_FN(kvm_pgtable_stage2_map)(...)
+            row = self.spec.row(wrapped.group(1), len(args))
+        line = line_of(node)
+        out: list[tuple[State, tuple]] = []
+        for s, values in self.eval_args(st, args, frame):
+            if row is not None and row.effect != "snapshot":
+                out.extend(self.apply_row(s, row, node, args, values, frame, line))
+            elif (
+                name in self.definitions
+                and frame.depth < MAX_INLINE_DEPTH
+                and name != frame.name
+                and self.relevant(name)
+            ):
+                out.extend(self.inline(s, self.definitions[name], args, values, frame, line))
+            else:
+                self.forget_zeroes(s, args, frame)
+                # What an unknown call returns: one symbol per call site, so that a copy of
+                # the result (`fault->slot = ...; slot = fault->slot`) answers tests alike.
+                out.append((s, ("sym", f"ret:{node.start_byte}")))
+        return out
+
+    def forget_zeroes(self, st: State, args: list[Node], frame: Frame) -> None:
+        """A struct passed by address may get its unnamed fields written (out-fields)."""
+        for arg in args:
+            if arg.type == "pointer_expression" and self.text(arg).startswith("&"):
+                where = self.loc(st, arg, frame)
+                if where is not None and st.env.get(where) == V.ZERO_STRUCT:
+                    st.env[where] = V.UNKNOWN
+
+    def arg_value(self, values: list[tuple], index: int | None) -> tuple:
+        """The value of argument `index`, unknown when absent."""
+        if index is None or index >= len(values):
+            return V.UNKNOWN
+        return values[index]
+
+    def apply_row(
+        self, st, row: ApiRow, node, args, values, frame, line
+    ) -> list[tuple[State, tuple]]:
+        """Apply one spec row's effect to the path."""
+        effect = row.effect
+        name = row.name
+        if effect == "acquire":
+            found = self.acquire(st, row, args, frame, line)
+            for s, _ in found:
+                self.forget_zeroes(s, args, frame)
+            return found
+        if effect == "lock" or effect == "unlock":
+            if row.arg_contains and not any(row.arg_contains in self.text(a) for a in args):
+                return [(st, V.UNKNOWN)]
+            (st.sim.lock if effect == "lock" else st.sim.unlock)()
+            st.event(line, f"mmu_lock {'taken' if effect == 'lock' else 'dropped'} ({name})")
+            return [(st, V.UNKNOWN)]
+        if effect == "retry-check":
+            return [(st, V.RETRY)]
+        if effect == "install":
+            if st.sim.pages or st.sim.snapshot_taken:
+                st.event(line, f"mapping installed ({name})")
+                self.violations(st, st.sim.install(), frame, line)
+            return [(st, V.UNKNOWN)]
+        value = self.arg_value(values, row.arg)
+        if effect == "predicate":
+            if value[0] in ("pfn", "page"):
+                return [(st, ("refc", value[1], tuple(row.true_when)))]
+            if value == V.ERROR_PFN:
+                return [(st, V.const(int(ERROR in row.true_when)))]
+            return [(st, V.UNKNOWN)]
+        if effect == "to-page":
+            if value[0] in ("pfn", "page"):
+                return [(st, ("page", value[1], tuple(row.nonnull_when)))]
+            return [(st, V.UNKNOWN)]
+        if effect == "get-page":
+            if value[0] in ("page", "pfn"):
+                st.event(line, f"{name}() takes another reference")
+                self.violations(st, st.sim.get_page(value[1]), frame, line)
+            return [(st, V.UNKNOWN)]
+        if effect in ("release", "mark"):
+            if value == V.const(0) and row.takes == "page" and st.sim.pages:
+                # NULL left in a page variable by a path that found no refcounted page.
+                if effect == "mark":
+                    self.report(st, "mark-not-refcounted", frame, line, f"{name}() on a NULL page")
+                elif not row.null_safe:
+                    self.report(
+                        st, "release-without-reference", frame, line, f"{name}() on a NULL page"
+                    )
+                return [(st, V.UNKNOWN)]
+            if value[0] not in ("pfn", "page"):
+                return [(st, V.UNKNOWN)]
+            pid = value[1]
+            null_page = value[0] == "page" and st.sim.pages[pid].kind not in value[2]
+            if effect == "mark":
+                st.event(line, f"{name}() marks the page")
+                found = st.sim.mark(pid, null_page, row.noop_kinds, row.takes == "pfn")
+                self.violations(st, found, frame, line)
+                return [(st, V.UNKNOWN)]
+            out = []
+            for s1, dirty in self.flag_arg(st, row.dirty, row.dirty_arg, args, frame):
+                for s2, unused in self.flag_arg(s1, row.unused, row.unused_arg, args, frame):
+                    how = " dirty" if dirty and not unused else (" unused" if unused else "")
+                    s2.event(line, f"{name}() releases the page{how}")
+                    found = s2.sim.release(
+                        pid,
+                        dirty=dirty,
+                        unused=unused,
+                        null_page=null_page,
+                        null_safe=row.null_safe,
+                        noop_kinds=row.noop_kinds,
+                        needs_lock_when_dirty=row.needs_lock_when_dirty,
+                    )
+                    self.violations(s2, found, frame, line)
+                    out.append((s2, V.UNKNOWN))
+            return out
+        return [(st, V.UNKNOWN)]
+
+    def flag_arg(self, st: State, fixed: bool, index: int | None, args, frame: Frame):
+        """A release's dirty/unused answer: fixed by the row, or each way an argument can go."""
+        if index is None or index >= len(args):
+            return [(st, fixed)]
+        return self.cond(st.copy(), args[index], frame)
+
+    def acquire(
+        self, st: State, row: ApiRow, args, frame: Frame, line: int
+    ) -> list[tuple[State, tuple]]:
+        """A fault-in: one path per page kind the row allows with or without FOLL_GET."""
+        struct = None
+        if row.struct_arg is not None and row.struct_arg < len(args):
+            struct = self.loc(st, args[row.struct_arg], frame)
+        with_get, guarded = True, True
+        if row.get != "always":
+            flags_value = V.UNKNOWN
+            if struct is not None and row.flags_field:
+                flags_value = self.read(st, (struct[0], f"{struct[1]}.{row.flags_field}"))
+            elif row.flags_arg is not None and row.flags_arg < len(args):
+                flags_value = self.eval(st.copy(), args[row.flags_arg], frame)[0][1]
+            if flags_value[0] == "flags":
+                with_get = row.get_flag in flags_value[1] or UNSEEN_FLAGS in flags_value[1]
+            elif flags_value == V.const(0):
+                with_get = False
+            if not with_get and struct is not None and row.guard_field:
+                guard = self.read(st, (struct[0], f"{struct[1]}.{row.guard_field}"))
+                guarded = not (guard[0] == "c" and guard[1] == 0)
+        get_required = not with_get and self.get_required(st, frame)
+        slot = V.UNKNOWN
+        if row.error_when_null_arg is not None and row.error_when_null_arg < len(args):
+            slot = self.eval(st.copy(), args[row.error_when_null_arg], frame)[0][1]
+        elif row.error_when_null_field and struct is not None:
+            slot = self.read(st, (struct[0], f"{struct[1]}.{row.error_when_null_field}"))
+        if row.get != "always" and st.assumptions and not st.get_label:
+            passed = "FOLL_GET passed" if with_get else "FOLL_GET not passed"
+            st.get_label = f"{passed} ({self.render_assumptions(st)})"
+        out = []
+        struct_page = True
+        if row.struct_page_field and struct is not None:
+            allowed = self.read(st, (struct[0], f"{struct[1]}.{row.struct_page_field}"))
+            struct_page = allowed != V.const(0)
+        for kind in row.acquire_kinds(with_get):
+            if slot == V.const(0) and kind != ERROR:
+                continue  # no memslot: only an error pfn comes back
+            s = st.copy()
+            if slot[0] == "sym" and kind != ERROR:
+                if s.facts.get(f"sym:{slot[1]}") is False:
+                    continue
+                s.facts[f"sym:{slot[1]}"] = True
+            pid, found = s.sim.acquire(kind, with_get, guarded, get_required, line, struct_page)
+            get_text = (
+                ""
+                if row.get == "always"
+                else (" with FOLL_GET" if with_get else " without FOLL_GET")
+            )
+            s.event(line, f"{row.name}(){get_text}: {KIND_TEXT[kind]}")
+            self.violations(s, found, frame, line)
+            pfn = ("pfn", pid)
+            if row.refcounted_field and struct is not None:
+                where = (struct[0], f"{struct[1]}.{row.refcounted_field}")
+                self.store(s, where, self.refcounted_value(row, pid))
+            if row.refcounted_arg is not None and row.refcounted_arg < len(args):
+                where = self.loc(s, args[row.refcounted_arg], frame)
+                if where:
+                    self.store(s, where, self.refcounted_value(row, pid))
+            if row.async_arg is not None and row.async_arg < len(args):
+                where = self.loc(s, args[row.async_arg], frame)
+                if where is not None and self.text(args[row.async_arg]).startswith("&"):
+                    self.store(s, where, V.UNKNOWN if kind == ERROR else V.const(0))
+            result = pfn
+            if row.result == "arg" and row.result_arg is not None and row.result_arg < len(args):
+                where = self.loc(s, args[row.result_arg], frame)
+                if where:
+                    self.store(s, where, pfn)
+                result = V.const(-1 - zlib.crc32(b"EFAULT") % 4000) if kind == ERROR else V.const(0)
+            out.append((s, result))
+        return out
+
+    @staticmethod
+    def refcounted_value(row: ApiRow, pid: int) -> tuple:
+        """The 'is refcounted' answer an acquisition hands back (bool or page)."""
+        if row.refcounted_type == "page":
+            return ("page", pid, tuple(row.refcounted_when))
+        return ("refc", pid, tuple(row.refcounted_when))
+
+    def walk_cached(self, fdef, st: State, callee: Frame) -> list[tuple[State, tuple, int]]:
+        """walk() of a callee, remembered per entry state: a helper called from several
+        places (or on several paths in the same state) is walked once."""
+        key = (self.top, fdef.name, callee.depth, st.key())
+        if key not in self.inline_cache:
+            prefix, st.trace = st.trace, ()
+            self.inline_cache[key] = self.walk(fdef, st, callee)
+            st.trace = prefix
+        out = []
+        for s, value, exit_line in self.inline_cache[key]:
+            copy = s.copy()
+            copy.trace = (*st.trace, *s.trace)[-MAX_TRACE:]
+            out.append((copy, value, exit_line))
+        return out
+
+    def inline(self, st, fdef, args, values, frame: Frame, line: int) -> list[tuple[State, tuple]]:
+        """Walk a same-file callee in place; its paths continue in the caller."""
+        depth = frame.depth + 1
+        params = param_list(fdef.node)
+        callee = Frame(fdef.name, depth, dict(params))
+        st.env = {k: v for k, v in st.env.items() if k[0] < depth}
+        st.locals = frozenset(x for x in st.locals if x[0] < depth)
+        for index, (pname, pointer) in enumerate(params):
+            if index >= len(args):
+                break
+            st.locals = st.locals | {(depth, pname)}
+            where = self.loc(st, args[index], frame) if pointer else None
+            if where is not None:
+                st.env[(depth, pname)] = ("alias", where[0], where[1])
+            else:
+                st.env[(depth, pname)] = values[index] if index < len(values) else V.UNKNOWN
+        st.event(line, f"call {fdef.name}()")
+        out = []
+        for s, value, exit_line in self.walk_cached(fdef, st, callee):
+            mine = {v for k, v in s.env.items() if k[0] >= depth}
+            s.env = {k: v for k, v in s.env.items() if k[0] < depth}
+            s.locals = frozenset(x for x in s.locals if x[0] < depth)
+            s.facts = {t: a for t, a in s.facts.items()}
+            held_here = set().union(*(V.holds_reference_to(v) for v in mine)) if mine else set()
+            elsewhere = set().union(
+                *(V.holds_reference_to(v) for v in s.env.values())
+            ) | V.holds_reference_to(value)
+            for pid in sorted(held_here - elsewhere - s.lost):
+                if s.sim.holds(pid):
+                    s.lost = s.lost | {pid}
+                    self.report(
+                        s, "leak", callee, exit_line, "reference taken here is lost on return"
+                    )
+            if self.spec.is_consumer(fdef.name):
+                # A fault handler called from another one: its own check reports its leaks.
+                s.lost = s.lost | {pid for pid in s.sim.pages if s.sim.holds(pid)}
+            out.append((s, value))
+        return out
