@@ -148,7 +148,10 @@ def build_repo(repo: Path) -> dict[str, str]:
     """Create the repository; return the tip of every branch and tag by name."""
     repo.mkdir(parents=True, exist_ok=True)
     if any(repo.iterdir()):
-        raise BuildError(f"{repo} is not empty")
+        existing = _built_refs(repo)
+        if existing is None:
+            raise BuildError(f"{repo} is not empty")
+        return existing  # built before by this script: the same names and dates, the same hashes
     git(repo, "init", "-q", "-b", "master")
     shutil.copytree(TREE, repo, dirs_exist_ok=True)
     root = Commit(ROOT_SUBJECT, ROOT_BODY, [], author=PAOLO, committer=PAOLO)
@@ -479,6 +482,27 @@ def digest(paths: list[Path]) -> str:
     for path in sorted(paths):
         sha.update(path.name.encode() + b"\0" + path.read_bytes())
     return sha.hexdigest()[:16]
+
+
+def _built_refs(repo: Path) -> dict[str, str] | None:
+    """The refs of a repository this script built earlier, or None for anything else."""
+    if not (repo / ".git").is_dir():
+        return None
+    try:
+        listing = git(
+            repo,
+            "for-each-ref",
+            "--format=%(refname:short) %(objectname)",
+            "refs/heads",
+            "refs/tags",
+        )
+    except BuildError:
+        return None
+    refs = dict(line.split(" ", 1) for line in listing.splitlines() if " " in line)
+    wanted = {"base", *(f"v{label}" for label in VERSIONS)}
+    if not wanted <= set(refs):
+        return None
+    return {name: sha for name, sha in refs.items() if name != "master"}
 
 
 def build(out: Path, repo_out: Path | None = None) -> list[Path]:
