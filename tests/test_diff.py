@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from reviewtool.diff import (
     parse_patch_diff,
 )
 from reviewtool.errors import InputError
+from tests.gitseries import git as _git
 
 DATA = Path(__file__).parent / "data" / "c"
 
@@ -38,16 +38,6 @@ DATA = Path(__file__).parent / "data" / "c"
 )
 def test_area_of_groups_paths_as_a_maintainer_does(path: str, area: str) -> None:
     assert area_of(path) == area
-
-
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=T", "-c", "user.email=t@example.org", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
 
 
 def _diff_of(tmp_path: Path, before: dict[str, str], after: dict[str, str]) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,16 +12,7 @@ from reviewtool.diff.tree import (
     Worktree,
     apply_series,
 )
-
-
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=T", "-c", "user.email=t@example.org", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+from tests.gitseries import git as _git
 
 
 def _snapshot(repo: Path) -> dict[str, str]:

@@ -9,7 +9,6 @@ include/linux/kvm_host.h.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 
 from reviewtool.analyses.migration import build_map
 from reviewtool.diff.tree import Worktree
+from tests.gitseries import git as _git
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "kvm-follow-pfn"
 OLD, NEW = "__gfn_to_pfn_memslot", "__kvm_follow_pfn"
@@ -30,16 +30,6 @@ EXPECTED = Counter(
     }
 )
 HEADER = "include/linux/kvm_host.h"
-
-
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=T", "-c", "user.email=t@example.org", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
 
 
 @pytest.fixture(scope="module")

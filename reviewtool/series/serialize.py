@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from reviewtool.series.model import Accounting, Patch, Revision, Series
+from reviewtool.series.model import Accounting, ChangelogStep, Patch, Revision, Series
 
 if TYPE_CHECKING:
     from reviewtool.series.assemble import Collection
@@ -40,10 +40,7 @@ def revision_json(revision: Revision) -> dict[str, Any]:
             "subject": mail.subject,
             "date": _date(mail.date),
             "author": mail.author,
-            "changelog": [
-                {"from": s.from_version, "to": s.to_version, "items": list(s.items)}
-                for s in revision.cover.changelog
-            ],
+            "changelog": changelog_json(revision.cover.changelog),
             "base_commit": mail.base_commit,
         }
     return {
@@ -53,10 +50,7 @@ def revision_json(revision: Revision) -> dict[str, Any]:
         "partial": revision.partial,
         "flags": sorted(revision.flags),
         "cover": cover,
-        "changelog": [
-            {"from": s.from_version, "to": s.to_version, "items": list(s.items)}
-            for s in revision.changelog
-        ],
+        "changelog": changelog_json(revision.changelog),
         "base_commit": revision.base_commit,
         "total": revision.total,
         "patches": [patch_json(p) for p in revision.patches],
@@ -67,6 +61,11 @@ def revision_json(revision: Revision) -> dict[str, Any]:
         "cover_trailers": [_trailer(t) for t in revision.cover_trailers],
         "notes": list(revision.notes),
     }
+
+
+def changelog_json(steps: list[ChangelogStep]) -> list[dict[str, Any]]:
+    """Changelog steps as `{"from", "to", "items"}`."""
+    return [{"from": s.from_version, "to": s.to_version, "items": list(s.items)} for s in steps]
 
 
 def patch_json(patch: Patch) -> dict[str, Any]:
