@@ -96,3 +96,13 @@ def test_both_series_together_stay_two_series(corpus_dir):
     collection = load([str(corpus_dir)])
     assert sorted(len(s.revisions) for s in collection.series) == [2, 3]
     assert collection.accounting.read == 36
+
+
+def test_tracepoint_v4_catch_all_changelog_is_vague_not_false(tracepoints):
+    from reviewtool.analyses.rangediff import compare
+
+    v3, v4 = tracepoints.series[0].revisions
+    comparison = compare(v3, v4)
+    assert [v.verdict for v in comparison.changelog] == ["vague"]
+    # Paolo's suggested svm.c change and the 4/4 mask change are code changes nobody listed.
+    assert {u.to_index for u in comparison.undocumented} >= {1, 4}

@@ -80,7 +80,8 @@ STOPWORDS = frozenset(
     dropped dropping alive support supports extend extends replace replaces replaced flexible
     non api rename renamed rather via per both either need needs needed allow allows avoid
     etc again there their them they we our you your which what where why how should would
-    could can may might must first last also""".split()
+    could can may might must first last also address addressed addresses addressing reviews
+    reviewed reviewer reviewers comments nits nit feedbacks tweak tweaks tweaked""".split()
 )
 # `Reviewed-by: ...` and friends: collecting them is not a change to document.
 TRAILER_LINE_RE = re.compile(r"^[A-Z][A-Za-z0-9-]*-by:\s|^(Link|Fixes|Cc|Closes):\s")
