@@ -106,3 +106,19 @@ def test_tracepoint_v4_catch_all_changelog_is_vague_not_false(tracepoints):
     assert [v.verdict for v in comparison.changelog] == ["vague"]
     # Paolo's suggested svm.c change and the 4/4 mask change are code changes nobody listed.
     assert {u.to_index for u in comparison.undocumented} >= {1, 4}
+
+
+def test_apic_changelog_claims_about_tags_cover_and_messages_are_checked(apic):
+    from reviewtool.analyses.rangediff import compare
+
+    v3, v4, v5 = apic.series[0].revisions
+    by_item = {v.item: v for v in compare(v4, v5).changelog}
+    assert by_item["Add Rick's Reviewed-by tags."].verdict == "confirmed"
+    assert {e.to_index for e in by_item["Add Rick's Reviewed-by tags."].evidence} == {1, 2, 3}
+    assert by_item['Include "Testing" section in cover letter.'].verdict == "confirmed"
+    earlier = {v.item.split(" ", 2)[1]: v.verdict for v in compare(v3, v4).changelog}
+    assert earlier["all"] == "confirmed"  # "Reworked all changelogs.": messages reworded
+    assert earlier["refer"] == "vague"  # "Please refer to individual patches ..."
+    tags = next(v for v in compare(v3, v4).changelog if v.item.startswith("Added Reviewed-by"))
+    assert tags.verdict == "confirmed"
+    assert 3 in {e.to_index for e in tags.evidence}  # Maxim's tag removed from 3/4

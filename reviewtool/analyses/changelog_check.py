@@ -81,7 +81,8 @@ STOPWORDS = frozenset(
     non api rename renamed rather via per both either need needs needed allow allows avoid
     etc again there their them they we our you your which what where why how should would
     could can may might must first last also address addressed addresses addressing reviews
-    reviewed reviewer reviewers comments nits nit feedbacks tweak tweaks tweaked""".split()
+    reviewed reviewer reviewers comments nits nit feedbacks tweak tweaks tweaked please refer
+    individual detailed details""".split()
 )
 # `Reviewed-by: ...` and friends: collecting them is not a change to document.
 TRAILER_LINE_RE = re.compile(r"^[A-Z][A-Za-z0-9-]*-by:\s|^(Link|Fixes|Cc|Closes):\s")
@@ -354,6 +355,10 @@ def verify_item(comparison: Comparison, item: str) -> Verdict:
     by_author = _verify_by_author(comparison, claim)
     if by_author is not None:
         return by_author
+    about_mail = _verify_trailers(comparison, claim) or _verify_cover(comparison, claim)
+    about_mail = about_mail or _verify_messages(comparison, claim)
+    if about_mail is not None:
+        return about_mail
     if claim.rename:
         return _verify_rename(comparison, claim)
     if claim.move:
@@ -385,6 +390,113 @@ def _verify_by_author(comparison: Comparison, claim: Claim) -> Verdict | None:
     if not evidence:
         return None
     return Verdict(claim.text, CONFIRMED, evidence, "a patch by the named author came or went")
+
+
+# "Add Rick's Reviewed-by tags", "removed Maxim's Reviewed-by tag from patch #3".
+_TRAILER_CLAIM_RE = re.compile(
+    r"\b(?:reviewed-by|acked-by|tested-by|suggested-by|reported-by|co-developed-by|"
+    r"(?:review|ack|test)\s+tags?|tags?|trailers?|r-b|a-b|t-b)\b",
+    re.I,
+)
+_TRAILER_NAME_RE = re.compile(r"\b([a-z]+-by)\b", re.I)
+_REMOVED_RE = re.compile(r"\b(?:remove[sd]?|drop(?:ped|s)?|strip(?:ped)?)\b", re.I)
+_ADDED_RE = re.compile(
+    r"\b(?:add(?:ed|s)?|collect(?:ed|s)?|pick(?:ed)?\s+up|carr(?:y|ied))\b", re.I
+)
+_POSSESSIVE_RE = re.compile(r"\b([A-Z][a-z]+)'s\b")
+_COVER_CLAIM_RE = re.compile(r"\bcover(?:\s+letter)?\b", re.I)
+_MESSAGE_CLAIM_RE = re.compile(
+    r"\b(?:changelogs?|commit\s+(?:messages?|logs?|descriptions?)|descriptions?|wording)\b", re.I
+)
+_QUOTED_RE = re.compile(r'"([^"]{2,60})"')
+
+
+def _trailer_set(patch) -> set[tuple[str, str]]:
+    return {(t.name.lower(), t.value.lower()) for t in patch.trailers}
+
+
+def _verify_trailers(comparison: Comparison, claim: Claim) -> Verdict | None:
+    """Claims about tags: compare each paired patch's trailers in the two versions."""
+    if comparison.old is None or comparison.new is None:
+        return None
+    if (
+        not _TRAILER_CLAIM_RE.search(claim.text)
+        or claim.identifiers
+        and not _TRAILER_NAME_RE.search(claim.text)
+    ):
+        return None
+    names = {n.lower() for n in _TRAILER_NAME_RE.findall(claim.text)}
+    people = {p.lower() for p in _POSSESSIVE_RE.findall(claim.text)}
+    wants_removed = bool(_REMOVED_RE.search(claim.text))
+    wants_added = bool(_ADDED_RE.search(claim.text)) or not wants_removed
+    added, removed = [], []
+    # A patch reworked past pairing ("changed so much") still sits at its old place.
+    dropped = {p.index for p in comparison.dropped}
+    couples = [(pair.from_index, pair.to_index) for pair in comparison.pairs]
+    couples += [(p.index, p.index) for p in comparison.added if p.index in dropped]
+    for from_index, to_index in couples:
+        old_patch = comparison.old.patch(from_index)
+        new_patch = comparison.new.patch(to_index)
+        if old_patch is None or new_patch is None:
+            continue
+        before, after = _trailer_set(old_patch), _trailer_set(new_patch)
+
+        def fits(trailer: tuple[str, str]) -> bool:
+            name, value = trailer
+            if names and name not in names:
+                return False
+            if not names and not name.endswith("-by") or name == "signed-off-by":
+                return False
+            return not people or any(person in value for person in people)
+
+        if any(fits(t) for t in after - before):
+            added.append(Evidence(to_index, None))
+        if any(fits(t) for t in before - after):
+            removed.append(Evidence(to_index, None))
+    missing = []
+    if wants_added and not added:
+        missing.append("no patch gained such a tag")
+    if wants_removed and not removed:
+        missing.append("no patch lost such a tag")
+    evidence = (added if wants_added else []) + (removed if wants_removed else [])
+    if missing:
+        return Verdict(claim.text, NOT_FOUND, evidence, "; ".join(missing))
+    return Verdict(claim.text, CONFIRMED, evidence, "trailers changed on the patches named")
+
+
+def _verify_cover(comparison: Comparison, claim: Claim) -> Verdict | None:
+    """Claims about the cover letter: the cover changed, and quoted words are in the new one."""
+    if not _COVER_CLAIM_RE.search(claim.text) or claim.identifiers:
+        return None
+    old_cover = comparison.old.cover if comparison.old is not None else None
+    new_cover = comparison.new.cover if comparison.new is not None else None
+    if new_cover is None:
+        return None
+    quoted = _QUOTED_RE.findall(claim.text)
+    body = new_cover.mail.body
+    absent = [q for q in quoted if q.lower() not in body.lower()]
+    changed = old_cover is None or old_cover.mail.body != body
+    if absent or not changed:
+        reason = f"the new cover lacks {absent}" if absent else "the cover letter did not change"
+        return Verdict(claim.text, NOT_FOUND, [], reason)
+    return Verdict(claim.text, CONFIRMED, [Evidence(0, None)], "the cover letter changed")
+
+
+def _verify_messages(comparison: Comparison, claim: Claim) -> Verdict | None:
+    """Claims about commit messages ("Reworked all changelogs"): reworded pairs."""
+    if not _MESSAGE_CLAIM_RE.search(claim.text) or claim.identifiers:
+        return None
+    reworded = [
+        Evidence(pair.to_index, None)
+        for pair in comparison.pairs
+        if any(
+            line[:1] in "+-" and line[1:].strip() and not TRAILER_LINE_RE.match(line[1:])
+            for line in pair.message_diff
+        )
+    ]
+    if not reworded:
+        return Verdict(claim.text, NOT_FOUND, [], "no commit message was reworded")
+    return Verdict(claim.text, CONFIRMED, reworded, f"{len(reworded)} commit message(s) reworded")
 
 
 def _verify_rebase(comparison: Comparison, claim: Claim) -> Verdict:

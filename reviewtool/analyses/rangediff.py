@@ -664,6 +664,9 @@ class Comparison:
     creation_factor: float = DEFAULT_CREATION_FACTOR
     from_base: str | None = None
     to_base: str | None = None
+    # The revisions compared: changelog claims about trailers and cover letters read them.
+    old: Revision | None = field(default=None, repr=False, compare=False)
+    new: Revision | None = field(default=None, repr=False, compare=False)
 
     @property
     def hunk_count(self) -> int:
@@ -1222,6 +1225,8 @@ def compare(
         creation_factor=creation_factor,
         from_base=old.base_commit,
         to_base=new.base_commit,
+        old=old,
+        new=new,
     )
     pair_positions = [(i, j) for i, j, _, _ in assignment if i is not None and j is not None]
     moved = _moved(pair_positions)
