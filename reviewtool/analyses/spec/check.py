@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from reviewtool.analyses.findings import Finding, TraceStep
@@ -22,6 +24,10 @@ class CheckResult:
 
 
 _DEFAULT_SPECS: SpecSet | None = None
+# Results of check_source() with the default specs, by what it was given: the same function
+# text comes back in every version that leaves it alone, and in the next patch's "before".
+MAX_CACHED_CHECKS = 512
+_CHECKS: OrderedDict[str, CheckResult] = OrderedDict()
 _DIGITS_RE = re.compile(r"\d+")
 _LINE_RE = re.compile(r"line (\d+)")
 
@@ -100,6 +106,28 @@ def _finding(path: str, item: RawFinding, partial: bool) -> Finding:
     )
 
 
+def _copy(result: CheckResult) -> CheckResult:
+    """A copy callers may change (they set each finding's version and status)."""
+    return CheckResult(
+        findings=[replace(f, trace=list(f.trace)) for f in result.findings],
+        notes=list(result.notes),
+        generation=result.generation,
+    )
+
+
+def _cache_key(path, text, functions, partial, context) -> str:
+    digest = hashlib.blake2b(digest_size=20)
+    parts = [path, text, "\0".join(sorted(functions)) if functions is not None else "\1"]
+    parts.append("partial" if partial else "whole")
+    for name, other in (context or {}).items():
+        parts += [name, other]
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
 def check_source(
     path: str,
     text: str,
@@ -114,6 +142,28 @@ def check_source(
     judged); `context` holds more C text whose functions may be called (a file that includes
     this one, other hunks of the same patch) but are not checked themselves.
     """
+    if spec is not None:  # a caller's own spec may change between calls: never cached
+        return _check_source(path, text, functions, spec, partial, context)
+    key = _cache_key(path, text, functions, partial, context)
+    found = _CHECKS.get(key)
+    if found is None:
+        found = _check_source(path, text, functions, spec, partial, context)
+        _CHECKS[key] = found
+        if len(_CHECKS) > MAX_CACHED_CHECKS:
+            _CHECKS.popitem(last=False)
+    else:
+        _CHECKS.move_to_end(key)
+    return _copy(found)
+
+
+def _check_source(
+    path: str,
+    text: str,
+    functions: set[str] | None,
+    spec: Spec | SpecSet | None,
+    partial: bool,
+    context: dict[str, str] | None,
+) -> CheckResult:
     own_lines = text.count("\n") + 1
     chunks = [(path, 0)]
     offset = own_lines

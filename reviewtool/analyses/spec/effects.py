@@ -253,7 +253,14 @@ class EffectsMixin:
     def walk_cached(self, fdef, st: State, callee: Frame) -> list[tuple[State, tuple, int]]:
         """walk() of a callee, remembered per entry state: a helper called from several
         places (or on several paths in the same state) is walked once."""
-        key = (self.top, fdef.name, callee.depth, st.key())
+        if self.pruning:
+            # What neither the callee nor its callers can read is no part of the entry state.
+            entry = self.ahead(fdef, self.cfg(fdef.node).entry, callee.depth, callee.cont)
+            self.prune(st, entry, callee.depth)
+            # Paths inside were pruned for what these callers read: the cache is theirs.
+            key = (self.top, fdef.name, callee.depth, id(callee.cont), st.key())
+        else:
+            key = (self.top, fdef.name, callee.depth, st.key())
         if key not in self.inline_cache:
             prefix, st.trace = st.trace, ()
             self.inline_cache[key] = self.walk(fdef, st, callee)
@@ -269,7 +276,10 @@ class EffectsMixin:
         """Walk a same-file callee in place; its paths continue in the caller."""
         depth = frame.depth + 1
         params = param_list(fdef.node)
-        callee = Frame(fdef.name, depth, dict(params))
+        caller, nid = frame.here
+        blocked = self.blocked_labels(st, caller, frame.depth)
+        cont = self.after_call(caller, nid, frame.depth, frame.cont, fdef.name, blocked)
+        callee = Frame(fdef.name, depth, dict(params), cont=cont)
         st.env = {k: v for k, v in st.env.items() if k[0] < depth}
         st.locals = frozenset(x for x in st.locals if x[0] < depth)
         for index, (pname, pointer) in enumerate(params):

@@ -7,7 +7,6 @@ drives one simulator per path; property tests drive it with random operation seq
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 from reviewtool.analyses.spec.model import ERROR, HELD, NOT_REFCOUNTED, PAGE_KINDS, UNHELD
@@ -58,8 +57,12 @@ class Simulator:
 
     def copy(self) -> Simulator:
         """An independent copy, for a path that forks."""
-        clone = copy.copy(self)
-        clone.pages = {pid: copy.copy(page) for pid, page in self.pages.items()}
+        clone = Simulator.__new__(Simulator)
+        clone.__dict__.update(self.__dict__)
+        clone.pages = {
+            pid: Page(p.kind, p.refs, p.was_held, p.snapshot_before, p.line, p.struct_page)
+            for pid, p in self.pages.items()
+        }
         return clone
 
     def key(self) -> tuple:

@@ -98,6 +98,10 @@ class Frame:
     name: str
     depth: int
     params: dict[str, bool]
+    # What the callers may still read once this frame returns (liveness.Ahead), and the
+    # (function, CFG node) being walked (set by the walker, read by calls).
+    cont: object = None
+    here: object = None
 
 
 @dataclass

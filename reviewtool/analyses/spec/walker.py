@@ -16,6 +16,7 @@ from reviewtool.analyses.spec import values as V
 from reviewtool.analyses.spec.cfg import Cfg, build_cfg
 from reviewtool.analyses.spec.config import ConfigMixin
 from reviewtool.analyses.spec.effects import EffectsMixin
+from reviewtool.analyses.spec.liveness import LivenessMixin
 from reviewtool.analyses.spec.model import ERROR, Spec
 from reviewtool.analyses.spec.simulator import Simulator, Violation
 from reviewtool.analyses.spec.state import (
@@ -37,7 +38,7 @@ from reviewtool.analyses.spec.state import (
 __all__ = ["RawFinding", "State", "Walker"]
 
 
-class Walker(ConfigMixin, EffectsMixin):
+class Walker(ConfigMixin, EffectsMixin, LivenessMixin):
     """Walks the functions of one parsed file under one spec generation."""
 
     def __init__(self, parsed, spec: Spec, path: str, selected: set[str] | None) -> None:
@@ -51,6 +52,10 @@ class Walker(ConfigMixin, EffectsMixin):
                 self.definitions.setdefault(fdef.name, fdef)
         self.cfgs: dict[int, Cfg] = {}
         self.texts: dict[tuple[int, int], str] = {}
+        self.literals: dict[int, tuple | None] = {}
+        # Drop what a path can no longer read (liveness.py) so that paths merge; off, every
+        # state is kept whole and compared at every node (slow; for tests that compare).
+        self.pruning = True
         self.inline_cache: dict[tuple, list[tuple[State, tuple, int]]] = {}
         self.relevance: set[str] | None = None
         self.findings: dict[tuple, RawFinding] = {}
@@ -70,6 +75,15 @@ class Walker(ConfigMixin, EffectsMixin):
         found = self.texts.get(key)
         if found is None:
             found = self.texts[key] = fold(self.parsed.node_text(node))
+        return found
+
+    def literal(self, node: Node) -> tuple | None:
+        """The value of a literal or well-known name (RET_PF_*, FOLL_*, -EFAULT), or None
+        (cached per node)."""
+        key = node.id
+        if key in self.literals:
+            return self.literals[key]
+        found = self.literals[key] = self._literal(node)
         return found
 
     def relevant(self, name: str) -> bool:
@@ -190,16 +204,25 @@ class Walker(ConfigMixin, EffectsMixin):
         exits: list[tuple[State, tuple, int]] = []
         stack = [(graph.entry, st)]
         seen: set[tuple] = set()
+        joins = self.merge_points(fdef) if self.pruning else None
         while stack:
             nid, st = stack.pop()
             self.steps += 1
             if self.steps > MAX_STEPS_PER_FUNCTION:
                 self.exhausted = True
                 break
-            key = (nid, st.key())
-            if key in seen:
-                continue
-            seen.add(key)
+            if joins is None or nid in joins:
+                if joins is not None:
+                    # Where paths meet (and where they leave): drop what nothing ahead reads,
+                    # so that paths differing only in that merge.
+                    blocked = self.blocked_labels(st, fdef, frame.depth)
+                    ahead = self.ahead(fdef, nid, frame.depth, frame.cont, blocked)
+                    self.prune(st, ahead, frame.depth)
+                key = (nid, st.key())
+                if key in seen:
+                    continue
+                seen.add(key)
+            frame.here = (fdef, nid)
             node = graph.nodes[nid]
             if node.kind == "label":
                 count = st.label_visits.get((frame.depth, nid), 0)
@@ -256,8 +279,7 @@ class Walker(ConfigMixin, EffectsMixin):
         value = self.literal(node)
         return value[1] if value is not None and value[0] == "c" else None
 
-    def literal(self, node: Node) -> tuple | None:
-        """The value of a literal or well-known name (RET_PF_*, FOLL_*, -EFAULT), or None."""
+    def _literal(self, node: Node) -> tuple | None:
         text = self.text(node)
         if node.type == "number_literal":
             try:
