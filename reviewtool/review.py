@@ -605,7 +605,8 @@ def _findings(
         if not ok:
             note = review.notes[-1]
             review.findings.append(RevisionFindings(label, available=False, reason=note.reason))
-            previous = None
+            # The next version is judged against the last one that could be checked (v8
+            # against v7 when the v7.1 reroll does not apply), not against nothing.
             continue
         found, fixed_from_base, in_base = net_findings(
             [f for f in (result or []) if isinstance(f, Finding)]
