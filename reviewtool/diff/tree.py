@@ -83,6 +83,9 @@ class Worktree:
         self.tmp: Path | None = None
         self.path: Path | None = None
         self._git: git.Git | None = None
+        # path -> text in the index; a patch forgets the paths it touches (one git call a read
+        # was most of a --repo report's time)
+        self._read_cache: dict[str, str | None] = {}
 
     def __enter__(self) -> Worktree:
         self.tmp = Path(tempfile.mkdtemp(prefix=WORKTREE_PREFIX))
@@ -141,11 +144,15 @@ class Worktree:
 
     def read(self, path: str) -> str | None:
         """The file's text in the worktree's index, or None when it does not exist."""
+        if path in self._read_cache:
+            return self._read_cache[path]
         try:
             data = self.git.cat_file("blob", f":{path}", stdout_as_string=False)
+            text: str | None = data.decode("utf-8", "replace")
         except git.GitCommandError:
-            return None
-        return data.decode("utf-8", "replace")
+            text = None
+        self._read_cache[path] = text
+        return text
 
     def apply(self, diff: str, index: int = 0) -> None:
         """Apply one patch's diff to the worktree's index, or raise PatchApplyError."""
@@ -159,6 +166,9 @@ class Worktree:
             raise PatchApplyError(index, _git_message(exc)) from exc
         finally:
             patch_file.unlink(missing_ok=True)
+            for path, old_path, new_path in _touched(text):
+                for name in (path, old_path, new_path):
+                    self._read_cache.pop(name or "", None)
 
     def grep(self, word: str) -> list[tuple[str, int, str]]:
         """(path, line, text) of every line naming word as a whole word, in the index."""
