@@ -18,3 +18,20 @@ def corpus_dir() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"real-mail corpus not found at {CORPUS} (it lives beside the repo in CI)")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def example_build(tmp_path_factory) -> tuple[Path, Path]:
+    """The bundled example's mail and git repository, built from nothing once per test run."""
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("example-build")
+    mbox, repo = root / "mbox", root / "linux"
+    subprocess.run(
+        [sys.executable, str(EXAMPLE / "build.py"), "--out", str(mbox), "--repo-out", str(repo)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return mbox, repo

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from reviewtool.review import build_review
@@ -15,22 +12,10 @@ FOLL_GET_CONFIG = "FOLL_GET passed (32-bit or !tdp_enabled)"
 
 
 @pytest.fixture(scope="module")
-def review(tmp_path_factory):
-    out = tmp_path_factory.mktemp("example")
-    subprocess.run(
-        [
-            sys.executable,
-            str(EXAMPLE / "build.py"),
-            "--repo-out",
-            str(out / "repo"),
-            "--out",
-            str(out / "mbox"),
-        ],
-        check=True,
-        capture_output=True,
-    )
+def review(example_build):
+    _, repo = example_build
     collection = load([str(EXAMPLE / "mbox")])
-    return build_review(collection, repo=str(out / "repo"))
+    return build_review(collection, repo=str(repo))
 
 
 def by_label(review, label):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,19 +14,9 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "kvm-follow-pfn"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Path, Path]:
-    """The example's mail and git repository, built from nothing."""
-    if not (EXAMPLE / "build.py").is_file():
-        pytest.skip("the bundled example is not in this checkout")
-    root = tmp_path_factory.mktemp("example")
-    mbox, repo = root / "mbox", root / "linux"
-    subprocess.run(
-        [sys.executable, str(EXAMPLE / "build.py"), "--out", str(mbox), "--repo-out", str(repo)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    return mbox, repo
+def built(example_build) -> tuple[Path, Path]:
+    """The example's mail and git repository, built from nothing (once per test run)."""
+    return example_build
 
 
 _CHECKED: dict[tuple[str, str], list] = {}

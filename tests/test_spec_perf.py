@@ -6,7 +6,6 @@ example's functions must be walked to the end, not cut short by the work bound.
 from __future__ import annotations
 
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -275,19 +274,9 @@ static int fault(struct kvm *kvm, gfn_t gfn)
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory) -> tuple[Path, Path]:
-    """The example's mail and git repository, built from nothing."""
-    if not (EXAMPLE / "build.py").is_file():
-        pytest.skip("the bundled example is not in this checkout")
-    root = tmp_path_factory.mktemp("example")
-    mbox, repo = root / "mbox", root / "linux"
-    subprocess.run(
-        [sys.executable, str(EXAMPLE / "build.py"), "--out", str(mbox), "--repo-out", str(repo)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    return mbox, repo
+def example(example_build) -> tuple[Path, Path]:
+    """The example's mail and git repository, built from nothing (once per test run)."""
+    return example_build
 
 
 def test_example_functions_are_walked_to_the_end(example):
