@@ -15,6 +15,7 @@ from reviewtool.bot.state import SeenMessage
 from reviewtool.mail import Mail, parse_mail
 from reviewtool.mail.subject import is_patch_prefix
 from reviewtool.series.assemble import normalise_title
+from reviewtool.series.classify import message_kind
 
 # Header the bot puts on every reply, so its own mail coming back through the list is known.
 BOT_HEADER = "X-Reviewtool-Bot"
@@ -66,16 +67,15 @@ def kind_of(mail: Mail, data: bytes, own_address: str = "") -> str:
         return "own"
     if own_address and mail.author_email == own_address.lower():
         return "own"
+    kind = message_kind(mail)
     prefix = mail.prefix
-    if prefix.reply or prefix.forward:
+    if kind == "other" and prefix.forward:
         return "reply"
-    if prefix.counters_explicit and prefix.index == 0:
-        return "cover"
-    if mail.has_diff:
-        return "patch"
-    if is_patch_prefix(prefix) and prefix.counters_explicit and (prefix.index or 0) >= 1:
+    if kind == "cover" and not prefix.counters_explicit:
+        return "other"  # a bot reviews numbered postings; the assembler may still see a cover
+    if kind == "other" and is_patch_prefix(prefix) and (prefix.index or 0) >= 1:
         return "patch"  # a numbered patch whose diff did not survive: still a member
-    return "other"
+    return kind
 
 
 def revision_key(mail: Mail) -> str:

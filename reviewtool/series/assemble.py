@@ -11,9 +11,9 @@ from datetime import timedelta
 from reviewtool.errors import InputError
 from reviewtool.mail.model import Mail
 from reviewtool.mail.parse import notes_of, parse_mail
-from reviewtool.mail.patterns import DIFFSTAT_SUMMARY_RE
 from reviewtool.mail.subject import is_patch_prefix
 from reviewtool.series.changelog import parse_changelog
+from reviewtool.series.classify import message_kind
 from reviewtool.series.model import Accounting, Cover, Patch, Rejected, Revision, Series
 from reviewtool.sources import RawMessage, iter_messages
 
@@ -145,19 +145,11 @@ class _Assembler:
 
     # -- classification -------------------------------------------------------------
     def _classify(self, mail: Mail) -> str:
-        prefix = mail.prefix
-        if prefix.forward:
-            return "other"
-        if prefix.reply:
-            return "reply"
-        if prefix.index == 0 and is_patch_prefix(prefix):
-            return "cover"
-        if mail.diff:
-            return "patch"
-        if is_patch_prefix(prefix):
-            # A diff-less thread root with a diffstat is a cover letter without `0/N`.
-            if DIFFSTAT_SUMMARY_RE.search(mail.body) or self._has_patch_children(mail):
-                return "cover"
+        kind = message_kind(mail)
+        if kind != "other" or mail.prefix.forward:
+            return kind
+        if is_patch_prefix(mail.prefix) and self._has_patch_children(mail):
+            return "cover"  # a diff-less thread root whose children are patches
         if mail.in_reply_to and mail.in_reply_to in self.by_id:
             return "reply"
         return "other"
