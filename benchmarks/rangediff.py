@@ -35,7 +35,7 @@ from test_rangediff_support import (  # noqa: E402
 )
 
 from reviewtool.analyses.rangediff import compare, pair_patches  # noqa: E402
-from reviewtool.series import load  # noqa: E402
+from reviewtool.ingest import load  # noqa: E402
 
 SERIES_LENGTH = 100
 

@@ -43,9 +43,9 @@ def main() -> int:
         print(f"benchmark input not found: {', '.join(missing)}", file=sys.stderr)
         return 2
 
+    from reviewtool.ingest import load
     from reviewtool.render.html import render_html
     from reviewtool.review import build_review
-    from reviewtool.series import load
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.html"

@@ -22,7 +22,7 @@ import reviewtool.analyses.spec.check as check_module
 from reviewtool.analyses.spec import check_revision
 from reviewtool.analyses.spec.walker import Walker
 from reviewtool.errors import ReviewtoolError
-from reviewtool.series import load
+from reviewtool.ingest import load
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "kvm-follow-pfn"
 TARGET_SECONDS = 1.0

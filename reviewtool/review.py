@@ -313,7 +313,7 @@ def review_paths(
     progress: ProgressFn | None = None,
 ) -> Review:
     """Read mail from `paths` with the series layer and review what it holds."""
-    from reviewtool.series import load  # the series layer reads; the review only assembles
+    from reviewtool.ingest import load  # the series layer reads; the review only assembles
 
     collection = load([str(p) for p in paths], progress=progress)
     return build_review(

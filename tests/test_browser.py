@@ -16,10 +16,10 @@ import lxml.html
 import pytest
 from test_review_support import make_mail, make_review, make_series, mbox_text
 
+from reviewtool.ingest import load
 from reviewtool.mail.model import Trailer
 from reviewtool.render.html import render_html
 from reviewtool.review import build_review
-from reviewtool.series import load
 from reviewtool.series.model import ChangelogStep, Cover, Patch, Revision, Series
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -17,7 +17,7 @@ from reviewtool.analyses.rangediff import (
     STATUS_MESSAGE_ONLY,
     compare,
 )
-from reviewtool.series import load
+from reviewtool.ingest import load
 
 MBOX = EXAMPLE / "mbox"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reviewtool.series import load
+from reviewtool.ingest import load
 
 
 @pytest.fixture

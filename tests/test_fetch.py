@@ -12,7 +12,7 @@ from test_bot_fixtures import posting
 from reviewtool.bot.fetch import count_messages, fetch_thread, split_thread_url, thread_url
 from reviewtool.cli import main
 from reviewtool.errors import InputError
-from reviewtool.series.assemble import load
+from reviewtool.ingest import load
 
 SEP = b"From mboxrd@z Thu Jan  1 00:00:00 1970\n"
 

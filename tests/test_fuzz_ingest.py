@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviewtool.series import assemble_raw
+from reviewtool.ingest import assemble_raw
 from reviewtool.series.serialize import to_json
 from reviewtool.sources import RawMessage
 

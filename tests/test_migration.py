@@ -10,7 +10,7 @@ import pytest
 
 from reviewtool.analyses.migration import build_map, detect_candidates, map_revision
 from reviewtool.cparse import parse_c
-from reviewtool.series import load
+from reviewtool.ingest import load
 
 DATA = Path(__file__).parent / "data" / "c"
 MIG = DATA / "migration"

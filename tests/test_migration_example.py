@@ -67,7 +67,7 @@ def example_map():
     mboxes = sorted((EXAMPLE / "mbox").glob("*.mbox")) if (EXAMPLE / "mbox").is_dir() else []
     if not mboxes:
         pytest.skip("the bundled example mail is not there yet")
-    from reviewtool.series import load
+    from reviewtool.ingest import load
 
     collection = load([str(p) for p in mboxes])
     maps = []
@@ -135,7 +135,7 @@ def test_example_map_from_whole_files_matches_kvm_facts(example_repo: Path) -> N
     mboxes = sorted((EXAMPLE / "mbox").glob("*.mbox")) if (EXAMPLE / "mbox").is_dir() else []
     if not mboxes:
         pytest.skip("the bundled example mail is not there yet")
-    from reviewtool.series import load
+    from reviewtool.ingest import load
 
     collection = load([str(p) for p in mboxes])
     (series,) = [s for s in collection.series if any(r.version == 8 for r in s.revisions)]

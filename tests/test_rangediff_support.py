@@ -16,7 +16,7 @@ import subprocess
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reviewtool.series import load
+from reviewtool.ingest import load
 from reviewtool.series.model import Revision
 
 # Fixed identities and dates keep commits (and so the mail) reproducible.

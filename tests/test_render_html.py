@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_review_support import make_review, make_series, mbox_text
 
+from reviewtool.ingest import load
 from reviewtool.mail.model import Trailer
 from reviewtool.render.html import render_html
 from reviewtool.review import AnalysisNote, Review, build_review, review_series
-from reviewtool.series import load
 from reviewtool.series.model import Accounting
 
 SECTIONS = ("overview", "revisions", "comparisons", "changelog", "migration", "findings")

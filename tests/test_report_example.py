@@ -8,9 +8,9 @@ import html5lib
 import lxml.html
 import pytest
 
+from reviewtool.ingest import load
 from reviewtool.render.html import render_html
 from reviewtool.review import build_review
-from reviewtool.series import load
 
 EXAMPLE_MBOX = Path(__file__).resolve().parent.parent / "examples" / "kvm-follow-pfn" / "mbox"
 

@@ -15,8 +15,9 @@ from test_review_support import leak_finding, make_series, mbox_text
 from reviewtool import review as review_mod
 from reviewtool.analyses.findings import Finding
 from reviewtool.errors import UsageError
+from reviewtool.ingest import load
 from reviewtool.review import build_review, changelog_step_for, review_series
-from reviewtool.series import load, to_json
+from reviewtool.series import to_json
 
 
 @pytest.fixture

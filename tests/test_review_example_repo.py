@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from reviewtool.ingest import load
 from reviewtool.review import build_review
-from reviewtool.series import load
 from tests.conftest import EXAMPLE
 
 FOLL_GET_CONFIG = "FOLL_GET passed (32-bit or !tdp_enabled)"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewtool.series import load, to_json
+from reviewtool.ingest import load
+from reviewtool.series import to_json
 from tests.gitseries import commit, fill_cover, format_patch, git, init_repo, write
 
 CHANGELOG_V2 = """Follow pages without taking references where the MMU notifier guards them.

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reviewtool.analyses.spec import check_revision, compare_versions
-from reviewtool.series import load
+from reviewtool.ingest import load
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "kvm-follow-pfn"
 

@@ -17,7 +17,7 @@ from reviewtool.analyses.spec import check_source
 from reviewtool.analyses.spec.check import _spec_for
 from reviewtool.analyses.spec.walker import Walker
 from reviewtool.cparse import parse_c
-from reviewtool.series import load
+from reviewtool.ingest import load
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "kvm-follow-pfn"
 PATH = "virt/kvm/kvm_main.c"

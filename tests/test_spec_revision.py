@@ -10,7 +10,7 @@ import pytest
 
 from reviewtool.analyses.spec import check_revision
 from reviewtool.cli import main
-from reviewtool.series import load
+from reviewtool.ingest import load
 
 CORPUS = Path(__file__).parent / "data" / "spec"
 MMU = "arch/x86/kvm/mmu/mmu.c"

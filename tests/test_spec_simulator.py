@@ -36,7 +36,8 @@ def _refs(history: list[tuple], verdicts: list[list[str]], page: int) -> tuple[i
     for op, verdict in zip(history, verdicts, strict=True):
         if op[0] == "get" and op[1] == page and not verdict:
             taken += 1
-        if op[0] == "release" and op[1] == page and not verdict:
+        # A dirty release after unlock breaks rule 6 but still drops the reference.
+        if op[0] == "release" and op[1] == page and verdict in ([], ["release-dirty-unlocked"]):
             kind = acquires[page - 1][1]
             if not op[4] and kind not in op[6] and kind != ERROR:
                 dropped += 1

@@ -7,7 +7,8 @@ import json
 import sys
 from typing import Any
 
-from reviewtool.series import Collection, load
+from reviewtool.ingest import load
+from reviewtool.series import Collection
 
 
 def add_paths_argument(parser: argparse.ArgumentParser) -> None:

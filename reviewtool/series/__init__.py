@@ -1,6 +1,6 @@
 """Series layer: thread, group versions v1..vN, covers, changelogs, trailers, accounting."""
 
-from reviewtool.series.assemble import Collection, assemble, assemble_raw, load, normalise_title
+from reviewtool.series.assemble import Collection, assemble, normalise_title
 from reviewtool.series.model import (
     Accounting,
     ChangelogStep,
@@ -23,8 +23,6 @@ __all__ = [
     "Revision",
     "Series",
     "assemble",
-    "assemble_raw",
-    "load",
     "normalise_title",
     "select_revisions",
     "select_series",

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from reviewtool.errors import InputError
 from reviewtool.mail.model import Mail
-from reviewtool.mail.parse import notes_of, parse_mail
+from reviewtool.mail.parse import notes_of
 from reviewtool.mail.subject import is_patch_prefix
 from reviewtool.series.changelog import parse_changelog
 from reviewtool.series.classify import message_kind
 from reviewtool.series.model import Accounting, Cover, Patch, Rejected, Revision, Series
-from reviewtool.sources import RawMessage, iter_messages
 
 # Unthreaded patches of one revision are sent within minutes; a day covers slow
 # git-send-email runs through a throttled SMTP relay without joining two postings.
@@ -25,7 +23,6 @@ TITLE_OVERLAP_TO_LINK = 0.5
 # `KVM: x86/mmu: ` style subsystem prefixes; v8 of the reference series added `mmu:`.
 SUBSYSTEM_PREFIX_RE = re.compile(r"^(?:[A-Za-z0-9_.,/+ -]{1,40}?:\s+)+")
 
-Progress = Callable[[int], None]
 
 
 @dataclass
@@ -37,46 +34,6 @@ class Collection:
     notes: list[str] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)
     orphan_replies: list[Mail] = field(default_factory=list)
-
-
-def load(paths: Iterable[str], progress: Progress | None = None) -> Collection:
-    """Read every message under the paths and assemble the series they hold."""
-    skipped: list[str] = []
-    collection = assemble_raw(iter_messages(list(paths), skipped), progress)
-    collection.skipped_files = skipped
-    if skipped:
-        collection.notes.append(
-            f"{len(skipped)} file(s) skipped as not mail: {', '.join(skipped[:5])}"
-        )
-    return collection
-
-
-def decode_all(
-    raws: Iterable[RawMessage], accounting: Accounting, progress: Progress | None = None
-) -> Iterator[Mail]:
-    """Decode each message; a message that cannot be decoded is rejected with its reason."""
-    for raw in raws:
-        accounting.read += 1
-        if progress is not None:
-            progress(accounting.read)
-        if raw.error:
-            accounting.rejected.append(Rejected(raw.location, raw.error))
-            continue
-        try:
-            yield parse_mail(raw.data, raw.location)
-        except InputError as exc:
-            accounting.rejected.append(Rejected(raw.location, str(exc)))
-        except Exception as exc:  # noqa: BLE001 - mail is untrusted; one bad message never stops a run
-            accounting.rejected.append(
-                Rejected(raw.location, f"could not decode: {type(exc).__name__}: {exc}")
-            )
-
-
-def assemble_raw(raws: Iterable[RawMessage], progress: Progress | None = None) -> Collection:
-    """Decode raw messages and assemble them."""
-    accounting = Accounting()
-    mails = decode_all(raws, accounting, progress)
-    return assemble(mails, accounting)
 
 
 def assemble(mails: Iterable[Mail], accounting: Accounting | None = None) -> Collection:

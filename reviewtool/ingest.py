@@ -1,0 +1,58 @@
+"""Ingest: sources -> mails -> series, the one entry point every door reads mail through.
+
+It sits above the three layers it joins, so that `series` imports only `mail`
+(DESIGN.md's table) while the CLI, the review, the hook and the bot still make one call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from reviewtool.errors import InputError
+from reviewtool.mail.model import Mail
+from reviewtool.mail.parse import parse_mail
+from reviewtool.series.assemble import Collection, assemble
+from reviewtool.series.model import Accounting, Rejected
+from reviewtool.sources import RawMessage, iter_messages
+
+Progress = Callable[[int], None]
+
+
+def load(paths: Iterable[str], progress: Progress | None = None) -> Collection:
+    """Read every message under the paths and assemble the series they hold."""
+    skipped: list[str] = []
+    collection = assemble_raw(iter_messages(list(paths), skipped), progress)
+    collection.skipped_files = skipped
+    if skipped:
+        collection.notes.append(
+            f"{len(skipped)} file(s) skipped as not mail: {', '.join(skipped[:5])}"
+        )
+    return collection
+
+
+def decode_all(
+    raws: Iterable[RawMessage], accounting: Accounting, progress: Progress | None = None
+) -> Iterator[Mail]:
+    """Decode each message; a message that cannot be decoded is rejected with its reason."""
+    for raw in raws:
+        accounting.read += 1
+        if progress is not None:
+            progress(accounting.read)
+        if raw.error:
+            accounting.rejected.append(Rejected(raw.location, raw.error))
+            continue
+        try:
+            yield parse_mail(raw.data, raw.location)
+        except InputError as exc:
+            accounting.rejected.append(Rejected(raw.location, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - mail is untrusted; one bad message never stops a run
+            accounting.rejected.append(
+                Rejected(raw.location, f"could not decode: {type(exc).__name__}: {exc}")
+            )
+
+
+def assemble_raw(raws: Iterable[RawMessage], progress: Progress | None = None) -> Collection:
+    """Decode raw messages and assemble them."""
+    accounting = Accounting()
+    mails = decode_all(raws, accounting, progress)
+    return assemble(mails, accounting)
