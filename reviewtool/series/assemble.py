@@ -24,7 +24,6 @@ TITLE_OVERLAP_TO_LINK = 0.5
 SUBSYSTEM_PREFIX_RE = re.compile(r"^(?:[A-Za-z0-9_.,/+ -]{1,40}?:\s+)+")
 
 
-
 @dataclass
 class Collection:
     """Everything read from the inputs: the series found and the accounting of every message."""
