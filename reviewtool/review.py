@@ -21,6 +21,7 @@ from reviewtool import __version__
 from reviewtool.analyses.findings import SEVERITIES, Finding, severity_at_least
 from reviewtool.errors import UsageError
 from reviewtool.series.model import Accounting, ChangelogStep, Patch, Revision, Series
+from reviewtool.series.reroll import applied_revisions
 
 # The analyses a review runs, by the name the report and the JSON use.
 ANALYSIS_RANGEDIFF = "rangediff"
@@ -383,42 +384,8 @@ def review_series(
 
 
 def effective_revisions(revisions: list[Revision]) -> list[Revision]:
-    """Revisions as the analyses should see them: a point revision (v7.1, a reroll of a few
-    patches) stands for its base version with those patches replaced, because that is the
-    series a maintainer would apply; comparing the lone rerolled patch with all of v7 would
-    report the untouched patches as dropped."""
-    out: list[Revision] = []
-    for revision in revisions:
-        if revision.point is None:
-            out.append(revision)
-            continue
-        base = next(
-            (r for r in reversed(out) if r.version == revision.version and r.point is None),
-            out[-1] if out else None,
-        )
-        out.append(revision if base is None else _rerolled(base, revision))
-    return out
-
-
-def _rerolled(base: Revision, point: Revision) -> Revision:
-    replaced = {patch.index: patch for patch in point.patches}
-    patches = [replaced.pop(patch.index, patch) for patch in base.patches]
-    patches += sorted(replaced.values(), key=lambda p: p.index)  # beyond the base's end
-    return Revision(
-        version=point.version,
-        point=point.point,
-        cover=point.cover or base.cover,
-        total=base.total,
-        patches=patches,
-        missing=[i for i in base.missing if i not in {p.index for p in patches}],
-        flags=point.flags,
-        replaces=sorted(p.index for p in point.patches),
-        changelog=list(point.changelog),
-        notes=[
-            f"{point.label} rerolls {', '.join(str(p.index) for p in point.patches)} "
-            f"of {base.label}"
-        ],
-    )
+    """Revisions as the analyses see them: point revisions applied over their parent."""
+    return applied_revisions(revisions)
 
 
 class _Ticker:

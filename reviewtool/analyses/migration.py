@@ -31,6 +31,7 @@ from reviewtool.diff import (
 from reviewtool.diff.tree import BaseNotFoundError, PatchApplyError, Worktree
 from reviewtool.errors import ReviewtoolError, UsageError
 from reviewtool.series.model import Revision
+from reviewtool.series.reroll import applied_revision, parent_revision
 
 # Auto-detection: an old API must lose calls in at least this many files.
 MIN_CANDIDATE_FILES = 2
@@ -1243,18 +1244,16 @@ def effective_revision(
     """
     if revision.point is None:
         return revision, None
-    full = next((r for r in revisions if r.version == revision.version and r.point is None), None)
+    full = parent_revision(revisions, revision)
     if full is None:
         return revision, None
     rerolled = {patch.index for patch in revision.patches}
-    patches = [p for p in full.patches if p.index not in rerolled] + list(revision.patches)
-    patches.sort(key=lambda p: p.index)
     kept = sorted(p.index for p in full.patches if p.index not in rerolled)
     note = (
         f"{revision.label} rerolls patch(es) {', '.join(map(str, sorted(rerolled)))} of "
         f"{full.label}: mapped with {full.label}'s other patches ({', '.join(map(str, kept))})"
     )
-    stand_in = replace(revision, patches=patches, cover=revision.cover or full.cover)
+    stand_in = applied_revision(full, revision)
     return stand_in, note
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 
 from reviewtool.analyses.rangediff import (
     DEFAULT_CREATION_FACTOR,
@@ -21,6 +20,7 @@ from reviewtool.analyses.rangediff import (
 from reviewtool.cli.common import add_paths_argument, load_collection, print_json, use_colour
 from reviewtool.errors import UsageError
 from reviewtool.series import Revision, Series, select_series
+from reviewtool.series.reroll import parent_revision, rerolled_part
 
 # Lines of an added or dropped patch shown before "... N more lines".
 UNPAIRED_PREVIEW_LINES = 40
@@ -97,9 +97,9 @@ def revision_pairs(series: Series, args: argparse.Namespace) -> list[tuple[Revis
     pairs = list(zip(full, full[1:], strict=False))
     for revision in series.revisions:
         if revision.point is not None:
-            parent = _parent_of(series, revision)
+            parent = parent_revision(series.revisions, revision)
             if parent is not None:
-                pairs.append((_replaced_part(parent, revision), revision))
+                pairs.append((rerolled_part(parent, revision), revision))
     return pairs
 
 
@@ -126,21 +126,8 @@ def _explicit_pair(series: Series, start: str | None, end: str | None) -> tuple[
     if old is new:
         raise UsageError(f"--from and --to name the same version ({old.label})")
     if new.point is not None and old.version == new.version and old.point is None:
-        old = _replaced_part(old, new)
+        old = rerolled_part(old, new)
     return old, new
-
-
-def _parent_of(series: Series, point: Revision) -> Revision | None:
-    for revision in series.revisions:
-        if revision.version == point.version and revision.point is None:
-            return revision
-    return None
-
-
-def _replaced_part(parent: Revision, point: Revision) -> Revision:
-    """The parent's patches that a point revision rerolls, as a revision of their own."""
-    indices = set(point.replaces) or {p.index for p in point.patches}
-    return replace(parent, patches=[p for p in parent.patches if p.index in indices])
 
 
 # ---------------------------------------------------------------------------------------------
