@@ -145,6 +145,12 @@ class SeriesReview:
     migration_data: dict | None = None
     findings: list[RevisionFindings] = field(default_factory=list)
     notes: list[AnalysisNote] = field(default_factory=list)
+    # The revisions as the analyses read them (point revisions applied over their parent).
+    applied: list[Revision] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.applied:
+            self.applied = applied_revisions([r for r in self.series.revisions if r.patches])
 
     @property
     def latest(self) -> Revision | None:
@@ -372,7 +378,7 @@ def review_series(
     wanted = set(analyses)
     tick = progress if isinstance(progress, _Ticker) else _Ticker(progress, _steps(series, wanted))
     review = SeriesReview(index=index, series=series)
-    revisions = effective_revisions([r for r in series.revisions if r.patches])
+    revisions = review.applied
     if ANALYSIS_RANGEDIFF in wanted or ANALYSIS_CHANGELOG in wanted:
         _compare_versions(review, revisions, wanted, tick)
     if ANALYSIS_MIGRATION in wanted:

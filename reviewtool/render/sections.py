@@ -13,7 +13,7 @@ from typing import Any
 from reviewtool.analyses.findings import SEVERITIES, Finding
 from reviewtool.render.code import code_row, highlight_lines, interdiff_rows, marked_row
 from reviewtool.render.view import excerpt_for
-from reviewtool.review import SeriesReview, VersionComparison, effective_revisions
+from reviewtool.review import SeriesReview, VersionComparison
 from reviewtool.series.model import Patch, Revision
 
 # Rows of the migration matrix when the analysis gives no order: generic code, then arches.
@@ -241,7 +241,7 @@ def _migration_title(item: dict) -> str:
 def findings_view(sr: SeriesReview, prefix: str) -> dict[str, Any]:
     # Excerpts come from the revision as applied (a point revision with its base's patches);
     # links go to the patches the page lists.
-    applied = {r.label: r for r in effective_revisions([r for r in sr.series.revisions])}
+    applied = {r.label: r for r in sr.applied}
     listed = {r.label: r for r in sr.series.revisions}
     versions = []
     for entry in sr.findings:
