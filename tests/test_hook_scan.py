@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reviewtool.cparse import parse_c
-from reviewtool.hook.scan import reduce_text, scan_functions, with_callees
+from reviewtool.cparse.scan import reduce_text, scan_functions, with_callees
 
 DATA = Path(__file__).resolve().parent / "data"
 C_FILES = sorted(DATA.rglob("*.c")) + sorted(DATA.rglob("*.h"))

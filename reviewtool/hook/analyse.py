@@ -13,13 +13,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import git
+
+if TYPE_CHECKING:
+    from reviewtool.cparse.scan import Span
 
 from reviewtool.analyses.findings import Finding
 from reviewtool.errors import AnalysisError
 from reviewtool.hook.changes import CommitPatch, FileChange, commit_patches, is_c_path
-from reviewtool.hook.scan import Span, reduce_text, scan_functions, with_callees
 
 # Bytes that are not UTF-8 in a C file (a Latin-1 author name in a comment) must not stop the
 # check; replacing them keeps every line where it was.
@@ -132,6 +135,9 @@ class TreeAnalyser:
         self, commit: str, path: str, text: str, lines: frozenset[int], names: frozenset[str]
     ) -> Selection | None:
         """The selection with unneeded bodies blanked, or None when that is not safe."""
+        # Imported here: the cparse package brings tree-sitter, which a non-C push never needs.
+        from reviewtool.cparse.scan import reduce_text, scan_functions, with_callees
+
         key = (commit, path)
         if key not in self._spans:
             self._spans[key] = scan_functions(text)
