@@ -50,6 +50,16 @@ class Finding:
         """`file:line: severity: rule: message`, as compilers and Coccinelle print."""
         return f"{self.file}:{self.line}: {self.severity}: {self.rule}: {self.message}"
 
+    def trace_lines(self, indent: str = "    ") -> list[str]:
+        """The trace under the compiler line: `file:line: event`, one step a line."""
+        # line 0: the step happened in another file, which the event itself names
+        return [
+            f"{indent}{self.file}:{step.line}: {step.event}"
+            if step.line
+            else f"{indent}{step.event}"
+            for step in self.trace
+        ]
+
 
 def severity_at_least(severity: str, threshold: str) -> bool:
     """True when `severity` is as serious as `threshold` or more."""

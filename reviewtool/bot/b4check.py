@@ -114,8 +114,7 @@ def _check_patch(mail: Mail, repo: str | Path | None, report_url: str | None) ->
     lines: list[str] = []
     for finding in findings[:MAX_DETAIL_FINDINGS]:
         lines.append(finding.compiler_line())
-        for step in finding.trace:
-            lines.append(f"    {finding.file}:{step.line}: {step.event}")
+        lines.extend(finding.trace_lines())
     if len(findings) > MAX_DETAIL_FINDINGS:
         lines.append(f"... and {len(findings) - MAX_DETAIL_FINDINGS} more")
     return _result(status, summary, "\n".join(lines + form + notes), report_url)

@@ -58,10 +58,8 @@ def _print_finding(finding: Finding, out) -> None:
     partial = " [partial: function not fully visible]" if finding.partial else ""
     out.write(f"{finding.compiler_line()}{config}{status}{where}{partial}\n")
     out.write(f"    in {finding.function}():\n")
-    for step in finding.trace:
-        # line 0: the step happened in another file, which the event names
-        where = f"{finding.file}:{step.line}: " if step.line else ""
-        out.write(f"    {where}{step.event}\n")
+    for line in finding.trace_lines():
+        out.write(line + "\n")
 
 
 def _companion_texts(name: str) -> dict[str, str]:

@@ -54,9 +54,7 @@ def format_result(result: HookResult) -> str:
 def format_finding(item: HookFinding, fail_on: str) -> list[str]:
     """The compiler line of one finding, its trace, and where it comes from."""
     finding = item.finding
-    out = [finding.compiler_line()]
-    for step in finding.trace:
-        out.append(f"{INDENT}{finding.file}:{step.line}: {step.event}")
+    out = [finding.compiler_line(), *finding.trace_lines(INDENT)]
     where = f"in {finding.function}()" if finding.function else "at file scope"
     if finding.config:
         where += f" [{finding.config}]"
