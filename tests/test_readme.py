@@ -22,6 +22,12 @@ def test_ci_runs_readme_commands_verbatim_and_nothing_else():
     ci_lines = [
         line
         for line in (ROOT / ".ci" / "run").read_text().splitlines()
-        if line.strip() and not line.startswith("#") and not line.startswith(("set ", "cd "))
+        if line.strip() and not line.startswith("#") and not line.startswith(("set ", "cd ", "rm -rf .ci-venv", "source .ci-venv"))
     ]
     assert ci_lines == readme_commands()
+
+
+def test_ci_runs_in_a_fresh_virtual_environment():
+    script = (ROOT / ".ci" / "run").read_text()
+    assert "rm -rf .ci-venv && python3 -m venv .ci-venv" in script
+    assert script.index("source .ci-venv/bin/activate") < script.index("pip install")
