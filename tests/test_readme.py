@@ -22,7 +22,9 @@ def test_ci_runs_readme_commands_verbatim_and_nothing_else():
     ci_lines = [
         line
         for line in (ROOT / ".ci" / "run").read_text().splitlines()
-        if line.strip() and not line.startswith("#") and not line.startswith(("set ", "cd ", "rm -rf .ci-venv", "source .ci-venv"))
+        if line.strip()
+        and not line.startswith("#")
+        and not line.startswith(("set ", "cd ", "rm -rf .ci-venv", "source .ci-venv"))
     ]
     assert ci_lines == readme_commands()
 

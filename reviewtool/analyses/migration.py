@@ -32,6 +32,7 @@ from reviewtool.diff.tree import BaseNotFoundError, PatchApplyError, Worktree
 from reviewtool.errors import ReviewtoolError, UsageError
 from reviewtool.series.model import Revision
 from reviewtool.series.reroll import applied_revision, parent_revision
+from reviewtool.textlines import git_lines
 
 # Auto-detection: an old API must lose calls in at least this many files.
 MIN_CANDIDATE_FILES = 2
@@ -334,7 +335,7 @@ def _cover_leftovers(revision: Revision, name: str) -> list[Leftover]:
     if revision.cover is None:
         return []
     out = []
-    for number, text in enumerate(revision.cover.mail.body.splitlines(), start=1):
+    for number, text in enumerate(git_lines(revision.cover.mail.body), start=1):
         if re.search(rf"\b{re.escape(name)}\b", text):
             out.append(Leftover(COVER_PATH, number, "cover", text.strip()))
     return out
@@ -409,7 +410,7 @@ def _map_from_tree(
     for path, state in states.items():
         if not _is_c(path):
             if state.final is not None:
-                for number, text in enumerate(state.final.splitlines(), start=1):
+                for number, text in enumerate(git_lines(state.final), start=1):
                     if re.search(rf"\b{re.escape(old)}\b", text):
                         mentions.append((path, None, number, text))
             continue
@@ -448,7 +449,7 @@ def _map_from_tree(
             entry.new_added.append(_site(call, _first_patch(state, new, call.function, True)))
         entry.declarations_changed = _declarations_changed(base, final, old, new)
         if final is not None:
-            for number, text in enumerate(state.final.splitlines(), start=1):  # type: ignore[union-attr]
+            for number, text in enumerate(git_lines(state.final), start=1):  # type: ignore[union-attr]
                 if re.search(rf"\b{re.escape(old)}\b", text):
                     mentions.append((path, final, number, text))
         if base is not None and final is not None:
@@ -697,7 +698,7 @@ def _merge_images(parts: list[tuple[int, str]]) -> str:
     """
     lines: list[str] = []
     for start, text in sorted(parts):
-        for offset, line in enumerate(close_comments(text).splitlines()):
+        for offset, line in enumerate(git_lines(close_comments(text))):
             number = start - 1 + offset
             while len(lines) <= number:
                 lines.append("")
@@ -709,13 +710,13 @@ def _mention_lines(text: str, start: int, name: str) -> list[tuple[str, int]]:
     pattern = re.compile(rf"\b{re.escape(name)}\b")
     return [
         (line, start + offset)
-        for offset, line in enumerate(text.splitlines())
+        for offset, line in enumerate(git_lines(text))
         if pattern.search(line)
     ]
 
 
 def _line_removed(image: FunctionImage, text_line: str) -> bool:
-    for offset, line in enumerate(image.old_text.splitlines()):
+    for offset, line in enumerate(git_lines(image.old_text)):
         if line == text_line and image.old_start + offset in image.removed_lines:
             return True
     return False
@@ -1128,7 +1129,7 @@ def detect_candidates(revisions: Sequence[Revision]) -> list[Candidate]:
             try:
                 images = function_images(patch.diff)
             except ReviewtoolError:
-                continue  # a diff unidiff cannot read names no API
+                continue  # a diff the diff reader cannot read names no API
             for image in images:
                 if not _is_c(image.path) or not image.changed:
                     continue

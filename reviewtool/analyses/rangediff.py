@@ -21,6 +21,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix
 
+from reviewtool.diff.model import read_diff
 from reviewtool.errors import AnalysisError
 from reviewtool.series.model import Patch, Revision
 
@@ -52,8 +53,6 @@ STATUS_IDENTICAL = "identical"
 STATUS_MESSAGE_ONLY = "message-only"
 STATUS_CODE_CHANGED = "code-changed"
 
-_HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$")
-_QUOTED_PATH_RE = re.compile(r'^"(.*)"$')
 # Lines of a changed line that carry nothing to review: blank lines and lone braces.
 _TRIVIAL_RE = re.compile(r"^[\s{}();]*$")
 
@@ -62,123 +61,48 @@ _TRIVIAL_RE = re.compile(r"^[\s{}();]*$")
 # Normalisation: a mail's diff -> the lines git range-diff compares
 
 
-def _strip_prefix(path: str) -> str:
-    """A path from a diff header without its quoting and its a/ or b/ prefix."""
-    path = path.strip()
-    quoted = _QUOTED_PATH_RE.match(path)
-    if quoted:
-        path = quoted.group(1)
-    if path.startswith(("a/", "b/")):
-        path = path[2:]
-    return path
-
-
-def _split_diff_git(line: str) -> tuple[str, str]:
-    """Old and new names from `diff --git a/x b/y` (names may hold spaces: split in the middle)."""
-    rest = line[len("diff --git ") :]
-    if rest.startswith('"'):
-        parts = re.findall(r'"[^"]*"|\S+', rest)
-        if len(parts) == 2:
-            return _strip_prefix(parts[0]), _strip_prefix(parts[1])
-    marker = rest.find(" b/")
-    if marker > 0:
-        return _strip_prefix(rest[:marker]), _strip_prefix(rest[marker + 1 :])
-    half = len(rest) // 2
-    return _strip_prefix(rest[:half]), _strip_prefix(rest[half + 1 :])
-
-
 def normalise_diff(diff: str) -> list[str]:
     """The lines git range-diff compares for one patch, built from the patch's mail diff.
 
     git range-diff reads `git log -p` and rewrites it: each file starts with a blank line and
     ` ## path ##` (with `(new)`, `(deleted)`, `old => new`, mode changes), hunk headers lose
     their line numbers and become `@@ path: function`, and index lines go. The mail carries
-    the same diff with a/ b/ prefixes, so the same rewrite gives the same lines. Hunk line
-    counts decide where a hunk ends, so a signature (`-- ` then the git version) or a
-    trailing mailing-list footer never becomes part of the diff.
+    the same diff with a/ b/ prefixes, so the same rewrite gives the same lines. The one diff
+    reader (`diff.model.read_diff`) ends each hunk where its counts say, so a signature (`-- `
+    then the git version) or a trailing mailing-list footer never becomes part of the diff.
     """
     out: list[str] = []
-    lines = diff.replace("\r\n", "\n").split("\n")
-    i, n = 0, len(lines)
-    current = ""
-    while i < n:
-        line = lines[i]
-        if not line.startswith("diff --git "):
-            i += 1
-            continue
-        old_name, new_name = _split_diff_git(line)
-        is_new = is_delete = is_rename = False
-        old_mode = new_mode = ""
-        i += 1
-        while i < n and not lines[i].startswith(("@@ ", "diff --git ")):
-            header = lines[i]
-            if header.startswith("new file mode "):
-                is_new, new_mode = True, header.split()[-1]
-            elif header.startswith("deleted file mode "):
-                is_delete, old_mode = True, header.split()[-1]
-            elif header.startswith("old mode "):
-                old_mode = header.split()[-1]
-            elif header.startswith("new mode "):
-                new_mode = header.split()[-1]
-            elif header.startswith(("rename from ", "copy from ")):
-                old_name, is_rename = _strip_prefix(header.split(" ", 2)[2]), True
-            elif header.startswith(("rename to ", "copy to ")):
-                new_name, is_rename = _strip_prefix(header.split(" ", 2)[2]), True
-            elif header.startswith("--- ") and not header.startswith("--- /dev/null"):
-                old_name = _strip_prefix(header[4:].split("\t")[0])
-            elif header.startswith("+++ ") and not header.startswith("+++ /dev/null"):
-                new_name = _strip_prefix(header[4:].split("\t")[0])
-            elif header.startswith(("Binary files ", "GIT binary patch")):
-                break
-            i += 1
+    for file_diff in read_diff(diff, lenient=True).files:
+        if not file_diff.header or not file_diff.header[0].startswith("diff --git "):
+            continue  # range-diff reads git's own output, which always has this header
+        old_name = file_diff.old_path or file_diff.path
+        new_name = file_diff.new_path or file_diff.path
         if out:
             out.append("")
-        if is_new:
+        if file_diff.old_path is None:
             title = f"{new_name} (new)"
-        elif is_delete:
+        elif file_diff.new_path is None:
             title = f"{old_name} (deleted)"
-        elif is_rename and old_name != new_name:
+        elif file_diff.renamed and old_name != new_name:
             title = f"{old_name} => {new_name}"
         else:
             title = new_name
+        old_mode, new_mode = file_diff.old_mode, file_diff.new_mode
         if old_mode and new_mode and old_mode != new_mode:
             title += f" (mode change {old_mode} => {new_mode})"
         out.append(f" ## {title} ##")
-        current = old_name if is_delete else new_name
-        while i < n and not lines[i].startswith("diff --git "):
-            match = _HUNK_RE.match(lines[i])
-            if not match:
-                if lines[i].startswith(("Binary files ", "GIT binary patch")):
-                    out.append(" " + lines[i])
-                i += 1
-                continue
-            old_left = int(match.group(2)) if match.group(2) is not None else 1
-            new_left = int(match.group(4)) if match.group(4) is not None else 1
-            function = match.group(5)
-            out.append(f"@@ {current}:{function}" if function else "@@")
-            i += 1
-            while i < n and (old_left > 0 or new_left > 0):
-                body = lines[i]
-                kind = body[:1]
-                if kind == "-":
-                    old_left -= 1
-                elif kind == "+":
-                    new_left -= 1
-                elif kind == "\\":
-                    out.append(" " + body)
-                    i += 1
-                    continue
-                else:
-                    # Mail clients strip the lone space of an empty context line.
-                    body = " " + body[1:] if kind == " " else " " + body
-                    old_left -= 1
-                    new_left -= 1
-                out.append(body)
-                i += 1
-            if i < n and lines[i].startswith("\\"):
-                out.append(" " + lines[i])
-                i += 1
+        out.extend(" " + line for line in file_diff.header if line.startswith(_BINARY_HEADERS))
+        for hunk in file_diff.hunks:
+            function = hunk.header.split("@@", 2)[2]
+            out.append(f"@@ {file_diff.path}:{function}" if function else "@@")
+            for index, line in enumerate(hunk.lines):
+                out.append(line.kind + line.text)
+                if index in hunk.markers:
+                    out.append(" " + hunk.markers[index])
     return out
+
+
+_BINARY_HEADERS = ("Binary files ", "GIT binary patch")
 
 
 def diff_size(lines: list[str]) -> int:

@@ -21,6 +21,7 @@ from reviewtool.cli.common import add_paths_argument, load_collection, print_jso
 from reviewtool.errors import UsageError
 from reviewtool.series import Revision, Series, select_series
 from reviewtool.series.reroll import parent_revision, rerolled_part
+from reviewtool.textlines import visible
 
 # Lines of an added or dropped patch shown before "... N more lines".
 UNPAIRED_PREVIEW_LINES = 40
@@ -209,7 +210,7 @@ def _format_pair(pair, paint) -> list[str]:
     lines = [paint(head, "bold") + paint(f"   [{', '.join(notes)}]", "dim")]
     if pair.subject_changed:
         lines.append(f"            subject was: {pair.title_from}")
-    for line in pair.message_diff:
+    for line in map(visible, pair.message_diff):
         if line[:1] in "-+":
             lines.append(paint(f"            msg {line}", "red" if line[0] == "-" else "green"))
     for k, hunk in enumerate(pair.interdiff):
@@ -218,7 +219,7 @@ def _format_pair(pair, paint) -> list[str]:
             lines.append(paint(f"        [{k}] rebase  {where}", "dim"))
             continue
         lines.append(paint(f"        [{k}] {where}", "cyan"))
-        for line in hunk.lines:
+        for line in map(visible, hunk.lines):
             tone = {"-": "red", "+": "green"}.get(line[:1])
             lines.append("          " + (paint(line, tone) if tone else line))
     return lines
@@ -233,7 +234,7 @@ def _preview(content: list[InterdiffHunk], paint) -> list[str]:
             if shown >= UNPAIRED_PREVIEW_LINES:
                 lines.append(f"            ... {total - shown} more lines")
                 return lines
-            inner = line[1:]
+            inner = visible(line[1:])
             tone = {"-": "red", "+": "green"}.get(inner[:1])
             lines.append("            " + (paint(inner, tone) if tone else inner))
             shown += 1

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import git
 
+from reviewtool.textlines import git_lines
+
 # C sources and headers; git's pathspec `*` crosses directories, so these match at any depth.
 C_PATHSPECS = ("*.c", "*.h")
 C_SUFFIXES = (".c", ".h")
@@ -101,7 +103,7 @@ def parse_log(text: str) -> dict[str, CommitPatch]:
             current.files.append(FileChange(renamed[0], renamed[1]))
         renamed[:] = [None, None]
 
-    for line in text.splitlines():
+    for line in git_lines(text):
         if line.startswith(_MARK):
             close_file()
             ids = line[len(_MARK) :].split()

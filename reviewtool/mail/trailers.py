@@ -10,6 +10,7 @@ from reviewtool.mail.patterns import (
     PERSON_TRAILERS,
     TRAILER_RE,
 )
+from reviewtool.textlines import git_lines
 
 # Trailers a reviewer gives in a reply that count for the patch.
 REPLY_TRAILER_NAMES = frozenset(
@@ -58,7 +59,7 @@ def commit_trailers(message: str, message_id: str = "") -> tuple[list[Trailer], 
     paragraphs = [p for p in message.strip("\n").split("\n\n") if p.strip()]
     if not paragraphs:
         return [], []
-    block = paragraphs[-1].splitlines()
+    block = git_lines(paragraphs[-1])
     trailers: list[Trailer] = []
     warnings: list[str] = []
     others = 0
@@ -88,7 +89,7 @@ def commit_trailers(message: str, message_id: str = "") -> tuple[list[Trailer], 
 def reply_trailers(body: str, message_id: str = "") -> list[Trailer]:
     """Review trailers a reply gives in its own (unquoted) text."""
     out: list[Trailer] = []
-    for line in body.splitlines():
+    for line in git_lines(body):
         if line.lstrip().startswith(">"):
             continue
         trailer = parse_trailer_line(line.strip(), message_id)

@@ -15,6 +15,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import CLexer
 
 from reviewtool.render.view import DiffLine, parse_diff
+from reviewtool.textlines import git_lines, visible
 
 # Pygments style for code; its rules are scoped under `.code` so they cannot touch the page.
 PYGMENTS_STYLE = "default"
@@ -32,6 +33,7 @@ def highlight_lines(texts: list[str], path: str) -> list[Markup]:
     """Each text highlighted as code of `path`'s language, one Markup per input line."""
     if not texts:
         return []
+    texts = [visible(text) for text in texts]  # a form feed or U+2028 must show, not act
     lexer = CLexer(stripnl=False, ensurenl=False) if path.endswith(C_SUFFIXES) else None
     if lexer is None:
         return [Markup(escape(t)) for t in texts]
@@ -54,7 +56,7 @@ def diff_rows(diff: str) -> list[dict[str, Any]]:
             if line.kind in ("add", "del", "ctx"):
                 rows.append(code_row(line, next(highlighted)))
             elif line.kind != "file":
-                rows.append(code_row(line, Markup(escape(line.text))))
+                rows.append(code_row(line, Markup(escape(visible(line.text)))))
         files.append({"path": diff_file.path, "rows": rows})
     return files
 
@@ -90,7 +92,7 @@ def interdiff_rows(value: Any) -> list[dict[str, Any]]:
             )
             rows.extend(marked_row(str(line)) for line in hunk.get("lines") or [])
         return rows
-    return [marked_row(line) for line in interdiff_text(value).splitlines()]
+    return [marked_row(line) for line in git_lines(interdiff_text(value))]
 
 
 def marked_row(line: str) -> dict[str, Any]:
@@ -106,7 +108,11 @@ def marked_row(line: str) -> dict[str, Any]:
     else:
         kind = "ctx"
     inner = line[1:2] if kind in ("add", "del", "ctx") else ""
-    return {"kind": kind, "inner": {"+": "in-add", "-": "in-del"}.get(inner, ""), "text": line}
+    return {
+        "kind": kind,
+        "inner": {"+": "in-add", "-": "in-del"}.get(inner, ""),
+        "text": visible(line),
+    }
 
 
 def interdiff_text(value: Any) -> str:

@@ -6,12 +6,12 @@ on a number.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from reviewtool.analyses.findings import Finding, TraceStep
+from reviewtool.diff.model import read_diff
 from reviewtool.review import AnalysisNote
 from reviewtool.series.model import Patch, Revision
 
@@ -20,10 +20,6 @@ EXCERPT_BEFORE = 6
 EXCERPT_AFTER = 4
 # An excerpt never grows past this many lines, however long the trace.
 EXCERPT_MAX_LINES = 40
-
-_FILE_RE = re.compile(r"^diff --git a/(?P<a>\S+) b/(?P<b>\S+)")
-_PLUS_FILE_RE = re.compile(r"^\+\+\+ (?:b/)?(?P<path>\S+)")
-_HUNK_RE = re.compile(r"^@@ -(?P<old>\d+)(?:,\d+)? \+(?P<new>\d+)(?:,\d+)? @@(?P<rest>.*)$")
 
 
 @dataclass
@@ -65,32 +61,17 @@ class DiffStat:
 
 
 def diffstat(diff: str) -> DiffStat:
-    """Count added and removed lines per file of a unified diff."""
+    """Count added and removed lines per file of a unified diff, as `git apply` counts them."""
     stat = DiffStat()
-    current: FileStat | None = None
-    in_hunk = False
-    for line in diff.splitlines():
-        match = _FILE_RE.match(line)
-        if match:
-            current = FileStat(match.group("b"))
-            stat.files.append(current)
-            in_hunk = False
-            continue
-        if line.startswith("@@"):
-            in_hunk = True
-            continue
-        if current is None:
-            plus = _PLUS_FILE_RE.match(line)
-            if plus:
-                current = FileStat(plus.group("path"))
-                stat.files.append(current)
-            continue
-        if not in_hunk:
-            continue
-        if line.startswith("+"):
-            current.added += 1
-        elif line.startswith("-"):
-            current.removed += 1
+    for diff_file in read_diff(diff, lenient=True).files:
+        lines = [line for hunk in diff_file.hunks for line in hunk.lines]
+        stat.files.append(
+            FileStat(
+                diff_file.path,
+                added=sum(1 for line in lines if line.kind == "+"),
+                removed=sum(1 for line in lines if line.kind == "-"),
+            )
+        )
     return stat
 
 
@@ -112,49 +93,31 @@ class DiffFile:
     lines: list[DiffLine] = field(default_factory=list)
 
 
+_ROW_KINDS = {"+": "add", "-": "del", " ": "ctx"}
+
+
 def parse_diff(diff: str) -> list[DiffFile]:
-    """Split a unified diff into files and classified lines with line numbers."""
+    """A unified diff as rows to show: files and classified lines with line numbers.
+
+    Read by the one diff reader (`diff.model.read_diff`), so a row is added or removed exactly
+    when `git apply` adds or removes it.
+    """
     files: list[DiffFile] = []
-    current: DiffFile | None = None
-    old_no = new_no = 0
-    in_hunk = False
-    for line in diff.splitlines():
-        match = _FILE_RE.match(line)
-        if match:
-            current = DiffFile(match.group("b"))
-            files.append(current)
-            current.lines.append(DiffLine("file", line))
-            in_hunk = False
-            continue
-        if current is None:
-            plus = _PLUS_FILE_RE.match(line)
-            if not plus:
-                continue
-            current = DiffFile(plus.group("path"))
-            files.append(current)
-        hunk = _HUNK_RE.match(line)
-        if hunk:
-            old_no, new_no = int(hunk.group("old")), int(hunk.group("new"))
-            current.lines.append(DiffLine("hunk", line))
-            in_hunk = True
-            continue
-        if not in_hunk or line.startswith("\\"):
-            current.lines.append(DiffLine("meta", line))
-            continue
-        marker, text = line[:1], line[1:]
-        if marker == "+":
-            current.lines.append(DiffLine("add", text, None, new_no))
-            new_no += 1
-        elif marker == "-":
-            current.lines.append(DiffLine("del", text, old_no, None))
-            old_no += 1
-        elif marker == " " or line == "":
-            current.lines.append(DiffLine("ctx", text, old_no, new_no))
-            old_no += 1
-            new_no += 1
-        else:  # the end of the diff (`-- ` signature, version line)
-            current.lines.append(DiffLine("meta", line))
-            in_hunk = False
+    for diff_file in read_diff(diff, lenient=True).files:
+        current = DiffFile(diff_file.path)
+        files.append(current)
+        for number, line in enumerate(diff_file.header):
+            kind = "file" if number == 0 and line.startswith("diff --git ") else "meta"
+            current.lines.append(DiffLine(kind, line))
+        for hunk in diff_file.hunks:
+            current.lines.append(DiffLine("hunk", hunk.header))
+            for index, line in enumerate(hunk.lines):
+                current.lines.append(
+                    DiffLine(_ROW_KINDS[line.kind], line.text, line.old_line, line.new_line)
+                )
+                if index in hunk.markers:
+                    current.lines.append(DiffLine("meta", hunk.markers[index]))
+            current.lines.extend(DiffLine("meta", line) for line in hunk.trailing)
     return files
 
 

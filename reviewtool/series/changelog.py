@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from reviewtool.series.model import ChangelogStep
+from reviewtool.textlines import git_lines
 
 # `v7 -> v8:`, `Changes v4 -> v5:`, `v1..v2`, `v2 to v3:`
 ARROW_HEADER_RE = re.compile(
@@ -33,7 +34,7 @@ def parse_changelog(text: str, version: int | None = None) -> list[ChangelogStep
     current: ChangelogStep | None = None
     item_indent = -1
     blank = False
-    for raw in text.splitlines():
+    for raw in git_lines(text):
         line = raw.rstrip()
         header = _header(line, version)
         if header is not None:
