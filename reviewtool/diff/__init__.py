@@ -1,4 +1,4 @@
-"""diff layer: one diff reader (a typed model of a patch), area of a path, pre/post images of functions.
+"""diff layer: the one diff reader (a typed patch model), areas, pre/post images of functions.
 
 Whole files before and after each patch, from a temporary worktree, are in `diff.tree`
 (imported on first use: it needs GitPython and a git binary, the rest of the layer does not).
