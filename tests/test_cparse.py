@@ -35,7 +35,8 @@ def _fixture(name: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "name", ["kernel_constructs.c", "kvm_host_excerpt.h", "conditional_braces.c"]
+    "name",
+    ["kernel_constructs.c", "kvm_host_excerpt.h", "conditional_braces.c", "statement_cutting.c"],
 )
 def test_kernel_constructs_parse_without_error_regions(name: str) -> None:
     parsed = parse_c(_fixture(name))
@@ -44,7 +45,8 @@ def test_kernel_constructs_parse_without_error_regions(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["kernel_constructs.c", "broken_function.c", "conditional_braces.c"]
+    "name",
+    ["kernel_constructs.c", "broken_function.c", "conditional_braces.c", "statement_cutting.c"],
 )
 def test_annotated_functions_start_on_their_real_lines(name: str) -> None:
     text = _fixture(name)
@@ -62,7 +64,8 @@ def test_annotated_functions_start_on_their_real_lines(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["kernel_constructs.c", "broken_function.c", "conditional_braces.c"]
+    "name",
+    ["kernel_constructs.c", "broken_function.c", "conditional_braces.c", "statement_cutting.c"],
 )
 def test_annotated_calls_are_found_with_function_and_argument_count(name: str) -> None:
     text = _fixture(name)
@@ -145,7 +148,9 @@ def test_error_region_names_the_function_it_hits_and_neighbours_survive() -> Non
         hits = [r for r in parsed.errors if r.start_line <= line <= r.end_line]
         assert hits, f"no error region covers line {line}"
         assert hits[0].function == function
-        assert f"of `{function}` could not be parsed" in hits[0].describe()
+        described = hits[0].describe()
+        assert described.startswith("not checked: could not parse line")
+        assert described.endswith(f"of `{function}`")
     names = [f.name for f in parsed.functions()]
     assert names == [e[1] for e in _expectations(text) if e[0] == "function"]
 
@@ -219,6 +224,26 @@ def test_nested_conditionals_report_each_hidden_branch() -> None:
     for region in parsed.masked:
         assert lines[region.start_line - 1].strip().replace(" ", "") == "#else"
         assert lines[region.end_line - 1].strip().replace(" ", "") == "#endif"
+
+
+def test_branch_hidden_inside_a_function_is_reported_as_not_checked() -> None:
+    text = _fixture("statement_cutting.c")
+    parsed = parse_c(text)
+    lines = text.splitlines()
+    (hidden,) = parsed.hidden
+    assert hidden.function == "demo_create"
+    assert lines[hidden.start_line - 1].strip() == "#else"
+    assert lines[hidden.end_line - 1].strip() == "#endif"
+    assert hidden.describe().startswith(f"not checked: lines {hidden.start_line}-")
+    assert "`#ifdef CONFIG_X86_64`" in hidden.describe()
+    assert parsed.unchecked() == [hidden]
+    # A single-branch group that cuts a statement hides nothing: its code stays parsed.
+    assert [c.function for c in parsed.calls("memunmap")] == ["demo_unmap"]
+
+
+def test_initializer_conditionals_are_not_reported_as_unchecked_code() -> None:
+    parsed = parse_c(_fixture("statement_cutting.c"))
+    assert all(region.function is not None for region in parsed.unchecked())
 
 
 C_PIECES = st.sampled_from(

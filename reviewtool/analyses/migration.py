@@ -426,7 +426,7 @@ def _map_from_tree(
                         f"{path} {label} the revision defines its own static {name}: its "
                         f"{len(parsed.calls(name))} call(s) are not the generic API"
                     )
-            for region in parsed.errors:
+            for region in parsed.unchecked():
                 entry.notes.append(f"{path} ({label}): {region.describe()}")
         base_defined |= bool(base and _defines(base, old))
         final_defined |= bool(final and _defines(final, old))

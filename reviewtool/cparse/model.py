@@ -9,22 +9,29 @@ from tree_sitter import Node
 
 @dataclass(frozen=True)
 class ParseErrorRegion:
-    """Lines tree-sitter could not parse, and the function they fall in (None at file scope)."""
+    """Lines the checker cannot read, and the function they fall in (None at file scope).
+
+    kind "error" is an ERROR node, "missing" a token the parser invented, "masked" an
+    alternative `#if` branch the sanitiser hid so that the rest parses (`reason` says which).
+    """
 
     start_line: int
     end_line: int
     function: str | None
-    kind: str = "error"  # "error" (an ERROR node) or "missing" (a token the parser invented)
+    kind: str = "error"
+    reason: str = ""
 
     def describe(self) -> str:
-        """`lines 120-134 of `user_mem_abort` could not be parsed`, as a note for a reader."""
+        """`not checked: could not parse lines 120-134 of `user_mem_abort``, for a reader."""
         span = (
             f"line {self.start_line}"
             if self.start_line == self.end_line
             else f"lines {self.start_line}-{self.end_line}"
         )
         where = f" of `{self.function}`" if self.function else ""
-        return f"{span}{where} could not be parsed"
+        if self.kind == "masked":
+            return f"not checked: {span}{where} ({self.reason})"
+        return f"not checked: could not parse {span}{where}"
 
 
 @dataclass(frozen=True, eq=False)

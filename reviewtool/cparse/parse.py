@@ -512,6 +512,25 @@ class ParsedSource:
                 return name
         return None
 
+    @cached_property
+    def hidden(self) -> list[ParseErrorRegion]:
+        """Masked `#if` branches that lie inside a function: code the parse does not hold."""
+        out = []
+        for region in self.masked:
+            enclosing = self.enclosing_function(region.start_line)
+            if enclosing is None:
+                continue  # an initializer or a declaration list: no code a checker walks
+            out.append(
+                ParseErrorRegion(
+                    region.start_line, region.end_line, enclosing.name, "masked", region.reason
+                )
+            )
+        return out
+
+    def unchecked(self) -> list[ParseErrorRegion]:
+        """Every region a checker cannot see: parse errors and hidden branches, in line order."""
+        return sorted(self.errors + self.hidden, key=lambda r: (r.start_line, r.end_line))
+
     @property
     def ok(self) -> bool:
         """True when the whole text parsed without an error region."""

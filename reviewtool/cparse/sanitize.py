@@ -11,6 +11,12 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
+from reviewtool.cparse.conditionals import (
+    ConditionalResolver,
+    MaskedRegion,
+    directive_lines,
+    line_starts,
+)
 from reviewtool.cparse.kernel import (
     ATTRIBUTE_CALLS,
     ATTRIBUTE_WORDS,
@@ -23,7 +29,6 @@ from reviewtool.cparse.kernel import (
 _OPAQUE_RE = re.compile(
     r"//[^\n]*|/\*.*?(?:\*/|\Z)|\"(?:\\.|[^\"\\\n])*\"?|'(?:\\.|[^'\\\n])*'?", re.S
 )
-_DIRECTIVE_RE = re.compile(r"^[ \t]*#[ \t]*(\w*)", re.M)
 # One pass finds every candidate attribute; the tables then say which it is.
 _ATTR_CANDIDATE_RE = re.compile(r"(?<!\w)(?:__|asmlinkage|noin|notrace)\w*")
 _CALL_OPEN_RE = re.compile(r"\s*\(")
@@ -34,15 +39,25 @@ _NAME_MACRO_TAIL_RE = re.compile(r"(?<![\w])([A-Z][A-Z0-9_]*)\(\s*([A-Za-z_]\w*)
 NAME_MACRO_LOOKBACK = 80
 _ITERATOR_LINE_RE = re.compile(r"^([ \t]+)(" + ITERATOR_RE.pattern + r")([ \t]*)\(", re.M)
 _LOOP_KEYWORD = "while"
-
-
-@dataclass(frozen=True)
-class MaskedRegion:
-    """Lines the sanitiser hid from the parser, and why (an `#else` branch it could not keep)."""
-
-    start_line: int
-    end_line: int
-    reason: str
+_DEFINE_PARAMS_RE = re.compile(r"[ \t]*#[ \t]*define[ \t]+\w+\(([^)\n]*)\)")
+_NAMED_VARIADIC_RE = re.compile(r"\w(\.\.\.)")
+_ELLIPSIS_RE = re.compile(r"\.\.\.")
+# A `case` label whose expression has not ended before the `...`.
+_LABEL_START_RE = re.compile(r"(?<!\w)case\b[^;{}:]*\Z")
+# How far back from `...` the `case` of a range can start.
+CASE_RANGE_LOOKBACK = 200
+# Patterns below start with a literal (fast to scan for); the character before a match is
+# checked in code (`_continues_a_name`), since a leading look-behind makes each scan ~20x slower.
+_DECLARING_MACRO_RE = re.compile(r"DE(?:FINE|CLARE)_[A-Z0-9_]*[ \t]*\(")
+_NEXT_CODE_RE = re.compile(r"\s*(\S)")
+_WORD_RE = re.compile(r"\w+")
+# A line that begins with a name and `(`: where a file-scope macro invocation sits.
+_LINE_CALL_RE = re.compile(r"^[A-Za-z_]\w*[ \t]*\(", re.M)
+# After `name(args)`, these mean a definition, a prototype or an initialiser follows.
+_NOT_AN_INVOCATION_END = "{;,=:[()"
+_ASM_RE = re.compile(r"_?_?asm(?:__)?(?:\s+(?:volatile|__volatile__|goto|inline))*\s*\(")
+_OFFSETOF_RE = re.compile(r"offsetof\s*\(")
+_MEMBER_PATH_RE = re.compile(r",[^,]*[.\[]|,[^,]*->")
 
 
 @dataclass
@@ -120,133 +135,23 @@ class _Editor:
         return "".join(self.chars)
 
 
-def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    starts.extend(match.end() for match in re.finditer("\n", text))
-    return starts
-
-
-def _directive_lines(
-    code: str, code_lines: list[str], starts: list[int]
-) -> list[tuple[int, str, int]]:
-    """(line index, directive, last line index) for each preprocessor line, continuations joined."""
-    out: list[tuple[int, str, int]] = []
-    after = -1
-    for match in _DIRECTIVE_RE.finditer(code):
-        index = bisect.bisect_right(starts, match.start()) - 1
-        if index <= after:
-            continue  # inside the continuation of the previous directive
-        last = index
-        while code_lines[last].rstrip().endswith("\\") and last + 1 < len(code_lines):
-            last += 1
-        out.append((index, match.group(1), last))
-        after = last
-    return out
-
-
-def _conditionals(
-    code_lines: list[str],
-    directives: list[tuple[int, str, int]],
-    editor: _Editor,
-    starts: list[int],
-    masked: list[MaskedRegion],
-) -> None:
-    """Resolve `#if` groups whose branches split braces or parentheses: keep the first branch.
-
-    tree-sitter copes with a conditional whose every branch is a whole statement. When an
-    `#ifdef` opens a brace in each branch (`if (a) {` / `#else` / `if (b) {`) or sits inside
-    an argument list, it cannot, so the directives go and only the first branch stays. The
-    hidden branches are reported as masked regions, never dropped silently.
-    """
-    if not any(name in ("if", "ifdef", "ifndef") for _line, name, _last in directives):
-        return
-    directive_at = {line: (name, last) for line, name, last in directives}
-    skip = {n for line, _name, last in directives for n in range(line, last + 1)}
-    # Parenthesis depth at the start of each line, directives ignored.
-    depth_at: list[int] = []
-    depth = 0
-    for number, line in enumerate(code_lines):
-        depth_at.append(depth)
-        if number not in skip:
-            depth += line.count("(") - line.count(")")
-    stack: list[list[int]] = []  # each group: directive line indices, first is #if*
-    for line, name, _last in directives:
-        if name in ("if", "ifdef", "ifndef"):
-            stack.append([line])
-        elif name in ("elif", "else", "elifdef", "elifndef") and stack:
-            stack[-1].append(line)
-        elif name == "endif" and stack:
-            group = stack.pop() + [line]
-            _resolve_group(group, code_lines, directive_at, skip, depth_at, editor, starts, masked)
-
-
-def _branch_balance(
-    code_lines: list[str], first: int, last: int, skip: set[int]
-) -> tuple[int, int]:
-    braces = parens = 0
-    for number in range(first, last):
-        if number in skip:
-            continue
-        line = code_lines[number]
-        braces += line.count("{") - line.count("}")
-        parens += line.count("(") - line.count(")")
-    return braces, parens
-
-
-def _resolve_group(
-    group: list[int],
-    code_lines: list[str],
-    directive_at: dict[int, tuple[str, int]],
-    skip: set[int],
-    depth_at: list[int],
-    editor: _Editor,
-    starts: list[int],
-    masked: list[MaskedRegion],
-) -> None:
-    branches = [(group[i] + 1, group[i + 1]) for i in range(len(group) - 1)]
-    balances = [_branch_balance(code_lines, first, last, skip) for first, last in branches]
-    in_parens = any(depth_at[line] > 0 for line in group)
-    if not in_parens and all(balance == (0, 0) for balance in balances):
-        return
-    for line in group:
-        last = directive_at[line][1]
-        editor.blank(starts[line], starts[last] + len(code_lines[last]))
-    if len(branches) > 1:
-        first_hidden, end = branches[1][0] - 1, group[-1]
-        for number in range(branches[1][0], end):
-            if number not in skip:
-                editor.blank(starts[number], starts[number] + len(code_lines[number]))
-        condition = code_lines[group[0]].strip()
-        masked.append(
-            MaskedRegion(
-                first_hidden + 1,
-                end + 1,
-                f"alternative branches of `{condition}` hidden: they split braces or parentheses",
-            )
-        )
-    # Lines of the resolved group no longer count as directives for enclosing groups.
-    for line in group:
-        for number in range(line, directive_at[line][1] + 1):
-            code_lines[number] = " " * len(code_lines[number])
-    for number in range(branches[1][0] if len(branches) > 1 else group[-1], group[-1]):
-        code_lines[number] = " " * len(code_lines[number])
-
-
 def sanitize(text: str) -> Sanitized:
     """Rewrite kernel idioms tree-sitter-c trips on, keeping every offset of the real file."""
     code, comments = _analysis_copy(text)
     code_lines = code.split("\n")
-    starts = _line_starts(code)
+    starts = line_starts(code)
     editor = _Editor(text, comments)
-    masked: list[MaskedRegion] = []
-    directives = _directive_lines(code, code_lines, starts)
-    _conditionals(code_lines, directives, editor, starts, masked)
+    directives = directive_lines(code, code_lines, starts)
+    _macro_definitions(text, code_lines, starts, directives, editor)
+    masked = ConditionalResolver(code_lines, starts, directives).resolve(editor.blank)
     # Directive lines (macro bodies included) are left to the preprocessor grammar.
-    for line, _name, last in directives:
-        for number in range(line, last + 1):
+    for directive in directives:
+        for number in range(directive.line, directive.last + 1):
             code_lines[number] = " " * len(code_lines[number])
     code = "\n".join(code_lines)
 
+    # Before the type-argument rewrite, which would claim `struct x` inside these calls.
+    _declaring_macros(code, editor)
     for match in _ATTR_CANDIDATE_RE.finditer(code):
         word = match.group(0)
         if word in ATTRIBUTE_WORDS:
@@ -269,7 +174,142 @@ def sanitize(text: str) -> Sanitized:
             editor.replace(match.start(2), re.sub(r"[ \t]", "_", match.group(2)))
     for match in _ITERATOR_LINE_RE.finditer(code):
         _rewrite_iterator(code, match, editor)
+    _case_ranges(code, editor)
+    _file_scope_invocations(code, editor)
+    _asm_templates(code, editor)
+    _member_offsets(code, editor)
     return Sanitized(editor.result(), masked, editor.count)
+
+
+def _macro_definitions(
+    text: str, code_lines: list[str], starts: list[int], directives: list, editor: _Editor
+) -> None:
+    """Comments inside a multi-line `#define` and named variadic parameters (`fmt...`).
+
+    tree-sitter ends a macro body at a comment that opens a continuation line, and its
+    grammar has no `name...` parameter; a comment in a macro body means nothing to the
+    parser and `fmt...` reads the same as a plain `fmt` parameter for every query made here.
+    """
+    for directive in directives:
+        if directive.name != "define":
+            continue
+        start = starts[directive.line]
+        end = starts[directive.last] + len(code_lines[directive.last])
+        header = _DEFINE_PARAMS_RE.match(text, start, end)
+        if header is not None:
+            for param in _NAMED_VARIADIC_RE.finditer(text, header.start(1), header.end(1)):
+                editor.replace(param.start(1), "   ")
+        if directive.last == directive.line:
+            continue
+        for match in _OPAQUE_RE.finditer(text, start, end):
+            if match.group(0).startswith("/"):
+                editor.replace(match.start(), _blank_ascii(match.group(0)))
+
+
+def _continues_a_name(code: str, start: int) -> bool:
+    """True when the text before start makes a match part of a longer name or a member."""
+    if start == 0:
+        return False
+    before = code[start - 1]
+    return before.isalnum() or before in "_.>"
+
+
+def _blank_ascii(segment: str) -> str:
+    """Spaces for ASCII characters but newlines; other characters stay (byte offsets)."""
+    return "".join(c if c == "\n" or not c.isascii() else " " for c in segment)
+
+
+def _case_ranges(code: str, editor: _Editor) -> None:
+    """GNU case ranges: `case A ... B:` -> `case A  |  B:`, one valid constant expression."""
+    for match in _ELLIPSIS_RE.finditer(code):
+        window_start = max(0, match.start() - CASE_RANGE_LOOKBACK)
+        if _LABEL_START_RE.search(code, window_start, match.start()) is not None:
+            editor.replace(match.start(), " | ")
+
+
+def _declaring_macros(code: str, editor: _Editor) -> None:
+    """`static DEFINE_PER_CPU(u64, x);` -> `static DEFINE_PER_CPU _        ;`.
+
+    Kernel `DEFINE_*`/`DECLARE_*` macros expand to declarations; written as a type name and
+    a placeholder declarator they parse as one, at file scope, in a struct or in a body.
+    """
+    for match in _DECLARING_MACRO_RE.finditer(code):
+        if _continues_a_name(code, match.start()):
+            continue
+        opening = match.end() - 1
+        close = _matching_paren(code, opening)
+        if close < 0:
+            continue
+        after = _NEXT_CODE_RE.match(code, close + 1)
+        if after is None or after.group(1) not in ";=":
+            continue
+        editor.replace(opening, " _" + " " * (close - opening - 1))
+
+
+def _brace_depths(code: str) -> tuple[list[int], list[int]]:
+    """Positions of every brace and the depth just after it, for depth lookups by bisection."""
+    positions: list[int] = []
+    depths: list[int] = []
+    depth = 0
+    for match in re.finditer(r"[{}]", code):
+        depth += 1 if match.group(0) == "{" else -1
+        positions.append(match.start())
+        depths.append(depth)
+    return positions, depths
+
+
+def _file_scope_invocations(code: str, editor: _Editor) -> None:
+    """A macro call alone at file scope with no `;` (`module_init(f)`) is blanked.
+
+    Such a macro expands to declarations or whole functions; left in place, tree-sitter reads
+    it as the start of an old-style definition and swallows the functions after it.
+    """
+    positions, depths = _brace_depths(code)
+    for match in _LINE_CALL_RE.finditer(code):
+        index = bisect.bisect_right(positions, match.start()) - 1
+        if index >= 0 and depths[index] != 0:
+            continue
+        close = _matching_paren(code, match.end() - 1)
+        if close < 0:
+            continue
+        after = _NEXT_CODE_RE.match(code, close + 1)
+        if after is not None and after.group(1) in _NOT_AN_INVOCATION_END:
+            continue
+        following = _WORD_RE.match(code, after.start(1)) if after is not None else None
+        if following is not None and (
+            following.group(0) in ATTRIBUTE_WORDS or following.group(0) in ATTRIBUTE_CALLS
+        ):
+            continue  # `name(args) __must_hold(x) {`: a definition with an attribute
+        editor.blank(match.start(), close + 1)
+
+
+def _asm_templates(code: str, editor: _Editor) -> None:
+    """Macros between the strings of an asm template (`_ASM_EXTABLE(1b, %l[x])`) are blanked.
+
+    They expand to more template text; the strings around them stay and concatenate.
+    """
+    for match in _ASM_RE.finditer(code):
+        if _continues_a_name(code, match.start()):
+            continue
+        opening = match.end() - 1
+        close = _matching_paren(code, opening)
+        if close < 0:
+            continue
+        colon = code.find(":", opening, close)
+        template_end = close if colon < 0 else colon
+        for token in re.finditer(r"\S+", code[opening + 1 : template_end]):
+            editor.blank(opening + 1 + token.start(), opening + 1 + token.end())
+
+
+def _member_offsets(code: str, editor: _Editor) -> None:
+    """`offsetof(T, a.b)` -> `offsetoF(T, a.b)`: a plain call, since the grammar's offsetof
+    takes one field name only."""
+    for match in _OFFSETOF_RE.finditer(code):
+        if _continues_a_name(code, match.start()):
+            continue
+        close = _matching_paren(code, match.end() - 1)
+        if close > 0 and _MEMBER_PATH_RE.search(code, match.end(), close):
+            editor.replace(match.end() - 2, "F")
 
 
 def _rewrite_iterator(code: str, match: re.Match[str], editor: _Editor) -> None:

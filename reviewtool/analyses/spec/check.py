@@ -194,7 +194,7 @@ def _check_source(
                 f"{path}: {fdef.name}: not fully explored (work bound reached); "
                 "findings cover the paths walked"
             )
-    for region in parsed.errors:
+    for region in parsed.unchecked():
         if region.start_line > own_lines:
             continue
         if functions is None or region.function in functions:
