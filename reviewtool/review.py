@@ -19,7 +19,9 @@ from typing import Any
 
 from reviewtool import __version__
 from reviewtool.analyses.findings import SEVERITIES, Finding, severity_at_least
+from reviewtool.analyses.status import fixed_since
 from reviewtool.errors import UsageError
+from reviewtool.series.changelog import changelog_step as changelog_step_for
 from reviewtool.series.model import Accounting, ChangelogStep, Patch, Revision, Series
 from reviewtool.series.reroll import applied_revisions
 
@@ -460,26 +462,6 @@ def _run(
     return True, result
 
 
-def _version_key(text: str | int | None) -> str:
-    return str(text or "").strip().lower().lstrip("v")
-
-
-def changelog_step_for(old: Revision, new: Revision) -> ChangelogStep | None:
-    """The step of `new`'s changelog (its cover's, or patch 1's notes) that describes
-    old -> new, if there is one."""
-    steps = list(getattr(new, "changelog", None) or [])
-    if not steps and new.cover is not None:
-        steps = list(new.cover.changelog)
-    to_key, from_key = _version_key(new.label), _version_key(old.label)
-    # A point revision (v7.1) has its own step or none: v7's "v6 -> v7" is not about it.
-    to_plain = to_key if getattr(new, "point", None) is not None else _version_key(new.version)
-    candidates = [step for step in steps if _version_key(step.to_version) in (to_key, to_plain)]
-    for step in candidates:
-        if step.from_version is None or _version_key(step.from_version) == from_key:
-            return step
-    return candidates[0] if candidates else None
-
-
 def _compare_versions(
     review: SeriesReview, revisions: list[Revision], wanted: set[str], tick: _Ticker
 ) -> None:
@@ -588,7 +570,7 @@ def _findings(
             finding.version = finding.version or label
         entry = RevisionFindings(label, findings=found, in_base=in_base)
         if previous is not None:
-            entry.fixed = _mark_status(previous, found)
+            entry.fixed = fixed_since(previous, found)
         else:
             # The first version is judged against the base tree, as the checker saw it.
             for finding in found:
@@ -697,31 +679,3 @@ def net_findings(
         present[key] = finding
     in_base = {key for key in seen_before if key not in introduced}
     return list(present.values()), list(fixed.values()), in_base
-
-
-def _mark_status(old: list[Finding], new: list[Finding]) -> list[Finding]:
-    """Mark each new finding introduced or persisting; return copies of the old ones now fixed.
-
-    The spec layer's `compare_findings` decides when it is there (it owns the notion of
-    "the same finding"); otherwise identity is Finding.key(): same rule, file, function and
-    configuration.
-    """
-    try:
-        compare = _entry(SPEC_MODULE, "compare_findings")
-        marked = compare(old, new)
-    except Exception:  # noqa: BLE001 - the plain key match below is always available
-        marked = compare_by_key(old, new)
-    return [f for f in marked if isinstance(f, Finding) and f.status == "fixed"]
-
-
-def compare_by_key(old: list[Finding], new: list[Finding]) -> list[Finding]:
-    """`new` marked introduced/persisting in place, followed by copies of old ones now fixed."""
-    old_keys = {f.key() for f in old}
-    new_keys = {f.key() for f in new}
-    for finding in new:
-        finding.status = "persisting" if finding.key() in old_keys else "introduced"
-    fixed: dict[tuple[str, str, str, str], Finding] = {}
-    for finding in old:
-        if finding.key() not in new_keys and finding.key() not in fixed:
-            fixed[finding.key()] = replace(finding, trace=list(finding.trace), status="fixed")
-    return [*new, *fixed.values()]

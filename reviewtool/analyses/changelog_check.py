@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from reviewtool.analyses.rangediff import Comparison, InterdiffHunk, PatchPair
+from reviewtool.series.changelog import changelog_step
 from reviewtool.series.model import ChangelogStep, Revision
 
 CONFIRMED = "confirmed"
@@ -833,24 +834,6 @@ def _summary(pair: PatchPair, real: list[InterdiffHunk]) -> str:
         f"{len(real)} changed hunk{'s' if len(real) != 1 else ''} in {shown}: "
         f"{added} line{'s' if added != 1 else ''} new, {removed} gone"
     )
-
-
-def changelog_step(old: Revision, new: Revision) -> ChangelogStep | None:
-    """The step of the new cover's changelog that describes old -> new, if there is one."""
-    steps = list(getattr(new, "changelog", None) or [])
-    if not steps and new.cover is not None:
-        steps = new.cover.changelog
-    want_from, want_to = _version_number(old.label), _version_number(new.label)
-    for step in steps:
-        if _version_number(step.to_version) == want_to and (
-            step.from_version is None or _version_number(step.from_version) == want_from
-        ):
-            return step
-    return None
-
-
-def _version_number(label: object) -> str:
-    return str(label if label is not None else "").strip().lower().lstrip("v")
 
 
 def attach_changelog(comparison: Comparison, old: Revision, new: Revision) -> None:

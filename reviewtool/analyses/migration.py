@@ -28,6 +28,7 @@ from reviewtool.diff import (
     function_images,
     parse_patch_diff,
 )
+from reviewtool.diff.patterns import C_SUFFIXES
 from reviewtool.diff.tree import BaseNotFoundError, PatchApplyError, Worktree
 from reviewtool.errors import ReviewtoolError, UsageError
 from reviewtool.series.model import Revision
@@ -41,7 +42,6 @@ FLAG_RE = re.compile(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b")
 LITERAL_TRUE = frozenset({"true", "1"})
 LITERAL_FALSE = frozenset({"false", "0", "NULL"})
 COVER_PATH = "cover letter"
-C_SUFFIXES = (".c", ".h")
 
 STATUS_MIGRATED = "migrated"
 STATUS_PARTIAL = "partial"

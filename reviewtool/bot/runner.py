@@ -23,6 +23,7 @@ from reviewtool.bot.smtp import SendError, Transport
 from reviewtool.bot.state import PendingRevision, SeenMessage, Store
 from reviewtool.bot.summary import Summary, report_name, summarize, wrap, write_report
 from reviewtool.bot.watchers import Watcher
+from reviewtool.series.assemble import STITCH_SECONDS
 
 KILL_ENV = "REVIEWTOOL_BOT_KILL_POINT"
 KILL_POINTS = (
@@ -40,9 +41,6 @@ KILL_POINTS = (
 # `--once` waits for a retry only when it is due this soon; later ones wait for the next run.
 ONCE_RETRY_WINDOW_SECONDS = 300.0
 HOUR = 3600.0
-# An unthreaded patch joins its author's cover of the same version sent within this time
-# (git send-email --no-thread sends a revision within minutes; a day allows slow relays).
-STITCH_SECONDS = 86400.0
 UNTHREADED = "unthreaded:"
 
 Log = Callable[[str], None]

@@ -10,9 +10,8 @@ from reviewtool.analyses.findings import SEVERITIES, Finding, severity_at_least
 from reviewtool.analyses.spec import check_revision, check_source, load_specs
 from reviewtool.analyses.spec.revision import COMPANIONS
 from reviewtool.cli.common import print_json
+from reviewtool.diff.patterns import C_SUFFIXES
 from reviewtool.errors import InputError
-
-C_SUFFIXES = (".c", ".h")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

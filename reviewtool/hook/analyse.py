@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from reviewtool.cparse.scan import Span
 
 from reviewtool.analyses.findings import Finding
+from reviewtool.diff.model import is_c_path
 from reviewtool.errors import AnalysisError
-from reviewtool.hook.changes import CommitPatch, FileChange, commit_patches, is_c_path
+from reviewtool.hook.changes import CommitPatch, FileChange, commit_patches
 
 # Bytes that are not UTF-8 in a C file (a Latin-1 author name in a comment) must not stop the
 # check; replacing them keeps every line where it was.

@@ -8,15 +8,17 @@ parent of the first pushed commit) is listed as old. Internal errors follow `on_
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import git
 
 from reviewtool.analyses.findings import Finding, severity_at_least
+from reviewtool.analyses.status import PERSISTING, compare_findings
 from reviewtool.config import DEFAULT_FAIL_ON, Config, load_config, on_error_hint
+from reviewtool.diff.model import is_c_path
 from reviewtool.errors import InputError, ReviewtoolError
-from reviewtool.hook.changes import CommitPatch, commit_patches, is_c_path
+from reviewtool.hook.changes import CommitPatch, commit_patches
 from reviewtool.hook.prepush import (
     PushRange,
     RefUpdate,
@@ -205,7 +207,8 @@ def _mark_old(
     patches: dict[str, CommitPatch],
     found: list[HookFinding],
 ) -> None:
-    """Mark findings whose rule already fires in the same function at the range's base."""
+    """Mark findings already there at the range's base: the status engine of the review
+    (`analyses.status`) decides, with paths mapped across the push's renames."""
     if pushed.base is None or not found:
         return
     renamed = _rename_map(pushed, patches)
@@ -213,14 +216,21 @@ def _mark_old(
     for item in found:
         base_path = renamed.get(item.finding.file, item.finding.file)
         wanted.setdefault(base_path, set()).add(item.finding.function)
-    at_base = set()
+    at_base: list[Finding] = []
+    base_paths: dict[int, str] = {}
     for base_path, functions in wanted.items():
         for finding in analyser.check(pushed.base, base_path, functions).findings:
-            at_base.add((finding.rule, base_path, finding.function, finding.config))
-    for item in found:
-        finding = item.finding
-        base_path = renamed.get(finding.file, finding.file)
-        if (finding.rule, base_path, finding.function, finding.config) in at_base:
+            base_paths[id(finding)] = base_path
+            at_base.append(finding)
+    pushed_findings = [replace(item.finding) for item in found]  # the engine marks its input
+    marked = compare_findings(
+        at_base,
+        pushed_findings,
+        old_key=lambda f: _identity(f, base_paths[id(f)]),
+        new_key=lambda f: _identity(f, renamed.get(f.file, f.file)),
+    )
+    for item, finding in zip(found, marked[: len(found)], strict=True):
+        if finding.status == PERSISTING:
             item.status, item.base = OLD, pushed.base
 
 

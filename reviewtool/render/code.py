@@ -14,13 +14,12 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import CLexer
 
-from reviewtool.render.view import DiffLine, parse_diff
+from reviewtool.diff.patterns import C_SUFFIXES
+from reviewtool.render.view import DiffRow, parse_diff
 from reviewtool.textlines import git_lines, visible
 
 # Pygments style for code; its rules are scoped under `.code` so they cannot touch the page.
 PYGMENTS_STYLE = "default"
-# File suffixes whose diff content is highlighted as C.
-C_SUFFIXES = (".c", ".h")
 
 
 @lru_cache(maxsize=1)
@@ -61,7 +60,7 @@ def diff_rows(diff: str) -> list[dict[str, Any]]:
     return files
 
 
-def code_row(line: DiffLine, html: Markup) -> dict[str, Any]:
+def code_row(line: DiffRow, html: Markup) -> dict[str, Any]:
     marker = {"add": "+", "del": "-", "ctx": " "}.get(line.kind, "")
     return {
         "kind": line.kind,

@@ -76,8 +76,8 @@ def diffstat(diff: str) -> DiffStat:
 
 
 @dataclass
-class DiffLine:
-    """One line of a unified diff, with its new-side line number when it has one."""
+class DiffRow:
+    """One row of a diff as shown: a line of `diff.model` (read there, never here) or a header."""
 
     kind: str  # file, meta, hunk, add, del, ctx
     text: str  # the line without its +/-/space marker (whole line for file/meta/hunk)
@@ -90,7 +90,7 @@ class DiffFile:
     """One file of a patch: its path and its lines."""
 
     path: str
-    lines: list[DiffLine] = field(default_factory=list)
+    lines: list[DiffRow] = field(default_factory=list)
 
 
 _ROW_KINDS = {"+": "add", "-": "del", " ": "ctx"}
@@ -108,16 +108,16 @@ def parse_diff(diff: str) -> list[DiffFile]:
         files.append(current)
         for number, line in enumerate(diff_file.header):
             kind = "file" if number == 0 and line.startswith("diff --git ") else "meta"
-            current.lines.append(DiffLine(kind, line))
+            current.lines.append(DiffRow(kind, line))
         for hunk in diff_file.hunks:
-            current.lines.append(DiffLine("hunk", hunk.header))
+            current.lines.append(DiffRow("hunk", hunk.header))
             for index, line in enumerate(hunk.lines):
                 current.lines.append(
-                    DiffLine(_ROW_KINDS[line.kind], line.text, line.old_line, line.new_line)
+                    DiffRow(_ROW_KINDS[line.kind], line.text, line.old_line, line.new_line)
                 )
                 if index in hunk.markers:
-                    current.lines.append(DiffLine("meta", hunk.markers[index]))
-            current.lines.extend(DiffLine("meta", line) for line in hunk.trailing)
+                    current.lines.append(DiffRow("meta", hunk.markers[index]))
+            current.lines.extend(DiffRow("meta", line) for line in hunk.trailing)
     return files
 
 
@@ -127,7 +127,7 @@ class Excerpt:
 
     path: str
     patch_index: int | None
-    lines: list[DiffLine]
+    lines: list[DiffRow]
     focus: int  # the finding's line
     trace_lines: frozenset[int] = frozenset()
 
@@ -159,7 +159,7 @@ def _excerpt_from_source(finding: Finding, revision: Revision | None, source: st
     lo, hi = max(lo, 1), min(hi, len(text))
     added = _added_lines(finding, revision)
     lines = [
-        DiffLine("add" if number in added else "ctx", text[number - 1], None, number)
+        DiffRow("add" if number in added else "ctx", text[number - 1], None, number)
         for number in range(lo, hi + 1)
     ]
     return Excerpt(finding.file, finding.patch_index, lines, finding.line, trace)
@@ -201,9 +201,9 @@ def _excerpt_from_hunks(finding: Finding, revision: Revision) -> Excerpt | None:
     return None
 
 
-def _hunk_holding(lines: list[DiffLine], line_no: int) -> list[DiffLine] | None:
-    hunk: list[DiffLine] = []
-    for line in lines + [DiffLine("hunk", "")]:
+def _hunk_holding(lines: list[DiffRow], line_no: int) -> list[DiffRow] | None:
+    hunk: list[DiffRow] = []
+    for line in lines + [DiffRow("hunk", "")]:
         if line.kind in ("hunk", "file"):
             if any(item.new_no == line_no for item in hunk):
                 return hunk
@@ -213,7 +213,7 @@ def _hunk_holding(lines: list[DiffLine], line_no: int) -> list[DiffLine] | None:
     return None
 
 
-def _window(hunk: list[DiffLine], focus: int, trace: frozenset[int]) -> list[DiffLine]:
+def _window(hunk: list[DiffRow], focus: int, trace: frozenset[int]) -> list[DiffRow]:
     """The lines from the first traced line (or a few before the focus) to a few after it."""
     numbers = [line.new_no for line in hunk if line.new_no is not None]
     lo = focus - EXCERPT_BEFORE
@@ -225,7 +225,7 @@ def _window(hunk: list[DiffLine], focus: int, trace: frozenset[int]) -> list[Dif
     if hi - lo + 1 > EXCERPT_MAX_LINES:
         lo = max(lo, focus - EXCERPT_MAX_LINES // 2)
         hi = lo + EXCERPT_MAX_LINES - 1
-    out: list[DiffLine] = []
+    out: list[DiffRow] = []
     last_new = None
     for line in hunk:
         number = line.new_no if line.new_no is not None else last_new

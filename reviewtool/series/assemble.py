@@ -17,7 +17,8 @@ from reviewtool.series.model import Accounting, Cover, Patch, Rejected, Revision
 
 # Unthreaded patches of one revision are sent within minutes; a day covers slow
 # git-send-email runs through a throttled SMTP relay without joining two postings.
-STITCH_WINDOW = timedelta(hours=24)
+# The one window for every reader (the assembler here, the bot's shared index).
+STITCH_SECONDS = 86400.0
 # Share of patch titles two revisions must have in common to be versions of one series.
 TITLE_OVERLAP_TO_LINK = 0.5
 # `KVM: x86/mmu: ` style subsystem prefixes; v8 of the reference series added `mmu:`.
@@ -405,6 +406,6 @@ def _within_window(a: Mail, b: Mail) -> bool:
     if a.date is None or b.date is None:
         return True
     try:
-        return abs(a.date - b.date) <= STITCH_WINDOW
+        return abs(a.date - b.date) <= timedelta(seconds=STITCH_SECONDS)
     except TypeError:  # naive vs aware datetimes from odd Date headers
         return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from reviewtool.series.model import ChangelogStep
+from reviewtool.series.model import ChangelogStep, Revision
 from reviewtool.textlines import git_lines
 
 # `v7 -> v8:`, `Changes v4 -> v5:`, `v1..v2`, `v2 to v3:`
@@ -104,3 +104,27 @@ def _header(line: str, version: int | None) -> tuple[ChangelogStep, str] | None:
             return None  # `v4: https://...` on its own is a link, not a step
         return ChangelogStep(end - 1 if end > 1 else None, end, []), rest
     return None
+
+
+def _version_key(text: str | int | None) -> str:
+    return str(text if text is not None else "").strip().lower().lstrip("v")
+
+
+def changelog_step(old: Revision, new: Revision) -> ChangelogStep | None:
+    """The step of `new`'s changelog (its own, else its cover's) that describes old -> new.
+
+    The one rule for every reader (the review, the changelog check): a step into `new` written
+    from `old` (or from no version) first; else the first step into `new`, since a cover letter
+    often describes the jump from the version it was sent after, whatever the reader compares.
+    A point revision (v7.1) has its own step or none: v7's "v6 -> v7" is not about it.
+    """
+    steps = list(getattr(new, "changelog", None) or [])
+    if not steps and new.cover is not None:
+        steps = list(new.cover.changelog)
+    to_key, from_key = _version_key(new.label), _version_key(old.label)
+    to_plain = to_key if new.point is not None else _version_key(new.version)
+    candidates = [step for step in steps if _version_key(step.to_version) in (to_key, to_plain)]
+    for step in candidates:
+        if step.from_version is None or _version_key(step.from_version) == from_key:
+            return step
+    return candidates[0] if candidates else None

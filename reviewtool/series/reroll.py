@@ -14,8 +14,15 @@ from reviewtool.series.model import Revision
 
 
 def parent_revision(revisions: Sequence[Revision], point: Revision) -> Revision | None:
-    """The full revision of the same version a point revision rerolls, or None."""
-    return next((r for r in revisions if r.version == point.version and r.point is None), None)
+    """The revision a point revision rerolls: the latest full revision of its version sent
+    before it, else the revision just before it (a v7.1 whose v7 was never seen rerolls what
+    the reader last had), else None. The one rule for every reader of point revisions."""
+    position = next((k for k, r in enumerate(revisions) if r is point), len(revisions))
+    before = list(revisions[:position])
+    same = [r for r in before if r.version == point.version and r.point is None]
+    if same:
+        return same[-1]
+    return before[-1] if before else None
 
 
 def applied_revision(parent: Revision, point: Revision) -> Revision:
@@ -48,10 +55,7 @@ def applied_revisions(revisions: Sequence[Revision]) -> list[Revision]:
         if revision.point is None:
             out.append(revision)
             continue
-        parent = next(
-            (r for r in reversed(out) if r.version == revision.version and r.point is None),
-            out[-1] if out else None,
-        )
+        parent = parent_revision(out, revision)
         out.append(revision if parent is None else applied_revision(parent, revision))
     return out
 

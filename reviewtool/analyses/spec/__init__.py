@@ -2,15 +2,18 @@
 
 check_source(path, text, functions=None, spec=None) -> CheckResult(findings, notes)
 check_revision(revision, repo=None, base=None, spec=None) -> list[Finding]
-compare_findings(old, new) -> list[Finding]   (status introduced / fixed / persisting)
+compare_findings(old, new) -> list[Finding]   (analyses.status: introduced / fixed / persisting)
 load_specs(["my-api.toml"]) -> SpecSet        (built-in generations plus --spec files)
 """
 
-from reviewtool.analyses.spec.check import CheckResult, check_source, compare_findings
+from reviewtool.analyses.spec.check import CheckResult, check_source
 from reviewtool.analyses.spec.model import ApiRow, Spec, SpecSet, load_specs
-from reviewtool.analyses.spec.revision import check_revision, check_series, compare_versions
+from reviewtool.analyses.spec.revision import check_revision, check_series
 from reviewtool.analyses.spec.rules import RULE_NAMES, RULES
 from reviewtool.analyses.spec.simulator import Simulator, SpecViolation, Violation
+
+# A finding's status across versions has one engine, analyses/status.py; re-exported here.
+from reviewtool.analyses.status import compare_findings, compare_versions
 
 __all__ = [
     "RULES",

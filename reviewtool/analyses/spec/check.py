@@ -28,7 +28,6 @@ _DEFAULT_SPECS: SpecSet | None = None
 # text comes back in every version that leaves it alone, and in the next patch's "before".
 MAX_CACHED_CHECKS = 512
 _CHECKS: OrderedDict[str, CheckResult] = OrderedDict()
-_DIGITS_RE = re.compile(r"\d+")
 _LINE_RE = re.compile(r"line (\d+)")
 
 
@@ -206,45 +205,3 @@ def _check_source(
         key=lambda f: (f.file, f.line, f.rule, f.config),
     )
     return result
-
-
-def _signature(finding: Finding) -> tuple[str, ...]:
-    """The path a finding was reached by, without line numbers (they shift between versions)."""
-    return tuple(_DIGITS_RE.sub("", step.event) for step in finding.trace)
-
-
-def compare_findings(old: list[Finding], new: list[Finding]) -> list[Finding]:
-    """Mark each finding introduced (only new), persisting (both) or fixed (only old).
-
-    Findings pair up by Finding.key() (rule, file, function, config); where a function has
-    several of one rule, the ones reached along the same path pair first.
-    """
-    old_groups: dict[tuple, list[Finding]] = {}
-    for finding in old:
-        old_groups.setdefault(finding.key(), []).append(finding)
-    out = []
-    for finding in new:
-        group = old_groups.get(finding.key(), [])
-        twin = next((o for o in group if _signature(o) == _signature(finding)), None)
-        if (
-            twin is None
-            and group
-            and not any(
-                _signature(o) == _signature(n)
-                for o in group
-                for n in new
-                if n.key() == finding.key()
-            )
-        ):
-            twin = group[0]
-        if twin is not None:
-            group.remove(twin)
-            finding.status = "persisting"
-        else:
-            finding.status = "introduced"
-        out.append(finding)
-    for group in old_groups.values():
-        for finding in group:
-            fixed = replace(finding, trace=list(finding.trace), status="fixed")
-            out.append(fixed)
-    return out

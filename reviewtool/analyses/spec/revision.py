@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from reviewtool.analyses.findings import Finding
-from reviewtool.analyses.spec.check import check_source, compare_findings
+from reviewtool.analyses.spec.check import check_source
 from reviewtool.analyses.spec.model import Spec, SpecSet
+from reviewtool.analyses.status import compare_findings
 from reviewtool.cparse import parse_c
 from reviewtool.diff import FunctionImage, function_images
+from reviewtool.diff.patterns import C_SUFFIXES
 from reviewtool.errors import UsageError
 
-C_SUFFIXES = (".c", ".h")
 _COMMENT_TAIL_RE = re.compile(r"^\s*\*(?!\w)")
 
 # Files compiled as part of another one: their callees live in the including file.
@@ -200,19 +201,3 @@ def check_series(
     """check_revision() for each revision of a series, keyed by revision label (per-patch
     status: which patch of that version introduced or fixed each finding)."""
     return {r.label: check_revision(r, repo, base, spec) for r in revisions}
-
-
-def compare_versions(by_version: dict[str, list[Finding]]) -> dict[str, list[Finding]]:
-    """Status of each version's findings against the version before it (in dict order): what
-    the whole of vN introduces, fixes or keeps compared with vN-1. The first version's
-    findings count as introduced."""
-    out: dict[str, list[Finding]] = {}
-    previous: list[Finding] = []
-    for label, findings in by_version.items():
-        present = [replace(f, trace=list(f.trace)) for f in findings if f.status != "fixed"]
-        out[label] = compare_findings(previous, present)
-        for finding in out[label]:
-            if finding.status == "fixed":
-                finding.version = label
-        previous = [f for f in out[label] if f.status != "fixed"]
-    return out
