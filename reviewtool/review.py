@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from reviewtool import __version__
-from reviewtool.analyses.findings import SEVERITIES, Finding, severity_at_least
+from reviewtool.analyses.findings import SEVERITIES, Finding, NotChecked, severity_at_least
 from reviewtool.analyses.status import fixed_since
 from reviewtool.errors import UsageError
 from reviewtool.series.changelog import changelog_step as changelog_step_for
@@ -113,6 +113,19 @@ class RevisionFindings:
     in_base: set[tuple[str, str, str, str]] = field(default_factory=set)
     # With a tree: (patch index, path) -> the file's text after that patch, for excerpts.
     sources: dict[tuple[int, str], str] = field(default_factory=dict)
+    # What the checker covered: functions checked whole, and those it could not check (why).
+    checked: list[tuple[int, str, str]] = field(default_factory=list)  # (patch, file, function)
+    not_checked: list[NotChecked] = field(default_factory=list)
+
+    @property
+    def checked_nothing(self) -> bool:
+        """True when the checker ran but checked no changed function whole: no all-clear."""
+        return self.available and not self.checked and bool(self.not_checked)
+
+    @property
+    def complete(self) -> bool:
+        """True when every changed function was checked whole (silence means clean)."""
+        return self.available and not self.not_checked
 
     def source_of(self, finding: Finding) -> str | None:
         """The whole file a finding points into, as its patch left it, when a tree gave it."""
@@ -133,6 +146,11 @@ class RevisionFindings:
                 for finding in self.findings
             ],
             "fixed": [finding.to_json() for finding in self.fixed],
+            "checked": [
+                {"patch_index": index, "file": path, "function": name}
+                for index, path, name in self.checked
+            ],
+            "not_checked": [item.to_json() for item in self.not_checked],
         }
 
 
@@ -231,6 +249,14 @@ class Review:
             for f in self.findings()
             if _known(f.severity) and severity_at_least(f.severity, threshold)
         ]
+
+    def not_checked(self) -> list[NotChecked]:
+        """What the checker could not check in the latest revision of every reviewed series."""
+        out: list[NotChecked] = []
+        for review in self.series_reviews:
+            if review.findings:
+                out.extend(review.findings[-1].not_checked)
+        return out
 
     def unavailable(self) -> list[AnalysisNote]:
         """Every analysis that did not run, across the review."""
@@ -545,13 +571,13 @@ def _findings(
     review: SeriesReview, revisions: list[Revision], repo: str | None, tick: _Ticker
 ) -> None:
     previous: list[Finding] | None = None
-    cache: dict[str, list[Finding]] = {}
+    cache: dict[str, Any] = {}
     for revision in revisions:
         label = revision.label
         tick(f"checking {label}")
 
         def check(revision: Revision = revision) -> Any:
-            func = _entry(SPEC_MODULE, "check_revision")
+            func = _entry(SPEC_MODULE, "check_revision_result", "check_revision")
             if repo:
                 return func(revision, repo=repo, base=revision.base_commit)
             return _check_by_patch(func, revision, cache)
@@ -563,12 +589,15 @@ def _findings(
             # The next version is judged against the last one that could be checked (v8
             # against v7 when the v7.1 reroll does not apply), not against nothing.
             continue
+        checked, not_checked = _coverage(result)
         found, fixed_from_base, in_base = net_findings(
-            [f for f in (result or []) if isinstance(f, Finding)]
+            [f for f in _found(result) if isinstance(f, Finding)]
         )
         for finding in found + fixed_from_base:
             finding.version = finding.version or label
-        entry = RevisionFindings(label, findings=found, in_base=in_base)
+        entry = RevisionFindings(
+            label, findings=found, in_base=in_base, checked=checked, not_checked=not_checked
+        )
         if previous is not None:
             entry.fixed = fixed_since(previous, found)
         else:
@@ -580,6 +609,30 @@ def _findings(
             entry.sources = file_sources(repo, revision, found)
         review.findings.append(entry)
         previous = found
+
+
+def _found(result: Any) -> list:
+    """The findings of a checker result: a RevisionCheck, or a plain list (older entry)."""
+    if result is None:
+        return []
+    return list(getattr(result, "findings", result))
+
+
+def _coverage(result: Any) -> tuple[list[tuple[int, str, str]], list[NotChecked]]:
+    """(checked, not checked) of a RevisionCheck; a plain list of findings says nothing of
+    what was covered, so nothing counts as checked whole."""
+    checked = list(getattr(result, "checked", []) or [])
+    not_checked = [n for n in getattr(result, "not_checked", []) or [] if isinstance(n, NotChecked)]
+    return checked, _latest_not_checked(not_checked)
+
+
+def _latest_not_checked(items: list[NotChecked]) -> list[NotChecked]:
+    """One entry per function and reason: the one of the last patch that touched it."""
+    latest: dict[tuple[str, str, str], NotChecked] = {}
+    for item in sorted(items, key=lambda n: n.patch_index or 0):
+        latest.pop(item.key(), None)
+        latest[item.key()] = item
+    return sorted(latest.values(), key=lambda n: (n.patch_index or 0, n.file, n.function))
 
 
 def file_sources(
@@ -615,9 +668,7 @@ def file_sources(
     return out
 
 
-def _check_by_patch(
-    check: Callable[..., Any], revision: Revision, cache: dict[str, list[Finding]]
-) -> list[Finding]:
+def _check_by_patch(check: Callable[..., Any], revision: Revision, cache: dict[str, Any]) -> Any:
     """check_revision() one patch at a time, reusing the findings of a patch whose diff an
     earlier version already carried.
 
@@ -625,7 +676,7 @@ def _check_by_patch(
     depend on its diff alone; most patches of v(N+1) repeat v(N)'s diff unchanged, and
     checking them once is what keeps a v1..v8 report within its time budget.
     """
-    out: list[Finding] = []
+    out = SimpleNamespace(findings=[], checked=[], not_checked=[])
     for patch in revision.patches:
         key = hashlib.sha1(patch.diff.encode("utf-8", "replace")).hexdigest()
         if key not in cache:
@@ -635,9 +686,16 @@ def _check_by_patch(
                 total=revision.total,
                 patches=[patch],
             )
-            cache[key] = [f for f in check(alone) or [] if isinstance(f, Finding)]
-        for finding in cache[key]:
-            out.append(
+            result = check(alone)
+            checked, not_checked = _coverage(result)
+            cache[key] = (
+                [f for f in _found(result) if isinstance(f, Finding)],
+                [name for _, *name in checked],
+                not_checked,
+            )
+        findings, checked, not_checked = cache[key]
+        for finding in findings:
+            out.findings.append(
                 replace(
                     finding,
                     trace=list(finding.trace),
@@ -645,6 +703,10 @@ def _check_by_patch(
                     patch_index=patch.index,
                 )
             )
+        out.checked += [(patch.index, path, name) for path, name in checked]
+        out.not_checked += [
+            replace(item, version=revision.label, patch_index=patch.index) for item in not_checked
+        ]
     return out
 
 

@@ -10,6 +10,24 @@ SEVERITIES = ("info", "warning", "error")
 # Status of a finding across two versions of a series.
 STATUSES = ("introduced", "fixed", "persisting")
 
+# Where a finding's evidence comes from: whole functions of a tree, or a patch's hunks alone.
+EVIDENCE_TREE = "tree"
+EVIDENCE_HUNKS = "hunks"
+
+# Why a function or file was not checked (DESIGN.md, `NotChecked`).
+NOT_CHECKED_HUNKS_ONLY = "hunks-only"  # no tree: the patch shows only part of the function
+NOT_CHECKED_UNPARSED = "unparsed"  # tree-sitter could not parse lines of the function
+NOT_CHECKED_BOUND = "bound"  # the walker's work bound cut the exploration short
+NOT_CHECKED_BINARY = "binary"  # a binary file: no text to read
+NOT_CHECKED_ERROR = "error"  # the walker could not follow the function (internal error)
+NOT_CHECKED_REASONS = (
+    NOT_CHECKED_HUNKS_ONLY,
+    NOT_CHECKED_UNPARSED,
+    NOT_CHECKED_BOUND,
+    NOT_CHECKED_BINARY,
+    NOT_CHECKED_ERROR,
+)
+
 
 @dataclass(frozen=True)
 class TraceStep:
@@ -17,6 +35,16 @@ class TraceStep:
 
     line: int
     event: str
+
+
+@dataclass(frozen=True)
+class HunkEvidence:
+    """One hunk a finding rests on: which patch, which file, its `@@` header and its lines."""
+
+    patch_index: int | None
+    file: str
+    header: str
+    text: str
 
 
 @dataclass
@@ -35,6 +63,10 @@ class Finding:
     partial: bool = False
     status: str = ""
     patch_index: int | None = None
+    # "tree" (whole functions), "hunks" (reasoned over a patch's hunks, no tree), "" unknown
+    evidence: str = ""
+    # With hunk evidence: the hunks the finding rests on, as the patches show them.
+    hunks: list[HunkEvidence] = field(default_factory=list)
 
     def key(self) -> tuple[str, str, str, str]:
         """Identity across versions: the same rule in the same function of the same file."""
@@ -59,6 +91,32 @@ class Finding:
             else f"{indent}{step.event}"
             for step in self.trace
         ]
+
+
+@dataclass
+class NotChecked:
+    """A function or file the checker could not check (or not fully), and why."""
+
+    file: str
+    function: str  # "" when the whole file was not checked
+    reason: str  # one of NOT_CHECKED_REASONS
+    detail: str = ""  # what a reader needs: which lines, what bound, what to do about it
+    version: str = ""
+    patch_index: int | None = None
+
+    def key(self) -> tuple[str, str, str]:
+        """One entry per function (or file) and reason."""
+        return (self.file, self.function, self.reason)
+
+    def to_json(self) -> dict:
+        """The JSON shape: `{file, function, reason, detail, version, patch_index}`."""
+        return asdict(self)
+
+    def text(self) -> str:
+        """`file: function: not checked (reason): detail`, one line for a terminal or a mail."""
+        where = f"{self.file}: {self.function}" if self.function else self.file
+        detail = f": {self.detail}" if self.detail else ""
+        return f"{where}: not checked ({self.reason}){detail}"
 
 
 def severity_at_least(severity: str, threshold: str) -> bool:

@@ -92,18 +92,31 @@ def _check_patch(mail: Mail, repo: str | Path | None, report_url: str | None) ->
         repo = None  # nothing to apply it on: check the functions its hunks show
     findings = []
     notes: list[str] = []
+    not_checked = []
     for series in collection.series:
         review = review_series(series, repo=str(repo) if repo else None, analyses={ANALYSIS_SPEC})
         findings.extend(review.latest_findings())
         notes.extend(f"{n.analysis} not run: {n.reason}" for n in review.unavailable())
+        if review.findings:
+            not_checked.extend(review.findings[-1].not_checked)
     form = _form_warnings(mail)
+    unchecked = [item.text() for item in not_checked]
     if not findings:
-        # Silence from a checker that never ran is not a pass.
-        status = "warn" if form or notes else "pass"
-        summary = form[0] if form else (f"not checked: {notes[0]}" if notes else "no findings")
-        return _result(status, summary, "\n".join(form + notes), report_url)
+        # Silence from a checker that never ran, or that saw only part of the code, is not a
+        # pass: b4 shows "warn" and the details say what was not checked and why.
+        status = "warn" if form or notes or unchecked else "pass"
+        if form:
+            summary = form[0]
+        elif notes:
+            summary = f"not checked: {notes[0]}"
+        elif unchecked:
+            summary = _not_checked_summary(not_checked)
+        else:
+            summary = "no findings"
+        return _result(status, summary, "\n".join(form + notes + unchecked), report_url)
     status = _worst(
-        [STATUS_OF_SEVERITY.get(f.severity, "warn") for f in findings] + (["warn"] if form else [])
+        [STATUS_OF_SEVERITY.get(f.severity, "warn") for f in findings]
+        + (["warn"] if form or unchecked else [])
     )
     counts: dict[str, int] = {}
     for finding in findings:
@@ -117,7 +130,17 @@ def _check_patch(mail: Mail, repo: str | Path | None, report_url: str | None) ->
         lines.extend(finding.trace_lines())
     if len(findings) > MAX_DETAIL_FINDINGS:
         lines.append(f"... and {len(findings) - MAX_DETAIL_FINDINGS} more")
-    return _result(status, summary, "\n".join(lines + form + notes), report_url)
+    if unchecked:
+        summary += f"; {_not_checked_summary(not_checked)}"
+    return _result(status, summary, "\n".join(lines + form + notes + unchecked), report_url)
+
+
+def _not_checked_summary(items: list) -> str:
+    """`3 changed functions not checked (hunks-only)`: what a pass would have hidden."""
+    functions = {(item.file, item.function) for item in items}
+    reasons = ", ".join(sorted({item.reason for item in items}))
+    noun = "changed function" if len(functions) == 1 else "changed functions"
+    return f"{len(functions)} {noun} not checked ({reasons})"
 
 
 def _form_warnings(mail: Mail) -> list[str]:

@@ -40,11 +40,14 @@ class Summary:
     unchecked: list[str] = field(default_factory=list)  # analyses that could not run
     changes: str = ""  # "since v7: 6 identical, 2 modified", for the short reply
     patches: int = 0  # patch mails of the revision that arrived
+    # Changed functions of the revision the checker could not check whole ("file: function").
+    not_checked: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        """Nothing found and nothing missing: the reply may be short or left out."""
-        return self.findings == 0 and not self.missing and not self.notes
+        """Nothing found, nothing missing, everything checked: the reply may be short or left
+        out. A revision the checker saw only in part is never clean."""
+        return self.findings == 0 and not self.missing and not self.notes and not self.not_checked
 
 
 def summarize(
@@ -77,6 +80,7 @@ def summarize(
             notes.append(why)
     findings = _count_findings(review)
     unchecked = _unchecked(review)
+    not_checked = _not_checked(review)
     text = _render_text(review, label, report_url)
     if text is None:
         text = _fallback_text(mails, label, title, findings, notes)
@@ -97,6 +101,7 @@ def summarize(
         unchecked=unchecked,
         changes=_changes_line(review, label),
         patches=sum(1 for m in mails if not (m.prefix.counters_explicit and m.prefix.index == 0)),
+        not_checked=not_checked,
     )
 
 
@@ -188,6 +193,17 @@ def _unchecked(review: Any) -> list[str]:
         return list(dict.fromkeys(note.analysis for note in review.unavailable()))
     except Exception:  # noqa: BLE001
         return []
+
+
+def _not_checked(review: Any) -> list[str]:
+    """`file: function` of every changed function the checker could not check whole."""
+    if review is None:
+        return []
+    try:
+        items = review.not_checked()
+    except Exception:  # noqa: BLE001 - a review without the field says nothing of coverage
+        return []
+    return list(dict.fromkeys(f"{i.file}: {i.function}" if i.function else i.file for i in items))
 
 
 def _count_findings(review: Any) -> int:

@@ -17,6 +17,9 @@ from reviewtool.errors import ReviewtoolError
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+# No finding at or above the threshold, but changed code was not checked (no tree, unparsed
+# lines, work bound): silence is not an all-clear, so a script must not read it as one.
+EXIT_NOT_CHECKED = 3
 
 # Subcommand modules, in the order `reviewtool --help` lists them.
 COMMAND_MODULES = (

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from reviewtool.analyses.findings import SEVERITIES, Finding, severity_at_least
-from reviewtool.analyses.spec import check_revision, check_source, load_specs
+from reviewtool.analyses.findings import SEVERITIES, Finding, NotChecked, severity_at_least
+from reviewtool.analyses.spec import check_revision_result, check_source, load_specs
 from reviewtool.analyses.spec.revision import COMPANIONS
 from reviewtool.cli.common import print_json
 from reviewtool.diff.patterns import C_SUFFIXES
@@ -76,34 +76,89 @@ def _companion_texts(name: str) -> dict[str, str]:
     return found
 
 
-def _check_c_files(paths: list[str], specs) -> tuple[list[Finding], list[str]]:
-    findings: list[Finding] = []
-    notes: list[str] = []
+class _Run:
+    """What one `check` run found, covered and could not cover."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.notes: list[str] = []
+        self.checked = 0  # functions checked whole
+        self.not_checked: list[NotChecked] = []
+        # Revisions whose not-checked functions are summarised rather than listed one a line.
+        self.summarised: list[tuple[str, int, list[NotChecked]]] = []
+
+
+def _check_c_files(paths: list[str], specs, run: _Run) -> None:
     for name in paths:
         try:
             text = Path(name).read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise InputError(f"cannot read {name}: {exc.strerror}") from exc
         result = check_source(name, text, None, specs, context=_companion_texts(name))
-        findings += result.findings
-        notes += [f"{name}: spec generation {result.generation}"] + result.notes
-    return findings, notes
+        run.findings += result.findings
+        run.checked += len(result.checked)
+        run.not_checked += result.not_checked
+        run.notes += [f"{name}: spec generation {result.generation}"] + [
+            note for note in result.notes if not _said_by(note, result.not_checked)
+        ]
 
 
-def _check_mail(args, specs) -> tuple[list[Finding], list[str]]:
+def _said_by(note: str, not_checked: list[NotChecked]) -> bool:
+    """True when a note repeats what a NotChecked entry already says on stdout."""
+    return any(f": {item.function}:" in note or item.detail in note for item in not_checked)
+
+
+def _check_mail(args, specs, run: _Run) -> None:
     from reviewtool.cli.common import load_collection  # noqa: PLC0415 - mail path only
     from reviewtool.series import select_series  # noqa: PLC0415
 
     collection = load_collection(args.paths)
-    notes = list(collection.notes)
+    run.notes += list(collection.notes)
     chosen = select_series(collection.series, args.series)
     if not chosen:
         raise InputError("no patch series found in the input")
-    findings: list[Finding] = []
     for series in chosen:
-        for revision in series.revisions:
-            findings += check_revision(revision, args.repo, args.base, specs)
-    return findings, notes
+        revisions = [r for r in series.revisions if r.patches]
+        for position, revision in enumerate(revisions):
+            result = check_revision_result(revision, args.repo, args.base, specs)
+            run.findings += result.findings
+            run.checked += len(result.checked)
+            if position == len(revisions) - 1:
+                run.not_checked += result.not_checked
+            elif result.not_checked:
+                run.summarised.append((revision.label, len(result.checked), result.not_checked))
+
+
+def _reasons(items: list[NotChecked]) -> str:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.reason] = counts.get(item.reason, 0) + 1
+    return ", ".join(f"{reason} {count}" for reason, count in sorted(counts.items()))
+
+
+def _print_coverage(run: _Run, out) -> None:
+    """Every function not checked (latest revision), then one line of what was covered."""
+    for item in run.not_checked:
+        where = f" [{item.version} {item.patch_index}]" if item.version else ""
+        out.write(f"{item.text()}{where}\n")
+    for label, checked, items in run.summarised:
+        out.write(
+            f"{label}: {checked} function(s) checked whole, {len(items)} not checked "
+            f"({_reasons(items)}); --json lists them\n"
+        )
+    everything = run.not_checked + [i for _, _, items in run.summarised for i in items]
+    if not everything:
+        out.write(f"checked {run.checked} function(s) whole; nothing left unchecked\n")
+        return
+    verdict = (
+        "NOTHING was checked whole: no findings is not an all-clear"
+        if not run.checked
+        else ("no findings is not an all-clear for what was not checked")
+    )
+    out.write(
+        f"checked {run.checked} function(s) whole; {len(everything)} not checked "
+        f"({_reasons(everything)}): {verdict}\n"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -111,22 +166,35 @@ def run(args: argparse.Namespace) -> int:
     for name in args.paths:
         if not Path(name).exists():
             raise InputError(f"no such file or directory: {name}")
+    from reviewtool.cli import EXIT_FINDINGS, EXIT_NOT_CHECKED, EXIT_OK  # noqa: PLC0415
+
     specs = load_specs(args.spec)
     c_files = [p for p in args.paths if p.endswith(C_SUFFIXES)]
     mail = [p for p in args.paths if not p.endswith(C_SUFFIXES)]
-    findings, notes = _check_c_files(c_files, specs)
+    run_ = _Run()
+    _check_c_files(c_files, specs, run_)
     if mail:
         args.paths = mail
-        more, more_notes = _check_mail(args, specs)
-        findings += more
-        notes += more_notes
+        _check_mail(args, specs, run_)
+    findings, notes = run_.findings, run_.notes
+    everything = run_.not_checked + [i for _, _, items in run_.summarised for i in items]
     current = [f for f in findings if f.status != "fixed"]
     if args.json:
-        print_json({"findings": [f.to_json() for f in findings], "notes": notes})
+        print_json(
+            {
+                "findings": [f.to_json() for f in findings],
+                "checked": run_.checked,
+                "not_checked": [item.to_json() for item in everything],
+                "notes": notes,
+            }
+        )
     else:
         for finding in findings:
             _print_finding(finding, sys.stdout)
+        _print_coverage(run_, sys.stdout)
         for note in notes:
             sys.stderr.write(f"note: {note}\n")
     failing = [f for f in current if severity_at_least(f.severity, args.fail_on)]
-    return 1 if failing else 0
+    if failing:
+        return EXIT_FINDINGS
+    return EXIT_NOT_CHECKED if everything else EXIT_OK

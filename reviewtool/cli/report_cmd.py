@@ -14,6 +14,7 @@ from reviewtool.review import Review, build_review
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
+EXIT_NOT_CHECKED = 3  # as reviewtool.cli.EXIT_NOT_CHECKED: no finding, but code not checked
 FORMATS = ("html", "text", "json")
 DEFAULT_HTML = "report.html"
 # `--fail-on none` never fails on findings (a report-only run in CI).
@@ -77,7 +78,13 @@ def run(args: argparse.Namespace) -> int:
     blocking = [] if args.fail_on == FAIL_NEVER else review.findings_at_least(args.fail_on)
     if output != "-":
         print(_summary_line(review, output, blocking, args.fail_on), file=sys.stderr)
-    return EXIT_FINDINGS if blocking else EXIT_OK
+    if blocking:
+        return EXIT_FINDINGS
+    # Nothing found in part of the code is not "nothing found": a script gating on the exit
+    # code must not read it as clean (README, exit codes).
+    if args.fail_on != FAIL_NEVER and review.not_checked():
+        return EXIT_NOT_CHECKED
+    return EXIT_OK
 
 
 def _repo(value: str | None) -> str | None:
@@ -136,4 +143,10 @@ def _summary_line(review: Review, output: str, blocking: list, fail_on: str) -> 
         parts.append(f"{len(blocking)} at or above {fail_on}")
     if notes:
         parts.append(f"{len(notes)} analysis note{'s' if len(notes) != 1 else ''}")
+    not_checked = review.not_checked()
+    if not_checked:
+        parts.append(
+            f"{len(not_checked)} changed function{'s' if len(not_checked) != 1 else ''} "
+            "not checked (see the report)"
+        )
     return "reviewtool: " + ", ".join(parts)

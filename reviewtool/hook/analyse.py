@@ -20,7 +20,7 @@ import git
 if TYPE_CHECKING:
     from reviewtool.cparse.scan import Span
 
-from reviewtool.analyses.findings import Finding
+from reviewtool.analyses.findings import Finding, NotChecked
 from reviewtool.diff.model import is_c_path
 from reviewtool.errors import AnalysisError
 from reviewtool.hook.changes import CommitPatch, FileChange, commit_patches
@@ -36,6 +36,8 @@ class CheckOutcome:
 
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Changed functions the checker could not check whole (unparsed lines, work bound).
+    not_checked: list[NotChecked] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,11 @@ class TreeAnalyser:
                 functions=set(selection.functions),
                 spec=self._generation(commit, path),
             )
-            self._checked[key] = CheckOutcome(list(result.findings), list(result.notes))
+            self._checked[key] = CheckOutcome(
+                list(result.findings),
+                list(result.notes),
+                list(getattr(result, "not_checked", [])),
+            )
         return self._checked[key]
 
     def _generation(self, commit: str, path: str):  # noqa: ANN202

@@ -45,8 +45,11 @@ def format_result(result: HookResult) -> str:
                 f"{PREFIX}: note: {pushed.update.describe()} sends more than "
                 f"{len(pushed.commits)} commits; only the newest {len(pushed.commits)} were checked"
             )
+    for item in result.not_checked:
+        lines.append(f"{PREFIX}: {item.text()}")
     for note in result.notes:
-        lines.append(f"{PREFIX}: note: {note}")
+        if not any(item.detail and item.detail in note for item in result.not_checked):
+            lines.append(f"{PREFIX}: note: {note}")
     lines.append(_verdict_line(result))
     return "\n".join(lines) + "\n"
 
@@ -109,6 +112,14 @@ def _verdict_line(result: HookResult) -> str:
         if count
     ]
     tail = f" ({', '.join(extras)})" if extras else ""
+    if result.not_checked:
+        # Not blocking (the hook must not stop work for the checker's own limits), but not
+        # an all-clear either: say what the "ok" does not cover.
+        return (
+            f"{PREFIX}: ok: no new findings at or above '{result.fail_on}'{tail} in what was "
+            f"checked; {_count(len(result.not_checked), 'changed function')} not checked "
+            "(listed above)"
+        )
     return f"{PREFIX}: ok: no new findings at or above '{result.fail_on}'{tail}"
 
 

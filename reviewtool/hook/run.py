@@ -13,7 +13,7 @@ from pathlib import Path
 
 import git
 
-from reviewtool.analyses.findings import Finding, severity_at_least
+from reviewtool.analyses.findings import Finding, NotChecked, severity_at_least
 from reviewtool.analyses.status import PERSISTING, compare_findings
 from reviewtool.config import DEFAULT_FAIL_ON, Config, load_config, on_error_hint
 from reviewtool.diff.model import is_c_path
@@ -62,6 +62,8 @@ class HookResult:
     findings: list[HookFinding] = field(default_factory=list)
     expired_waivers: list[Waiver] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Changed functions of the pushed commits the checker could not check whole, and why.
+    not_checked: list[NotChecked] = field(default_factory=list)
     fail_on: str = DEFAULT_FAIL_ON
     on_error: str = "warn"
     error: str | None = None
@@ -186,6 +188,11 @@ def _check_range(
             functions, outcome = analyser.check_change(patch, change)
             result.functions_checked += len(functions)
             result.notes.extend(note for note in outcome.notes if note not in result.notes)
+            seen = {item.key() for item in result.not_checked}
+            for item in outcome.not_checked:
+                if item.key() not in seen:
+                    result.not_checked.append(item)
+                    seen.add(item.key())
             keys_now = set()
             for finding in outcome.findings:
                 key = _identity(finding, change.path)

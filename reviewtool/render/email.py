@@ -20,6 +20,8 @@ MAX_COLUMNS = 72
 TRACE_STEPS = 5
 # Findings listed in full; the rest are counted and left to the HTML report.
 FINDINGS_LISTED = 10
+# Functions not checked, listed one a line; the rest are counted.
+NOT_CHECKED_LISTED = 15
 INDENT = "  "
 # Control characters but tab (ESC included: a mail body is no place for terminal sequences),
 # DEL and the C1 controls.
@@ -180,7 +182,17 @@ def _findings(lines: list[str], sr: SeriesReview, label: str) -> None:
         _para(lines, f"The checker did not run: {entry.reason}")
         return
     if not entry.findings and not entry.fixed:
-        _para(lines, "No findings.")
+        if entry.not_checked:
+            whole = len(entry.checked)
+            _para(
+                lines,
+                f"No findings in the {whole} changed function(s) checked whole."
+                if whole
+                else "No findings, but nothing was checked whole: this is not an all-clear.",
+            )
+        else:
+            _para(lines, "No findings.")
+        _not_checked(lines, entry)
         return
     counts = Counter(f.status or "introduced" for f in entry.findings)
     _para(
@@ -194,6 +206,25 @@ def _findings(lines: list[str], sr: SeriesReview, label: str) -> None:
     rest = len(entry.findings) + len(entry.fixed) - FINDINGS_LISTED
     if rest > 0:
         _para(lines, f"... and {rest} more in the full report.")
+    _not_checked(lines, entry)
+
+
+def _not_checked(lines: list[str], entry) -> None:  # noqa: ANN001 - RevisionFindings
+    """The changed functions the checker could not check whole, and why."""
+    if not entry.not_checked:
+        return
+    _para(
+        lines,
+        f"Not checked ({len(entry.not_checked)}): findings above cover only what was "
+        "checked; these were not, or not whole:",
+    )
+    for item in entry.not_checked[:NOT_CHECKED_LISTED]:
+        where = f"{item.file}: {item.function}" if item.function else item.file
+        patch = f" (patch {item.patch_index})" if item.patch_index else ""
+        _item(lines, f"{where}{patch}: {item.reason}: {item.detail}")
+    rest = len(entry.not_checked) - NOT_CHECKED_LISTED
+    if rest > 0:
+        _item(lines, f"... and {rest} more in the full report")
 
 
 def _finding(lines: list[str], finding: Finding) -> None:

@@ -255,6 +255,8 @@ def findings_view(sr: SeriesReview, prefix: str) -> dict[str, Any]:
                 "introduced": counts.get("introduced", 0),
                 "persisting": counts.get("persisting", 0),
                 "fixed": len(entry.fixed),
+                "checked": len(entry.checked),
+                "not_checked": [item.to_json() for item in entry.not_checked],
                 "cards": [
                     _finding_card(
                         f,
@@ -282,6 +284,8 @@ def findings_view(sr: SeriesReview, prefix: str) -> dict[str, Any]:
     ]
     return {
         "ran": any(entry.available for entry in sr.findings),
+        # Every version checked whole: only then may silence read as "no rule is broken".
+        "complete": all(entry.available and not entry.not_checked for entry in sr.findings),
         "versions": versions,
         "latest": versions[-1] if versions else None,
         "matrix": matrix,

@@ -176,7 +176,16 @@ def _findings_lines(sr: SeriesReview, paint: _Painter) -> list[str]:
         out.append(paint(f"  checker unavailable: {entry.reason}", "dim"))
         return out
     if not entry.findings and not entry.fixed:
-        out.append(paint("  none", "ok"))
+        if entry.not_checked:
+            # Silence about code the checker did not see whole is not an all-clear.
+            whole = len(entry.checked)
+            out.append(
+                paint(f"  none in the {whole} changed function(s) checked whole", "dim")
+                if whole
+                else paint("  none, but NOTHING was checked whole", "bad")
+            )
+        else:
+            out.append(paint("  none", "ok"))
     for finding in entry.findings + entry.fixed:
         status = finding.status or "introduced"
         out.append(
@@ -193,4 +202,16 @@ def _findings_lines(sr: SeriesReview, paint: _Painter) -> list[str]:
             out.append(f"      {step_text(step)}")
         if len(finding.trace) > TRACE_LINES:
             out.append(paint(f"      ... {len(finding.trace) - TRACE_LINES} more steps", "dim"))
+    out.extend(_not_checked_lines(entry, paint))
+    return out
+
+
+def _not_checked_lines(entry, paint: _Painter) -> list[str]:  # noqa: ANN001 - RevisionFindings
+    """Every changed function the checker could not check whole, and why."""
+    if not entry.not_checked:
+        return []
+    out = [paint(f"  Not checked in {entry.label}: {len(entry.not_checked)}", "title")]
+    for item in entry.not_checked:
+        patch = f" [patch {item.patch_index}]" if item.patch_index else ""
+        out.append(f"    {item.text()}{patch}")
     return out

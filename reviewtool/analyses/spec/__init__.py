@@ -2,13 +2,19 @@
 
 check_source(path, text, functions=None, spec=None) -> CheckResult(findings, notes)
 check_revision(revision, repo=None, base=None, spec=None) -> list[Finding]
+check_revision_result(...) -> RevisionCheck(findings, checked, not_checked)
 compare_findings(old, new) -> list[Finding]   (analyses.status: introduced / fixed / persisting)
 load_specs(["my-api.toml"]) -> SpecSet        (built-in generations plus --spec files)
 """
 
 from reviewtool.analyses.spec.check import CheckResult, check_source
 from reviewtool.analyses.spec.model import ApiRow, Spec, SpecSet, load_specs
-from reviewtool.analyses.spec.revision import check_revision, check_series
+from reviewtool.analyses.spec.revision import (
+    RevisionCheck,
+    check_revision,
+    check_revision_result,
+    check_series,
+)
 from reviewtool.analyses.spec.rules import RULE_NAMES, RULES
 from reviewtool.analyses.spec.simulator import Simulator, SpecViolation, Violation
 
@@ -20,12 +26,14 @@ __all__ = [
     "RULE_NAMES",
     "ApiRow",
     "CheckResult",
+    "RevisionCheck",
     "Simulator",
     "Spec",
     "SpecSet",
     "SpecViolation",
     "Violation",
     "check_revision",
+    "check_revision_result",
     "check_series",
     "check_source",
     "compare_findings",

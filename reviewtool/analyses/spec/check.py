@@ -7,7 +7,14 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
-from reviewtool.analyses.findings import Finding, TraceStep
+from reviewtool.analyses.findings import (
+    NOT_CHECKED_BOUND,
+    NOT_CHECKED_ERROR,
+    NOT_CHECKED_UNPARSED,
+    Finding,
+    NotChecked,
+    TraceStep,
+)
 from reviewtool.analyses.spec.model import Spec, SpecSet, load_specs
 from reviewtool.analyses.spec.rules import severity_of
 from reviewtool.analyses.spec.walker import RawFinding, Walker
@@ -21,6 +28,9 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     generation: str = ""
+    # Functions walked on every path; and those not (or not fully) checked, with the reason.
+    checked: list[str] = field(default_factory=list)
+    not_checked: list[NotChecked] = field(default_factory=list)
 
 
 _DEFAULT_SPECS: SpecSet | None = None
@@ -111,6 +121,8 @@ def _copy(result: CheckResult) -> CheckResult:
         findings=[replace(f, trace=list(f.trace)) for f in result.findings],
         notes=list(result.notes),
         generation=result.generation,
+        checked=list(result.checked),
+        not_checked=[replace(item) for item in result.not_checked],
     )
 
 
@@ -187,17 +199,37 @@ def _check_source(
         except (RecursionError, KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
             # One function the walker cannot follow must not stop the others being checked.
             result.notes.append(f"{path}: {fdef.name}: not checked ({type(exc).__name__}: {exc})")
+            result.not_checked.append(
+                NotChecked(path, fdef.name, NOT_CHECKED_ERROR, f"{type(exc).__name__}: {exc}")
+            )
             continue
         if not explored:
             result.notes.append(
                 f"{path}: {fdef.name}: not fully explored (work bound reached); "
                 "findings cover the paths walked"
             )
+            result.not_checked.append(
+                NotChecked(
+                    path,
+                    fdef.name,
+                    NOT_CHECKED_BOUND,
+                    "work bound reached; findings cover the paths walked",
+                )
+            )
+        else:
+            result.checked.append(fdef.name)
     for region in parsed.unchecked():
         if region.start_line > own_lines:
             continue
         if functions is None or region.function in functions:
             result.notes.append(f"{path}: {region.describe()}")
+            if region.function:
+                # A path through lines the parser dropped was not walked.
+                result.not_checked.append(
+                    NotChecked(path, region.function, NOT_CHECKED_UNPARSED, region.describe())
+                )
+                if region.function in result.checked:
+                    result.checked.remove(region.function)
     raw = _merge_configs(list(walker.findings.values()))
     raw = [_relocate(item, chunks) for item in raw]
     result.findings = sorted(

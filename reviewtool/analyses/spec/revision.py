@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from reviewtool.analyses.findings import Finding
-from reviewtool.analyses.spec.check import check_source
+from reviewtool.analyses.findings import (
+    NOT_CHECKED_BINARY,
+    NOT_CHECKED_HUNKS_ONLY,
+    Finding,
+    NotChecked,
+)
+from reviewtool.analyses.spec.check import CheckResult, check_source
 from reviewtool.analyses.spec.model import Spec, SpecSet
 from reviewtool.analyses.status import compare_findings
 from reviewtool.cparse import parse_c
@@ -37,20 +42,72 @@ def _changed_functions(images: list[FunctionImage], path: str) -> set[str]:
     return {i.function for i in images if i.path == path and i.function and i.changed}
 
 
-def _tag(findings: list[Finding], label: str, index: int) -> list[Finding]:
+def _tag(findings: list, label: str, index: int) -> list:
+    """Set the version and patch of findings (or NotChecked entries) of one patch."""
     for finding in findings:
         finding.version = label
         finding.patch_index = index
     return findings
 
 
-def _check_with_tree(revision, repo: str, base: str, spec) -> list[Finding]:
+@dataclass
+class RevisionCheck:
+    """The checker's answer on one revision: findings, functions checked whole, and every
+    changed function or file it could not check, with the reason."""
+
+    findings: list[Finding] = field(default_factory=list)
+    checked: list[tuple[int, str, str]] = field(default_factory=list)  # (patch, file, function)
+    not_checked: list[NotChecked] = field(default_factory=list)
+
+    def absorb(self, result: CheckResult, path: str, label: str, index: int) -> None:
+        """Take the per-function verdicts of one check_source() run on `path`."""
+        self.checked += [(index, path, name) for name in result.checked]
+        self.not_checked += _tag([replace(n) for n in result.not_checked], label, index)
+
+    def settle(self) -> None:
+        """One entry per function and reason, from the last patch that touched the function;
+        none for a function a later patch let the checker see whole."""
+        last_whole = {(path, name): index for index, path, name in self.checked}
+        latest: dict[tuple[str, str, str], NotChecked] = {}
+        for item in sorted(self.not_checked, key=lambda n: n.patch_index or 0):
+            if last_whole.get((item.file, item.function), -1) > (item.patch_index or 0):
+                continue
+            latest.pop(item.key(), None)
+            latest[item.key()] = item
+        self.not_checked = list(latest.values())
+
+
+def _binary_files(patch) -> list[str]:
+    from reviewtool.diff import parse_patch_diff  # noqa: PLC0415
+
+    try:
+        return [f.path for f in parse_patch_diff(patch.diff).files if f.binary]
+    except Exception:  # noqa: BLE001 - a diff unidiff cannot read has no binary part we know of
+        return []
+
+
+def _not_checked_binary(revision, out: RevisionCheck) -> None:
+    for patch in revision.patches:
+        for path in _binary_files(patch):
+            out.not_checked.append(
+                NotChecked(
+                    path,
+                    "",
+                    NOT_CHECKED_BINARY,
+                    "binary file: no text to check",
+                    revision.label,
+                    patch.index,
+                )
+            )
+
+
+def _check_with_tree(revision, repo: str, base: str, spec) -> RevisionCheck:
     from reviewtool.diff.tree import apply_series  # noqa: PLC0415 - needs git only with --repo
 
     patches = sorted(revision.patches, key=lambda p: p.index)
     extra = sorted({c for p in patches for f in p.files for c in _companions(f)})
     applied, final = apply_series(repo, base, [p.diff for p in patches], extra)
-    out: list[Finding] = []
+    out = RevisionCheck()
     for patch, state in zip(patches, applied, strict=False):
         images = function_images(patch.diff)
         for path, files in state.files.items():
@@ -73,10 +130,10 @@ def _check_with_tree(revision, repo: str, base: str, spec) -> list[Finding]:
                     path, files.before, changed, spec, context=context_before
                 ).findings
             if files.after:
-                after = check_source(
-                    path, files.after, changed, spec, context=context_after
-                ).findings
-            out += _tag(compare_findings(before, after), revision.label, patch.index)
+                result = check_source(path, files.after, changed, spec, context=context_after)
+                after = result.findings
+                out.absorb(result, path, revision.label, patch.index)
+            out.findings += _tag(compare_findings(before, after), revision.label, patch.index)
     return out
 
 
@@ -140,8 +197,8 @@ def _visible(images: list[FunctionImage], side: str) -> dict[tuple[str, str], _V
     return out
 
 
-def _check_images(revision, spec) -> list[Finding]:
-    out: list[Finding] = []
+def _check_images(revision, spec) -> RevisionCheck:
+    out = RevisionCheck()
     for patch in sorted(revision.patches, key=lambda p: p.index):
         images = [i for i in function_images(patch.diff) if i.path.endswith(C_SUFFIXES)]
         changed = {(i.path, i.function) for i in images if i.function and i.changed}
@@ -170,7 +227,51 @@ def _check_images(revision, spec) -> list[Finding]:
                     context=context,
                 )
                 found.append(result.findings)
-            out += _tag(compare_findings(found[0], found[1]), revision.label, patch.index)
+                if side == "new":
+                    _judge_image(out, result, seen, revision.label, patch.index)
+            out.findings += _tag(compare_findings(found[0], found[1]), revision.label, patch.index)
+    return out
+
+
+def _judge_image(out: RevisionCheck, result: CheckResult, seen: _Visible, label, index) -> None:
+    """What the check of a function's new image covered: whole, or the hunks' part only."""
+    if seen.complete:
+        out.absorb(result, seen.path, label, index)
+        return
+    first, last = min(seen.lines), max(seen.lines)
+    out.not_checked.append(
+        NotChecked(
+            seen.path,
+            seen.function,
+            NOT_CHECKED_HUNKS_ONLY,
+            f"no tree, the patch shows lines {first}-{last} only; leaks not judged "
+            "(--repo checks it whole)",
+            label,
+            index,
+        )
+    )
+    # Unparsed lines of a fragment are not news: "hunks only" already says it was not whole.
+
+
+def check_revision_result(
+    revision,
+    repo: str | None = None,
+    base: str | None = None,
+    spec: Spec | SpecSet | None = None,
+) -> RevisionCheck:
+    """check_revision() with what it covered: the functions checked whole and every changed
+    function or file it could not check (no tree, unparsed lines, bound, binary), per patch."""
+    if repo:
+        base = base or revision.base_commit
+        if not base:
+            raise UsageError(
+                f"{revision.label}: no base commit in the mail; pass --base REV to use --repo"
+            )
+        out = _check_with_tree(revision, repo, base, spec)
+    else:
+        out = _check_images(revision, spec)
+    _not_checked_binary(revision, out)
+    out.settle()
     return out
 
 
@@ -182,14 +283,7 @@ def check_revision(
 ) -> list[Finding]:
     """Findings in the functions each patch of `revision` changes, marked introduced/fixed/
     persisting against the same functions before that patch."""
-    if repo:
-        base = base or revision.base_commit
-        if not base:
-            raise UsageError(
-                f"{revision.label}: no base commit in the mail; pass --base REV to use --repo"
-            )
-        return _check_with_tree(revision, repo, base, spec)
-    return _check_images(revision, spec)
+    return check_revision_result(revision, repo, base, spec).findings
 
 
 def check_series(
