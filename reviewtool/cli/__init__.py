@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "reviewtool.cli.migrate_cmd",
     "reviewtool.cli.check_cmd",
     "reviewtool.cli.report_cmd",
+    "reviewtool.cli.scan_cmd",
     "reviewtool.cli.hook_cmd",
     "reviewtool.cli.bot_cmd",
     "reviewtool.cli.fetch_cmd",

@@ -1,0 +1,1 @@
+"""`reviewtool scan`: every series of whole archives, reviewed by the same core as `report`."""
