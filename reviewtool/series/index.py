@@ -11,7 +11,7 @@ walks what is already indexed:
 - title: covers and patches of one author with the same normalised title (a v2 with the
   same patch titles as v1, whatever thread it was sent in);
 - stitch: a patch sent without threading joins its author's mail of the same version and
-  count sent within `STITCH_WINDOW` (git send-email --no-thread).
+  count sent within `STITCH_SECONDS` (git send-email --no-thread).
 
 A group holds one piece of work and everything said about it; the series assembler
 (`series.assemble`) turns a group's messages into Series -> Revision -> Patch, so there is
@@ -29,13 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reviewtool.errors import InputError
-from reviewtool.series.assemble import STITCH_WINDOW
+from reviewtool.series.assemble import STITCH_SECONDS
 from reviewtool.series.summary import MessageSummary
 from reviewtool.sources.spans import Place
 
 INDEX_SCHEMA_VERSION = 1
 BUSY_TIMEOUT_SECONDS = 30.0
-STITCH_SECONDS = STITCH_WINDOW.total_seconds()
 
 # Link kinds (the `kind` column of `links`).
 LINK_THREAD = "thread"
