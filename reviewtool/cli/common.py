@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from reviewtool.errors import InputError
 from reviewtool.ingest import load
 from reviewtool.series import Collection
 
@@ -32,10 +33,17 @@ def load_collection(paths: list[str]) -> Collection:
     except ImportError:
         bar = None
     try:
-        return load(paths, progress=progress)
+        collection = load(paths, progress=progress)
     finally:
         if bar is not None:
             bar.close()
+    accounting = collection.accounting
+    if not accounting.messages():
+        # Nothing decoded at all is an input error for every command (exit 2), and the
+        # accounting says what was read and why it was rejected.
+        why = f" (first: {accounting.rejected[0].reason})" if accounting.rejected else ""
+        raise InputError(f"no mail message in {', '.join(paths)}: {accounting.summary()}{why}")
+    return collection
 
 
 def print_json(data: Any) -> None:

@@ -20,7 +20,7 @@ from reviewtool.analyses.rangediff import (
 from reviewtool.cli.common import add_paths_argument, load_collection, print_json, use_colour
 from reviewtool.errors import UsageError
 from reviewtool.series import Revision, Series, select_series
-from reviewtool.series.reroll import parent_revision, rerolled_part
+from reviewtool.series.reroll import applied_revisions, parent_revision, rerolled_part
 from reviewtool.textlines import visible
 
 # Lines of an added or dropped patch shown before "... N more lines".
@@ -90,17 +90,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def revision_pairs(series: Series, args: argparse.Namespace) -> list[tuple[Revision, Revision]]:
-    """The (old, new) revisions to compare for one series."""
+    """The (old, new) revisions to compare for one series: the asked pair, or every
+    consecutive pair (v7 -> v7.1 -> v8), a point revision read as applied over its parent."""
     wanted_from, wanted_to = args.from_version, args.to_version
     if wanted_from or wanted_to:
         return [_explicit_pair(series, wanted_from, wanted_to)]
-    full = [r for r in series.revisions if r.point is None]
-    pairs = list(zip(full, full[1:], strict=False))
-    for revision in series.revisions:
-        if revision.point is not None:
-            parent = parent_revision(series.revisions, revision)
-            if parent is not None:
-                pairs.append((rerolled_part(parent, revision), revision))
+    applied = applied_revisions(series.revisions)
+    pairs: list[tuple[Revision, Revision]] = []
+    for position in range(1, len(series.revisions)):
+        old, new = applied[position - 1], applied[position]
+        point = series.revisions[position]
+        if point.point is not None and old.version == point.version:
+            # v7 -> v7.1: only the patches the point revision rerolls.
+            parent = parent_revision(series.revisions, point) or series.revisions[position - 1]
+            pairs.append((rerolled_part(parent, point), point))
+        else:
+            pairs.append((old, new))
     return pairs
 
 
@@ -127,8 +132,11 @@ def _explicit_pair(series: Series, start: str | None, end: str | None) -> tuple[
     if old is new:
         raise UsageError(f"--from and --to name the same version ({old.label})")
     if new.point is not None and old.version == new.version and old.point is None:
-        old = rerolled_part(old, new)
-    return old, new
+        return rerolled_part(old, new), new
+    # A point revision stands for its version with the rerolled patches in place (v7.1 -> v8
+    # compares all of v7 as amended, not the one patch v7.1 carried).
+    applied = dict(zip(map(id, revisions), applied_revisions(revisions), strict=True))
+    return applied[id(old)], applied[id(new)]
 
 
 # ---------------------------------------------------------------------------------------------

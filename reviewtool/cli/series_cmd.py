@@ -7,6 +7,7 @@ import sys
 
 from reviewtool.cli.common import add_paths_argument, load_collection, print_json, use_colour
 from reviewtool.series import Collection, select_series, to_json
+from reviewtool.series.model import format_ranges
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,7 +57,7 @@ def format_table(collection: Collection, colour: bool = False) -> str:
                 head += f"  [{flags}]"
             lines.append(head)
             if revision.missing:
-                lines.append(f"         missing: {', '.join(map(str, revision.missing))}")
+                lines.append(f"         missing: {format_ranges(revision.missing_ranges)}")
             if revision.duplicates:
                 lines.append(f"         sent twice: {', '.join(map(str, revision.duplicates))}")
             if revision.replaces:
@@ -76,10 +77,7 @@ def format_table(collection: Collection, colour: bool = False) -> str:
                 lines.append(dim(f"         note: {note}"))
         lines.append("")
     acc = collection.accounting
-    lines.append(
-        f"read {acc.read}: {acc.cover} cover, {acc.patch} patch, {acc.reply} reply, "
-        f"{acc.other} other, {len(acc.rejected)} rejected"
-    )
+    lines.append(acc.summary())
     for rejected in acc.rejected[:20]:
         lines.append(dim(f"  rejected {rejected.source}: {rejected.reason}"))
     if len(acc.rejected) > 20:

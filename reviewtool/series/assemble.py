@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -23,6 +24,12 @@ STITCH_SECONDS = 86400.0
 TITLE_OVERLAP_TO_LINK = 0.5
 # `KVM: x86/mmu: ` style subsystem prefixes; v8 of the reference series added `mmu:`.
 SUBSYSTEM_PREFIX_RE = re.compile(r"^(?:[A-Za-z0-9_.,/+ -]{1,40}?:\s+)+")
+# Counters a mail may claim: git format-patch pads to four digits for the largest tree-wide
+# series; `[PATCH 1/99999999999]` is an attack on memory, not a series.
+MAX_SERIES_LENGTH = 9999
+# A title shared by many unrelated postings ("fix typo") is compared with at most this many
+# earlier series of the same title, so linking stays linear in the number of revisions.
+TITLE_BUCKET_COMPARISONS = 64
 
 
 @dataclass
@@ -48,6 +55,10 @@ def assemble(mails: Iterable[Mail], accounting: Accounting | None = None) -> Col
     for mail in mails:
         if not counted:
             accounting.read += 1
+        problem = counter_problem(mail)
+        if problem:
+            accounting.rejected.append(Rejected(mail.location, problem))
+            continue
         kept = by_id.get(mail.message_id)
         if kept is not None and not _same_message(kept, mail):
             # Two different messages under one Message-ID (a client bug): keep both.
@@ -70,6 +81,18 @@ def assemble(mails: Iterable[Mail], accounting: Accounting | None = None) -> Col
     return _Assembler(by_id, order, accounting).run()
 
 
+def counter_problem(mail: Mail) -> str | None:
+    """Why a mail's `i/N` counters cannot be a real series position, or None when they can."""
+    prefix = mail.prefix
+    for name, value in (("total", prefix.total), ("index", prefix.index)):
+        if value is not None and value > MAX_SERIES_LENGTH:
+            return (
+                f"patch counter {prefix.index}/{prefix.total}: {name} above "
+                f"{MAX_SERIES_LENGTH}, the most a series can hold"
+            )
+    return None
+
+
 def _same_message(a: Mail, b: Mail) -> bool:
     """Copies of one message from two lists: same subject and same diff."""
     return a.subject == b.subject and a.diff == b.diff
@@ -89,6 +112,18 @@ class _Assembler:
         self.accounting = accounting
         self.kind: dict[str, str] = {}
         self.notes: list[str] = []
+        self.position = {msgid: n for n, msgid in enumerate(order)}
+        # Message-IDs that a non-reply patch answers directly: built once, so telling a
+        # diff-less thread root from a lone message is a lookup, not a scan of every mail.
+        self.patch_parents: set[str] = {
+            mail.in_reply_to
+            for mail in by_id.values()
+            if mail.in_reply_to and mail.diff and not mail.prefix.reply
+        }
+
+    def order_of(self, msgid: str) -> int:
+        """Where a message came in the input."""
+        return self.position[msgid]
 
     def run(self) -> Collection:
         for msgid in self.order:
@@ -105,17 +140,11 @@ class _Assembler:
         kind = message_kind(mail)
         if kind != "other" or mail.prefix.forward:
             return kind
-        if is_patch_prefix(mail.prefix) and self._has_patch_children(mail):
+        if is_patch_prefix(mail.prefix) and mail.message_id in self.patch_parents:
             return "cover"  # a diff-less thread root whose children are patches
         if mail.in_reply_to and mail.in_reply_to in self.by_id:
             return "reply"
         return "other"
-
-    def _has_patch_children(self, mail: Mail) -> bool:
-        for other in self.by_id.values():
-            if other.in_reply_to == mail.message_id and other.diff and not other.prefix.reply:
-                return True
-        return False
 
     # -- revisions -------------------------------------------------------------------
     def _same_revision(self, a: Mail, b: Mail) -> bool:
@@ -149,6 +178,9 @@ class _Assembler:
         memo: dict[str, str | None] = {}
         groups: dict[str, list[str]] = defaultdict(list)
         unthreaded: list[str] = []
+        # Patches whose cover never reached the input still answer the same Message-ID:
+        # that shared parent groups them exactly, before any guessing by author and time.
+        absent_parent: dict[tuple, str] = {}
         for msgid in self.order:
             kind = self.kind[msgid]
             if kind == "cover":
@@ -156,12 +188,20 @@ class _Assembler:
             elif kind == "patch":
                 anchor = self._anchor(msgid, memo)
                 if anchor is None:
+                    mail = self.by_id[msgid]
+                    parent_id = mail.in_reply_to
+                    if parent_id and parent_id not in self.by_id:
+                        key = (parent_id, *_revision_key(mail))
+                        anchor = absent_parent.setdefault(key, msgid)
+                if anchor is None:
                     unthreaded.append(msgid)
                 else:
                     groups[anchor].append(msgid)
         revisions = {key: self._build(members) for key, members in groups.items()}
-        for msgid in unthreaded:
-            self._place_unthreaded(msgid, groups, revisions)
+        placer = _Placer(self, groups, revisions)
+        loners = [msgid for msgid in unthreaded if not placer.stitch(msgid)]
+        # A patch resent alone answers someone's message, or nothing in the input.
+        placer.attach_resent(sorted({*absent_parent.values(), *loners}, key=self.order_of))
         for revision in revisions.values():
             self._finish(revision)
         return list(revisions.values())
@@ -182,32 +222,6 @@ class _Assembler:
         index = mail.prefix.index if mail.prefix.index is not None else 1
         total = mail.prefix.total if mail.prefix.total is not None else 1
         revision.patches.append(Patch(index=index, total=total, mail=mail))
-
-    def _place_unthreaded(
-        self, msgid: str, groups: dict[str, list[str]], revisions: dict[str, Revision]
-    ) -> None:
-        mail = self.by_id[msgid]
-        index = mail.prefix.index if mail.prefix.index is not None else 1
-        for key, revision in revisions.items():
-            head = self.by_id[groups[key][0]]
-            members = [self.by_id[m] for m in groups[key]]
-            if (
-                self._same_revision(head, mail)
-                and head.author_email == mail.author_email
-                and revision.patch(index) is None
-                and any(_within_window(m, mail) for m in members)
-                and (mail.prefix.total or 1) > 1
-            ):
-                self._add(revision, mail)
-                groups[key].append(msgid)
-                revision.stitched = True
-                revision.notes.append(
-                    f"patch {index}/{mail.prefix.total} <{msgid}> arrived unthreaded; "
-                    "joined by author, version, counters and time"
-                )
-                return
-        groups[msgid].append(msgid)
-        revisions[msgid] = self._build([msgid])
 
     def _finish(self, revision: Revision) -> None:
         revision.patches.sort(key=lambda p: (p.index, p.date is None, p.date))
@@ -234,6 +248,7 @@ class _Assembler:
         if revision.point is not None:
             revision.replaces = sorted(present)
         else:
+            # total is bounded by MAX_SERIES_LENGTH (counter_problem), so this list is too.
             revision.missing = [i for i in range(1, (revision.total or 0) + 1) if i not in present]
         if revision.cover is not None:
             revision.changelog = revision.cover.changelog
@@ -328,11 +343,14 @@ class _Assembler:
                     break
             for title in _titles(revision):
                 by_title[title].append(i)
+        facts = [_LinkFacts(r) for r in revisions]
         for members in by_title.values():
             for a_pos, i in enumerate(members):
-                for j in members[a_pos + 1 :]:
-                    if find(i) != find(j) and _related(revisions[i], revisions[j]):
-                        union(i, j, "title")
+                # Compare with the nearest earlier postings of this title only: a generic title
+                # ("fix typo") shared by thousands of unrelated patches must not cost n^2.
+                for j in members[max(0, a_pos - TITLE_BUCKET_COMPARISONS) : a_pos]:
+                    if find(i) != find(j) and _related(facts[j], facts[i]):
+                        union(j, i, "title")
         groups: dict[int, list[Revision]] = defaultdict(list)
         for i, revision in enumerate(revisions):
             groups[find(i)].append(revision)
@@ -350,6 +368,162 @@ class _Assembler:
             out.append(series)
         out.sort(key=lambda s: (s.revisions[0].date is None, s.revisions[0].date, s.title))
         return out
+
+
+def _revision_key(mail: Mail) -> tuple:
+    """What every patch of one posting shares: author address, version, point, total."""
+    prefix = mail.prefix
+    return (mail.author_email, prefix.version, prefix.point, prefix.total)
+
+
+def _day(mail: Mail) -> int | None:
+    return mail.date.toordinal() if mail.date is not None else None
+
+
+class _Placer:
+    """Places patches that came without their thread, through indexes (no scan of revisions).
+
+    Revisions are indexed by (author, version, point) and by the days their mails were sent,
+    so a patch meets only the revisions it could join: STITCH_WINDOW is one day, so a
+    partner's mail was sent the same day, the day before or the day after.
+    """
+
+    def __init__(
+        self, owner: _Assembler, groups: dict[str, list[str]], revisions: dict[str, Revision]
+    ):
+        self.owner = owner
+        self.groups = groups
+        self.revisions = revisions
+        self.sequence: dict[str, int] = {}
+        self.by_day: dict[tuple, list[str]] = defaultdict(list)
+        self.by_key: dict[tuple, list[str]] = defaultdict(list)
+        for key in revisions:
+            self._register(key, groups[key])
+
+    def _register(self, key: str, members: list[str]) -> None:
+        self.sequence.setdefault(key, len(self.sequence))
+        head = self.owner.by_id[self.groups[key][0]]
+        author, version, point, _ = _revision_key(head)
+        bucket = self.by_key[(author, version, point)]
+        if not bucket or bucket[-1] != key:
+            bucket.append(key)
+        for msgid in members:
+            day_key = (author, version, point, _day(self.owner.by_id[msgid]))
+            listed = self.by_day[day_key]
+            if not listed or listed[-1] != key:
+                listed.append(key)
+
+    def _nearby(self, mail: Mail) -> list[str]:
+        author, version, point, _ = _revision_key(mail)
+        day = _day(mail)
+        if day is None:
+            found = list(self.by_key.get((author, version, point), ()))
+        else:
+            found = []
+            for when in (day - 1, day, day + 1, None):
+                found.extend(self.by_day.get((author, version, point, when), ()))
+        return sorted(set(found), key=self.sequence.__getitem__)
+
+    def stitch(self, msgid: str) -> bool:
+        """Join an unthreaded patch to a revision posted around it; False when it starts one."""
+        owner = self.owner
+        mail = owner.by_id[msgid]
+        index = mail.prefix.index if mail.prefix.index is not None else 1
+        if (mail.prefix.total or 1) > 1:
+            for key in self._nearby(mail):
+                revision = self.revisions[key]
+                head = owner.by_id[self.groups[key][0]]
+                members = [owner.by_id[m] for m in self.groups[key]]
+                if (
+                    owner._same_revision(head, mail)
+                    and revision.patch(index) is None
+                    and any(_within_window(m, mail) for m in members)
+                ):
+                    owner._add(revision, mail)
+                    self.groups[key].append(msgid)
+                    self._register(key, [msgid])
+                    revision.stitched = True
+                    revision.notes.append(
+                        f"patch {index}/{mail.prefix.total} <{msgid}> arrived unthreaded; "
+                        "joined by author, version, counters and time"
+                    )
+                    return True
+        self.groups[msgid].append(msgid)
+        self.revisions[msgid] = owner._build([msgid])
+        self._register(msgid, [msgid])
+        return False
+
+    def attach_resent(self, loners: list[str]) -> None:
+        """A patch resent alone (later, outside the thread) fills the gap it was sent for."""
+        owner = self.owner
+        for msgid in loners:
+            revision = self.revisions.get(msgid)
+            if revision is None or revision.cover is not None or len(revision.patches) != 1:
+                continue
+            mail = owner.by_id[msgid]
+            prefix = mail.prefix
+            if prefix.total is None or prefix.index is None or prefix.total < 2:
+                continue
+            author, version, point, _ = _revision_key(mail)
+            candidates = [
+                key
+                for key in self.by_key.get((author, version, point), ())
+                if key != msgid and key in self.revisions and self._fits(key, mail)
+            ]
+            where = f"patch {prefix.index}/{prefix.total} <{msgid}>"
+            if len(candidates) > 1:
+                heads = ", ".join(f"<{self.groups[k][0]}>" for k in candidates)
+                note = (
+                    f"{where} could fill the missing {prefix.index} of {len(candidates)} "
+                    f"revisions ({heads}); attached to neither"
+                )
+                revision.notes.append(note)
+                owner.notes.append(note)
+                continue
+            if not candidates:
+                continue
+            key = candidates[0]
+            target = self.revisions[key]
+            del self.revisions[msgid]
+            del self.groups[msgid]
+            owner._add(target, mail)
+            self.groups[key].append(msgid)
+            self._register(key, [msgid])
+            sent = mail.date.strftime("%Y-%m-%d") if mail.date else "an unknown date"
+            target.notes.append(
+                f"{where} came later ({sent}) outside the revision's thread; attached as the "
+                "missing patch: same author, version and total, title and files consistent"
+            )
+
+    def _fits(self, key: str, mail: Mail) -> bool:
+        """Could this revision take the resent patch: the index free, title and files alike."""
+        revision = self.revisions[key]
+        head = self.owner.by_id[self.groups[key][0]]
+        total = head.prefix.total or max((p.total or 0 for p in revision.patches), default=0)
+        index = mail.prefix.index or 1
+        if total != mail.prefix.total or revision.patch(index) is not None:
+            return False
+        return _title_consistent(mail, revision) and _files_consistent(mail, revision)
+
+
+def _subsystem(title: str) -> str:
+    match = SUBSYSTEM_PREFIX_RE.match(" ".join(title.lower().split()))
+    return match.group(0).strip() if match else ""
+
+
+def _title_consistent(mail: Mail, revision: Revision) -> bool:
+    """The resent title carries a subsystem prefix the revision's other patches carry."""
+    own = _subsystem(mail.title)
+    return any(_subsystem(p.title) == own for p in revision.patches)
+
+
+def _files_consistent(mail: Mail, revision: Revision) -> bool:
+    """The resent patch touches a file, or a directory, the revision's other patches touch."""
+    own = set(Patch(index=0, total=None, mail=mail).files)
+    theirs = {path for patch in revision.patches for path in patch.files}
+    if own & theirs:
+        return True
+    return bool({os.path.dirname(p) for p in own} & {os.path.dirname(p) for p in theirs})
 
 
 def _stronger(a: str, b: str) -> str:
@@ -385,18 +559,29 @@ def _authors(revision: Revision) -> set[str]:
     return {a for a in out if a}
 
 
-def _related(a: Revision, b: Revision) -> bool:
+class _LinkFacts:
+    """What linking compares of a revision, computed once."""
+
+    __slots__ = ("version", "point", "authors", "covers", "patch_titles")
+
+    def __init__(self, revision: Revision):
+        self.version = revision.version
+        self.point = revision.point
+        self.authors = _authors(revision)
+        titles = _titles(revision)
+        self.covers = {t for t in titles if t.startswith("cover:")}
+        self.patch_titles = titles - self.covers
+
+
+def _related(a: _LinkFacts, b: _LinkFacts) -> bool:
     """Versions of one series: same cover title or most patch titles, and a shared author."""
     if a.version == b.version and a.point == b.point:
         return False  # two postings of one version are two series unless thread/change-id link them
-    if not _authors(a) & _authors(b):
+    if not a.authors & b.authors:
         return False
-    ta, tb = _titles(a), _titles(b)
-    covers_a = {t for t in ta if t.startswith("cover:")}
-    covers_b = {t for t in tb if t.startswith("cover:")}
-    if covers_a and covers_a == covers_b:
+    if a.covers and a.covers == b.covers:
         return True
-    pa, pb = ta - covers_a, tb - covers_b
+    pa, pb = a.patch_titles, b.patch_titles
     if not pa or not pb:
         return False
     return len(pa & pb) >= TITLE_OVERLAP_TO_LINK * min(len(pa), len(pb))

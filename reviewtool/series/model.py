@@ -154,12 +154,33 @@ class Revision:
                 return patch.mail.base_commit
         return None
 
+    @property
+    def missing_ranges(self) -> list[tuple[int, int]]:
+        """The missing indices as (first, last) runs: `2-5, 9` stays short for any total."""
+        return index_ranges(self.missing)
+
     def patch(self, index: int) -> Patch | None:
         """The patch at 1-based index, or None."""
         for patch in self.patches:
             if patch.index == index:
                 return patch
         return None
+
+
+def index_ranges(indices: list[int]) -> list[tuple[int, int]]:
+    """Sorted runs of consecutive indices: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    runs: list[tuple[int, int]] = []
+    for index in sorted(set(indices)):
+        if runs and runs[-1][1] == index - 1:
+            runs[-1] = (runs[-1][0], index)
+        else:
+            runs.append((index, index))
+    return runs
+
+
+def format_ranges(runs: list[tuple[int, int]]) -> str:
+    """(1, 3), (7, 7) -> `1-3, 7`."""
+    return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in runs)
 
 
 @dataclass
@@ -202,6 +223,17 @@ class Accounting:
     reply: int = 0
     other: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """`read 5: 1 cover, 3 patch, 1 reply, 0 other, 0 rejected` (one line)."""
+        return (
+            f"read {self.read}: {self.cover} cover, {self.patch} patch, {self.reply} reply, "
+            f"{self.other} other, {len(self.rejected)} rejected"
+        )
+
+    def messages(self) -> int:
+        """Messages that decoded (every bucket but rejected)."""
+        return self.cover + self.patch + self.reply + self.other
 
     def balanced(self) -> bool:
         """True when the buckets add up to what was read."""

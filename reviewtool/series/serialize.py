@@ -55,6 +55,7 @@ def revision_json(revision: Revision) -> dict[str, Any]:
         "total": revision.total,
         "patches": [patch_json(p) for p in revision.patches],
         "missing": list(revision.missing),
+        "missing_ranges": [list(run) for run in revision.missing_ranges],
         "duplicates": list(revision.duplicates),
         "replaces": list(revision.replaces),
         "stitched": revision.stitched,
