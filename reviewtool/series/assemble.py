@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections import defaultdict
@@ -384,8 +385,8 @@ class _Placer:
     """Places patches that came without their thread, through indexes (no scan of revisions).
 
     Revisions are indexed by (author, version, point) and by the days their mails were sent,
-    so a patch meets only the revisions it could join: STITCH_WINDOW is one day, so a
-    partner's mail was sent the same day, the day before or the day after.
+    so a patch meets only the revisions it could join: those with a mail sent within
+    STITCH_SECONDS, i.e. on its day or the days that window reaches.
     """
 
     def __init__(
@@ -420,7 +421,8 @@ class _Placer:
             found = list(self.by_key.get((author, version, point), ()))
         else:
             found = []
-            for when in (day - 1, day, day + 1, None):
+            span = math.ceil(STITCH_SECONDS / 86400)  # days a partner's mail can be away
+            for when in (*range(day - span, day + span + 1), None):
                 found.extend(self.by_day.get((author, version, point, when), ()))
         return sorted(set(found), key=self.sequence.__getitem__)
 
