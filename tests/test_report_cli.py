@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import lxml.html
 import pytest
 from test_review_support import make_series, mbox_text
 
-from reviewtool import review as review_mod
 from reviewtool.cli import main
+from reviewtool.review import build as build_mod
 
 
 @pytest.fixture
@@ -43,7 +45,8 @@ def leaky_checker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         encoding="utf-8",
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(review_mod, "SPEC_MODULE", "leaky_checker")
+    check = importlib.import_module("leaky_checker").check_revision
+    monkeypatch.setattr(build_mod, "ANALYSES", replace(build_mod.ANALYSES, check_revision=check))
     yield
     sys.modules.pop("leaky_checker", None)
 

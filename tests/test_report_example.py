@@ -44,9 +44,9 @@ def test_example_point_revision_is_compared_as_a_reroll_of_one_patch(review) -> 
     step = next((c for c in sr.comparisons if c.to_label.count(".") == 1), None)
     if step is None:
         pytest.skip("the example has no point revision")
-    pairs = step.data["pairs"]
-    changed = [p for p in pairs if p["status"] != "identical"]
-    assert not step.data["dropped"]
+    assert step.comparison is not None
+    changed = [p for p in step.comparison.pairs if p.status != "identical"]
+    assert not step.comparison.dropped
     assert len(changed) == 1
 
 

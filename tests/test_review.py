@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import lxml.html
@@ -16,6 +18,7 @@ from reviewtool import review as review_mod
 from reviewtool.analyses.findings import Finding
 from reviewtool.errors import UsageError
 from reviewtool.ingest import load
+from reviewtool.review import build as build_mod
 from reviewtool.review import build_review, changelog_step_for, review_series
 from reviewtool.series import to_json
 
@@ -28,16 +31,23 @@ def mbox(tmp_path: Path) -> Path:
     return path
 
 
+# Which entry point of review.build.Analyses each stand-in module replaces.
+ENTRY_POINTS = {"SPEC_MODULE": "check_revision", "MIGRATION_MODULE": "build_map"}
+
+
 @pytest.fixture
 def analysis_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Write a real module onto sys.path and return a function that points an analysis at it."""
+    """Write a real module onto sys.path and return a function that makes the review call it
+    in place of one analysis (a checker with known answers: the real one's are tested apart)."""
     monkeypatch.syspath_prepend(str(tmp_path))
     created: list[str] = []
 
     def make(name: str, source: str, attribute: str) -> None:
         (tmp_path / f"{name}.py").write_text(textwrap.dedent(source), encoding="utf-8")
         created.append(name)
-        monkeypatch.setattr(review_mod, attribute, name)
+        entry = ENTRY_POINTS[attribute]
+        func = getattr(importlib.import_module(name), entry)
+        monkeypatch.setattr(build_mod, "ANALYSES", replace(build_mod.ANALYSES, **{entry: func}))
 
     yield make
     for name in created:
@@ -54,15 +64,37 @@ def test_review_json_series_part_is_the_series_command_json(mbox: Path) -> None:
     assert doc["reviews"][0]["latest"] == "v3"
 
 
-def test_missing_analysis_module_becomes_a_note_not_an_error(
-    mbox: Path, monkeypatch: pytest.MonkeyPatch
+def test_analysis_that_cannot_run_becomes_a_note_and_a_bug_is_not_hidden(
+    mbox: Path, analysis_module
 ) -> None:
-    monkeypatch.setattr(review_mod, "MIGRATION_MODULE", "reviewtool.analyses.not_written_yet")
+    # Replaces the test of the string-import adapter ("module not part of this build"): the
+    # review now imports its analyses directly, and only a ReviewtoolError becomes a note.
+    analysis_module(
+        "no_api_map",
+        """
+        from reviewtool.errors import UsageError
+
+        def build_map(revisions, repo=None):
+            raise UsageError("no replaced API found in the patches")
+        """,
+        "MIGRATION_MODULE",
+    )
     review = build_review(load([str(mbox)]))
     notes = [n for n in review.unavailable() if n.analysis == "migration"]
     assert len(notes) == 1
-    assert "not part of this build" in notes[0].reason
-    assert review.series_reviews[0].migration_data is None
+    assert "no replaced API found" in notes[0].reason
+    assert review.series_reviews[0].migration is None
+    assert review.to_json()["reviews"][0]["migration"] is None
+    analysis_module(
+        "buggy_map",
+        """
+        def build_map(revisions, repo=None):
+            return {}["missing"]
+        """,
+        "MIGRATION_MODULE",
+    )
+    with pytest.raises(KeyError):
+        build_review(load([str(mbox)]))
 
 
 def test_analysis_that_raises_is_recorded_with_its_reason(mbox: Path, analysis_module) -> None:

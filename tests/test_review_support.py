@@ -9,7 +9,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from reviewtool.analyses.changelog_check import Evidence, Verdict
 from reviewtool.analyses.findings import Finding, TraceStep
+from reviewtool.analyses.migration import (
+    ArgumentMapping,
+    FileMigration,
+    MigrationMap,
+    RevisionMigration,
+    Site,
+)
+from reviewtool.analyses.rangediff import (
+    Comparison,
+    InterdiffHunk,
+    PatchPair,
+    UnpairedPatch,
+    content_hunks,
+    normalise_diff,
+)
 from reviewtool.mail.model import Mail, SubjectPrefix, Trailer
 from reviewtool.review import Review, RevisionFindings, SeriesReview, VersionComparison
 from reviewtool.series.model import Accounting, ChangelogStep, Cover, Patch, Revision, Series
@@ -250,120 +266,98 @@ def make_review(series: Series | None = None) -> Review:
     series = series or make_series()
     v1, v2, v3 = series.revisions
     review = SeriesReview(index=1, series=series)
+    interdiff = InterdiffHunk(
+        file="arch/x86/kvm/mmu/mmu.c",
+        function="__kvm_faultin_pfn",
+        lines=[
+            "-+\t\t.flags = FOLL_GET | (fault->write ? FOLL_WRITE : 0),",
+            "++\t\t.flags = fault->write ? FOLL_WRITE : 0,",
+        ],
+    )
+    first = Comparison(
+        "v1",
+        "v2",
+        pairs=[
+            PatchPair(
+                1,
+                1,
+                "commit message only",
+                "KVM: Introduce __kvm_follow_pfn function",
+                "KVM: mmu: Introduce __kvm_follow_pfn function",
+            ),
+            PatchPair(
+                2,
+                2,
+                "code changed",
+                "KVM: x86/mmu: Migrate to __kvm_follow_pfn",
+                "KVM: x86/mmu: Migrate to __kvm_follow_pfn",
+                interdiff=[interdiff],
+            ),
+        ],
+    )
+    second = Comparison(
+        "v2",
+        "v3",
+        pairs=[
+            PatchPair(i, i, "identical", p.title, p.title)
+            for i, p in enumerate(v2.patches, start=1)
+        ],
+        added=[
+            UnpairedPatch(3, v3.patches[2].title, content_hunks(normalise_diff(RELEASE_DIFF), "+"))
+        ],
+    )
     review.comparisons = [
         VersionComparison(
             "v1",
             "v2",
-            data={
-                "pairs": [
-                    {
-                        "from_index": 1,
-                        "to_index": 1,
-                        "status": "commit message only",
-                        "title_from": "KVM: Introduce __kvm_follow_pfn function",
-                        "title_to": "KVM: mmu: Introduce __kvm_follow_pfn function",
-                        "rebase_only": False,
-                        "interdiff": "",
-                    },
-                    {
-                        "from_index": 2,
-                        "to_index": 2,
-                        "status": "code changed",
-                        "title_from": "KVM: x86/mmu: Migrate to __kvm_follow_pfn",
-                        "title_to": "KVM: x86/mmu: Migrate to __kvm_follow_pfn",
-                        "rebase_only": False,
-                        "interdiff": "@@ __kvm_faultin_pfn\n"
-                        "-+\t\t.flags = FOLL_GET | (fault->write ? FOLL_WRITE : 0),\n"
-                        "++\t\t.flags = fault->write ? FOLL_WRITE : 0,\n",
-                    },
-                ],
-                "added": [],
-                "dropped": [],
-            },
+            comparison=first,
             changelog_step=v2.cover.changelog[0],
-            changelog=[
-                {
-                    "item": "Drop FOLL_GET from the x86 fault path",
-                    "verdict": "confirmed",
-                    "evidence": [{"to_index": 2, "hunk": "@@ __kvm_faultin_pfn"}],
-                }
+            verdicts=[
+                Verdict("Drop FOLL_GET from the x86 fault path", "confirmed", [Evidence(2, 0)])
             ],
         ),
         VersionComparison(
             "v2",
             "v3",
-            data={
-                "pairs": [
-                    {
-                        "from_index": i,
-                        "to_index": i,
-                        "status": "identical",
-                        "title_from": p.title,
-                        "title_to": p.title,
-                        "rebase_only": False,
-                        "interdiff": "",
-                    }
-                    for i, p in enumerate(v2.patches, start=1)
-                ],
-                "added": [{"index": 3, "title": v3.patches[2].title, "diff": RELEASE_DIFF}],
-                "dropped": [],
-            },
+            comparison=second,
             changelog_step=v3.cover.changelog[0],
-            changelog=[
-                {
-                    "item": "Add patch 3 to stop releasing pages",
-                    "verdict": "confirmed",
-                    "evidence": [{"to_index": 3}],
-                },
-                {"item": "Rebase", "verdict": "not-found", "evidence": []},
+            verdicts=[
+                Verdict("Add patch 3 to stop releasing pages", "confirmed", [Evidence(3, None)]),
+                Verdict("Rebase", "not-found"),
             ],
         ),
     ]
-    review.migration_data = {
-        "old": "__gfn_to_pfn_memslot",
-        "new": "__kvm_follow_pfn",
-        "revisions": [
-            {
-                "version": rev.label,
-                "files": [
-                    {
-                        "path": "virt/kvm/kvm_main.c",
-                        "area": "virt",
-                        "status": "migrated",
-                        "old_removed": [{"function": "gfn_to_pfn_prot", "line": 2650}],
-                        "old_remaining": [],
-                        "new_added": [{"function": "gfn_to_pfn_prot", "line": 2652}],
-                    },
-                    {
-                        "path": "arch/x86/kvm/mmu/mmu.c",
-                        "area": "x86",
-                        "status": "migrated",
-                        "old_removed": [{"function": "__kvm_faultin_pfn", "line": 4335}],
-                        "old_remaining": [],
-                        "new_added": [{"function": "__kvm_faultin_pfn", "line": 4338}],
-                    },
-                    {
-                        "path": "arch/arm64/kvm/mmu.c",
-                        "area": "arm64",
-                        "status": "untouched",
-                        "old_removed": [],
-                        "old_remaining": [{"function": "user_mem_abort", "line": 1480}],
-                        "new_added": [],
-                    },
+    migration = MigrationMap("__gfn_to_pfn_memslot", "__kvm_follow_pfn")
+    for rev in (v1, v2, v3):
+        migration.revisions.append(
+            RevisionMigration(
+                rev.label,
+                files=[
+                    FileMigration(
+                        "virt/kvm/kvm_main.c",
+                        "virt",
+                        "migrated",
+                        old_removed=[Site("gfn_to_pfn_prot", 2650)],
+                        new_added=[Site("gfn_to_pfn_prot", 2652)],
+                    ),
+                    FileMigration(
+                        "arch/x86/kvm/mmu/mmu.c",
+                        "x86",
+                        "migrated",
+                        old_removed=[Site("__kvm_faultin_pfn", 4335)],
+                        new_added=[Site("__kvm_faultin_pfn", 4338)],
+                    ),
+                    FileMigration(
+                        "arch/arm64/kvm/mmu.c",
+                        "arm64",
+                        "untouched",
+                        old_remaining=[Site("user_mem_abort", 1480)],
+                    ),
                 ],
-                "argument_map": [
-                    {"old_arg": "write_fault", "new": "FOLL_WRITE in .flags", "evidence": "mmu.c"}
-                ],
-                "leftovers": [],
-            }
-            for rev in (v1, v2, v3)
-        ],
-        "areas": {
-            "virt": {"v1": "migrated", "v2": "migrated", "v3": "migrated"},
-            "x86": {"v1": "migrated", "v2": "migrated", "v3": "migrated"},
-            "arm64": {"v1": "untouched", "v2": "untouched", "v3": "untouched"},
-        },
-    }
+                argument_map=[ArgumentMapping("write_fault", "FOLL_WRITE in .flags", "mmu.c")],
+            )
+        )
+    review.migration = migration
     fixed_earlier = leak_finding("v2")
     fixed_earlier.rule = "double-release"
     fixed_earlier.status = "fixed"

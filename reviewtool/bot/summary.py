@@ -12,11 +12,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewtool.bot.state import PendingRevision, SeenMessage
 from reviewtool.mail import Mail, parse_mail
 from reviewtool.series.model import Accounting, Revision, Series
+
+if TYPE_CHECKING:
+    from reviewtool.review import Review
 
 # Reply bodies are read in mail clients set to 72 columns on kernel lists.
 REPLY_WIDTH = 72
@@ -164,55 +167,41 @@ def _review(series: Series, revision: Revision, accounting: Accounting) -> tuple
     return review, ""
 
 
-def _changes_line(review: Any, label: str) -> str:
+def _changes_line(review: Review | None, label: str) -> str:
     """`since v7: 3 identical, 1 modified, 1 added` from the range-diff, or ''."""
     if review is None or not review.series_reviews:
         return ""
-    for comparison in review.series_reviews[0].comparisons:
-        if comparison.to_label != label or not comparison.data:
-            continue
-        pairs = [p for p in comparison.data.get("pairs") or [] if isinstance(p, dict)]
-        counts: dict[str, int] = {}
-        for pair in pairs:
-            status = str(pair.get("status", "changed"))
-            counts[status] = counts.get(status, 0) + 1
-        parts = [f"{n} {status}" for status, n in sorted(counts.items())]
-        for name in ("added", "dropped"):
-            if comparison.data.get(name):
-                parts.append(f"{len(comparison.data[name])} {name}")
-        if parts:
-            return f"since {comparison.from_label}: {', '.join(parts)}"
-    return ""
+    comparison = review.series_reviews[0].comparison_to(label)
+    result = comparison.comparison if comparison is not None else None
+    if comparison is None or result is None:
+        return ""
+    counts: dict[str, int] = {}
+    for pair in result.pairs:
+        counts[pair.status] = counts.get(pair.status, 0) + 1
+    parts = [f"{n} {status}" for status, n in sorted(counts.items())]
+    for name, patches in (("added", result.added), ("dropped", result.dropped)):
+        if patches:
+            parts.append(f"{len(patches)} {name}")
+    return f"since {comparison.from_label}: {', '.join(parts)}" if parts else ""
 
 
-def _unchecked(review: Any) -> list[str]:
+def _unchecked(review: Review | None) -> list[str]:
     """Names of the analyses that did not run, each once."""
     if review is None:
         return ["review"]
-    try:
-        return list(dict.fromkeys(note.analysis for note in review.unavailable()))
-    except Exception:  # noqa: BLE001
-        return []
+    return list(dict.fromkeys(note.analysis for note in review.unavailable()))
 
 
-def _not_checked(review: Any) -> list[str]:
+def _not_checked(review: Review | None) -> list[str]:
     """`file: function` of every changed function the checker could not check whole."""
     if review is None:
         return []
-    try:
-        items = review.not_checked()
-    except Exception:  # noqa: BLE001 - a review without the field says nothing of coverage
-        return []
+    items = review.not_checked()
     return list(dict.fromkeys(f"{i.file}: {i.function}" if i.function else i.file for i in items))
 
 
-def _count_findings(review: Any) -> int:
-    if review is None:
-        return 0
-    try:
-        return len(review.findings())
-    except Exception:  # noqa: BLE001
-        return 0
+def _count_findings(review: Review | None) -> int:
+    return len(review.findings()) if review is not None else 0
 
 
 def _render_text(review: Any, label: str, report_url: str | None) -> str | None:

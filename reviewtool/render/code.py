@@ -7,7 +7,7 @@ the rows' `html` values are safe to mark as such; nothing from mail reaches the 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 from pygments import highlight
@@ -16,7 +16,10 @@ from pygments.lexers import CLexer
 
 from reviewtool.diff.patterns import C_SUFFIXES
 from reviewtool.render.view import DiffRow, parse_diff
-from reviewtool.textlines import git_lines, visible
+from reviewtool.textlines import visible
+
+if TYPE_CHECKING:
+    from reviewtool.analyses.rangediff import InterdiffHunk
 
 # Pygments style for code; its rules are scoped under `.code` so they cannot touch the page.
 PYGMENTS_STYLE = "default"
@@ -71,62 +74,56 @@ def code_row(line: DiffRow, html: Markup) -> dict[str, Any]:
     }
 
 
-def interdiff_rows(value: Any) -> list[dict[str, Any]]:
-    """Rows of an interdiff: hunk dicts (`{file, function, rebase, lines}`) or plain text.
+# Range-diff lines by (outer, inner) marker: what the line says about the new version.
+# `++` the new version adds it (as the old did not); `+-` the new version now removes it;
+# `-+` the old version added it and the new one no longer does; `--` the old version removed
+# it and the new one keeps it. Colour follows what happens in the new version's code.
+RANGEDIFF_KINDS = {
+    ("+", "+"): "rd-add",
+    ("+", "-"): "rd-del",
+    ("-", "+"): "rd-unadd",
+    ("-", "-"): "rd-undel",
+}
 
-    Each line of a diff of diffs carries two markers: the outer one says what changed between
-    the versions, the inner one what the patch itself does; both get their own colour.
-    """
+
+def rangediff_rows(hunk: InterdiffHunk) -> list[dict[str, Any]]:
+    """The lines of one range-diff hunk (outer marker, then the patch's own marker), each with
+    a class saying what the new version does to that line; the hunk's own header line is
+    left to the caller, which numbers it."""
     rows: list[dict[str, Any]] = []
-    if isinstance(value, list) and all(isinstance(h, dict) and "lines" in h for h in value):
-        for hunk in value:
-            where = " ".join(str(x) for x in (hunk.get("file"), hunk.get("function")) if x)
-            rows.append(
-                {
-                    "kind": "hunk",
-                    "inner": "",
-                    "text": f"@@ {where}"
-                    + ("   (rebase: context or offset only)" if hunk.get("rebase") else ""),
-                }
+    for line in hunk.lines:
+        outer, inner = line[:1], line[1:2]
+        body = line[1:]
+        if body.startswith(("@@", " ## ")):
+            # The patch's own hunk or file header inside the hunk: context, not a second title.
+            kind = "meta" if outer == " " else ("rd-add" if outer == "+" else "rd-unadd")
+        elif outer == " ":
+            kind = "ctx"
+        else:
+            kind = RANGEDIFF_KINDS.get(
+                (outer, inner), "rd-ctx-add" if outer == "+" else "rd-ctx-del"
             )
-            rows.extend(marked_row(str(line)) for line in hunk.get("lines") or [])
-        return rows
-    return [marked_row(line) for line in git_lines(interdiff_text(value))]
+        rows.append({"kind": kind, "text": visible(line)})
+    return rows
+
+
+def plain_rows(hunk: InterdiffHunk) -> list[dict[str, Any]]:
+    """One hunk as a plain interdiff: the code after the old patch against the code after the
+    new one. A line is in a patch's result when its own marker is ' ' or '+', so those lines
+    keep the outer marker and the lines only a patch removes drop out."""
+    rows: list[dict[str, Any]] = []
+    for line in hunk.lines:
+        outer, body = line[:1], line[1:]
+        if body.startswith(("@@", " ## ")) or body[:1] not in (" ", "+"):
+            continue
+        text = body[1:]
+        kind = {"+": "add", "-": "del"}.get(outer, "ctx")
+        marker = {"add": "+", "del": "-"}.get(kind, " ")
+        rows.append({"kind": kind, "text": visible(marker + text)})
+    return rows
 
 
 def marked_row(line: str) -> dict[str, Any]:
-    outer = line[:1]
-    if line.startswith(("@@", "##")):
-        kind = "hunk"
-    elif line.startswith(("diff --git", "+++ ", "--- ", "index ")):
-        kind = "meta"
-    elif outer == "+":
-        kind = "add"
-    elif outer == "-":
-        kind = "del"
-    else:
-        kind = "ctx"
-    inner = line[1:2] if kind in ("add", "del", "ctx") else ""
-    return {
-        "kind": kind,
-        "inner": {"+": "in-add", "-": "in-del"}.get(inner, ""),
-        "text": visible(line),
-    }
-
-
-def interdiff_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        parts = []
-        for hunk in value:
-            if isinstance(hunk, dict):
-                parts.append(str(hunk.get("text") or hunk.get("diff") or hunk.get("hunk") or ""))
-            else:
-                parts.append(str(hunk))
-        return "\n".join(p.rstrip("\n") for p in parts if p)
-    if isinstance(value, dict):
-        return str(value.get("text") or value.get("diff") or "")
-    return str(value)
+    """A line of a plain diff (a commit message diff): add, del or ctx by its marker."""
+    kind = {"+": "add", "-": "del"}.get(line[:1], "ctx")
+    return {"kind": kind, "text": visible(line)}

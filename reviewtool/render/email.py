@@ -12,7 +12,7 @@ from collections import Counter
 
 from reviewtool.analyses.findings import Finding
 from reviewtool.errors import UsageError
-from reviewtool.render.view import group_notes, step_text
+from reviewtool.render.view import group_notes, person_name, step_text
 from reviewtool.review import Review, SeriesReview, VersionComparison, reviewers
 
 MAX_COLUMNS = 72
@@ -46,7 +46,7 @@ def render_email_summary(review: Review, revision_label: str, report_url: str | 
     if comparison is not None:
         _heading(lines, f"Changes since {comparison.from_label}")
         _changes(lines, comparison)
-        if comparison.changelog is not None:
+        if comparison.verdicts is not None:
             step = comparison.changelog_step
             claimed = (
                 f"{_label(step.from_version)} -> {_label(step.to_version)}"
@@ -54,14 +54,14 @@ def render_email_summary(review: Review, revision_label: str, report_url: str | 
                 else comparison.label
             )
             _heading(lines, f"Changelog {claimed}")
-            for item in comparison.changelog:
-                verdict = str(item.get("verdict", "?"))
-                _item(lines, f"[{verdict}] {item.get('item', '')}")
-            if not comparison.changelog:
+            for verdict in comparison.verdicts:
+                _item(lines, f"[{verdict.verdict}] {verdict.item}")
+            if not comparison.verdicts:
                 _para(lines, "The changelog step lists no items.")
-            for change in (comparison.data or {}).get("undocumented") or []:
-                text = change.get("summary", change) if isinstance(change, dict) else change
-                _item(lines, f"[undocumented] {text}")
+            for change in comparison.undocumented:
+                _item(lines, f"[undocumented] {change.summary}")
+
+    _review_comments(lines, sr, label)
 
     _migration(lines, sr, label)
     _findings(lines, sr, label)
@@ -110,64 +110,61 @@ def _comparison_to(sr: SeriesReview, label: str) -> VersionComparison | None:
 
 
 def _changes(lines: list[str], comparison: VersionComparison) -> None:
-    data = comparison.data
-    if data is None:
+    result = comparison.comparison
+    if result is None:
         _para(lines, "The comparison with the previous version could not be made.")
         return
-    pairs = [p for p in data.get("pairs") or [] if isinstance(p, dict)]
-    counts = Counter(str(p.get("status", "")) for p in pairs)
+    counts = Counter(pair.status for pair in result.pairs)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    added, dropped = data.get("added") or [], data.get("dropped") or []
-    if added:
-        summary += f", {len(added)} added"
-    if dropped:
-        summary += f", {len(dropped)} dropped"
+    if result.added:
+        summary += f", {len(result.added)} added"
+    if result.dropped:
+        summary += f", {len(result.dropped)} dropped"
     _para(lines, summary.strip(", ") or "No patches to compare.")
-    for pair in pairs:
-        if pair.get("status") == "identical":
+    for pair in result.pairs:
+        if pair.status == "identical":
             continue
-        moved = pair.get("from_index") != pair.get("to_index")
-        where = (
-            f"{pair.get('from_index')} -> {pair.get('to_index')}"
-            if moved
-            else str(pair.get("to_index"))
+        moved = pair.from_index != pair.to_index
+        where = f"{pair.from_index} -> {pair.to_index}" if moved else str(pair.to_index)
+        _item(lines, f"{where} {pair.status}: {pair.title_to}")
+    for patch in result.added:
+        _item(lines, f"{patch.index} added: {patch.title}")
+    for patch in result.dropped:
+        _item(lines, f"{patch.index} dropped: {patch.title}")
+
+
+def _review_comments(lines: list[str], sr: SeriesReview, label: str) -> None:
+    """Review points on the previous version and what this one did with each."""
+    followed = [c for c in sr.review_comments if c.next_version == label and c.patch_index]
+    if not followed:
+        return
+    _heading(lines, "Review comments on the previous version")
+    for comment in followed:
+        first = comment.text.strip().split("\n")[0]
+        stance = f"; author: {comment.stance}" if comment.stance else ""
+        _item(
+            lines,
+            f"[{comment.verdict}] patch {comment.patch_index}, {person_name(comment.author)}: "
+            f"{first}{stance}",
         )
-        _item(lines, f"{where} {pair.get('status', '')}: {pair.get('title_to', '')}")
-    for item in added:
-        title = item.get("title", "") if isinstance(item, dict) else ""
-        index = item.get("index", "") if isinstance(item, dict) else item
-        _item(lines, f"{index} added: {title}")
-    for item in dropped:
-        title = item.get("title", "") if isinstance(item, dict) else ""
-        index = item.get("index", "") if isinstance(item, dict) else item
-        _item(lines, f"{index} dropped: {title}")
 
 
 def _migration(lines: list[str], sr: SeriesReview, label: str) -> None:
-    data = sr.migration_data
-    if not data:
+    migration = sr.migration
+    if migration is None:
         return
-    for revision in data.get("revisions") or []:
-        if not isinstance(revision, dict):
+    for revision in migration.revisions:
+        if str(revision.version).lstrip("v") != label.lstrip("v"):
             continue
-        version = str(revision.get("version", ""))
-        if version.lstrip("v") != label.lstrip("v"):
-            continue
-        files = [f for f in revision.get("files") or [] if isinstance(f, dict)]
-        counts = Counter(str(f.get("status", "")) for f in files)
-        _heading(lines, f"Migration {data.get('old', '?')} -> {data.get('new', '?')}")
+        counts = Counter(f.status for f in revision.files)
+        _heading(lines, f"Migration {migration.old} -> {migration.new}")
         _para(lines, ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no files")
-        for item in files:
-            if item.get("status") in ("partial", "leftover"):
-                remaining = item.get("old_remaining") or []
-                where = ", ".join(
-                    f"{s.get('function', '?')}:{s.get('line', '?')}"
-                    for s in remaining
-                    if isinstance(s, dict)
-                )
+        for item in revision.files:
+            if item.status in ("partial", "leftover"):
+                where = ", ".join(f"{s.function or '?'}:{s.line}" for s in item.old_remaining)
                 _item(
                     lines,
-                    f"{item.get('status')}: {item.get('path', '')}"
+                    f"{item.status}: {item.path}"
                     + (f" (still calls the old API in {where})" if where else ""),
                 )
         return

@@ -212,7 +212,7 @@ def _series_view(sr: SeriesReview) -> dict[str, Any]:
             for r in revisions
         ],
         "comparisons": comparisons,
-        "migration": migration_view(sr.migration_data),
+        "migration": migration_view(sr.migration),
         "findings": findings,
         "notes": sr.unavailable(),
     }
@@ -251,8 +251,8 @@ def _summary(view: dict[str, Any], sr: SeriesReview) -> list[dict[str, str]]:
     severities = Counter(f.severity for f in latest_findings)
     verdicts: Counter[str] = Counter()
     for comparison in sr.comparisons[-1:]:
-        for item in comparison.changelog or []:
-            verdicts[str(item.get("verdict", ""))] += 1
+        for item in comparison.verdicts or []:
+            verdicts[item.verdict] += 1
     cards = [
         {"label": "versions", "value": str(len(sr.series.revisions)), "tone": "info"},
         {

@@ -1,20 +1,36 @@
 """The report's analysis sections as plain values: comparisons, migration matrix, findings.
 
-Each builder reads the JSON shape an analysis documents (issue texts and DESIGN.md) rather
-than its objects, and tolerates missing keys: an analysis that grows a field must not break
-the page, and one that lacks a field shows less rather than nothing.
+Each builder reads the review's typed objects (the analyses' own result classes), so a renamed
+field is an error here rather than a silently empty section.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewtool.analyses.findings import SEVERITIES, Finding
-from reviewtool.render.code import code_row, highlight_lines, interdiff_rows, marked_row
+from reviewtool.render.code import (
+    code_row,
+    highlight_lines,
+    marked_row,
+    plain_rows,
+    rangediff_rows,
+)
 from reviewtool.render.view import excerpt_for
 from reviewtool.review import SeriesReview, VersionComparison
 from reviewtool.series.model import Patch, Revision
+
+if TYPE_CHECKING:  # types only: rendering must not load the analyses (SciPy, tree-sitter)
+    from reviewtool.analyses.changelog_check import Evidence, Undocumented, Verdict
+    from reviewtool.analyses.migration import FileMigration, MigrationMap, Site
+    from reviewtool.analyses.rangediff import (
+        Comparison,
+        InterdiffHunk,
+        PatchPair,
+        Regrouping,
+        UnpairedPatch,
+    )
 
 # Rows of the migration matrix when the analysis gives no order: generic code, then arches.
 AREA_ORDER = ("virt", "include", "x86", "arm64", "powerpc", "s390", "riscv", "other")
@@ -28,150 +44,180 @@ def patch_anchor(prefix: str, revision: Revision | None, patch: Patch) -> str:
 # --------------------------------------------------------------------------- comparisons
 
 
+def comparison_anchor(prefix: str, comparison: VersionComparison) -> str:
+    """The HTML id of one version comparison."""
+    return f"{prefix}-cmp-{comparison.from_label}-{comparison.to_label}".replace(".", "-")
+
+
+def hunk_anchor(cmp_anchor: str, to_index: int | None, hunk: int) -> str:
+    """The HTML id of interdiff hunk `hunk` (0-based) of the new patch `to_index`."""
+    return f"{cmp_anchor}-p{to_index}-h{hunk + 1}"
+
+
 def comparison_view(comparison: VersionComparison, sr: SeriesReview, prefix: str) -> dict:
-    data = comparison.data or {}
-    pairs = []
-    for pair in data.get("pairs", []) or []:
-        if not isinstance(pair, dict):
-            continue
-        pairs.append(
-            {
-                "from_index": pair.get("from_index"),
-                "to_index": pair.get("to_index"),
-                "status": str(pair.get("status", "")),
-                "title_from": pair.get("title_from", ""),
-                "title_to": pair.get("title_to", ""),
-                "renamed": pair.get("title_from") not in (None, pair.get("title_to")),
-                "moved": bool(pair.get("moved", pair.get("from_index") != pair.get("to_index"))),
-                "rebase_only": bool(pair.get("rebase_only")),
-                "rows": interdiff_rows(pair.get("interdiff")),
-                "message_rows": [marked_row(str(x)) for x in pair.get("message_diff") or []],
-                "extra": {
-                    k: v
-                    for k, v in pair.items()
-                    if k
-                    not in (
-                        "from_index",
-                        "to_index",
-                        "status",
-                        "title_from",
-                        "title_to",
-                        "rebase_only",
-                        "interdiff",
-                        "message_diff",
-                        "moved",
-                        "subject_changed",
-                    )
-                    and isinstance(v, (str, int, float))
-                    and not isinstance(v, bool)
-                },
-            }
-        )
-    changelog = []
-    for item in comparison.changelog or []:
-        evidence = item.get("evidence") or []
-        changelog.append(
-            {
-                "item": str(item.get("item", "")),
-                "verdict": str(item.get("verdict", "")),
-                "evidence": [_evidence_text(e) for e in evidence],
-            }
-        )
+    """A version comparison as the page shows it: pairs with numbered hunks in both views,
+    added and dropped patches, changelog verdicts linked to the hunks they rest on."""
+    anchor = comparison_anchor(prefix, comparison)
+    result = comparison.comparison
     notes = [note for note in sr.notes if note.scope == comparison.label and not note.available]
-    status_counts = Counter(p["status"] for p in pairs)
-    return {
+    view: dict[str, Any] = {
         "label": comparison.label,
         "from": comparison.from_label,
         "to": comparison.to_label,
-        "anchor": f"{prefix}-cmp-{comparison.from_label}-{comparison.to_label}".replace(".", "-"),
-        "available": comparison.data is not None,
-        "pairs": pairs,
-        "status_counts": sorted(status_counts.items()),
-        "added": [_side_patch(p) for p in data.get("added", []) or []],
-        "dropped": [_side_patch(p) for p in data.get("dropped", []) or []],
-        "splits": [
-            _regroup_text(r) for r in (data.get("splits") or []) + (data.get("squashes") or [])
-        ],
-        "interdiff_hunks": data.get("interdiff_hunks"),
-        "rebase_hunks": data.get("rebase_hunks"),
+        "anchor": anchor,
+        "available": result is not None,
+        "pairs": [],
+        "status_counts": [],
+        "added": [],
+        "dropped": [],
+        "splits": [],
+        "interdiff_hunks": 0,
+        "rebase_hunks": 0,
         "step": comparison.changelog_step,
-        "changelog": changelog,
-        "changelog_ran": comparison.changelog is not None,
-        "undocumented": [
-            _evidence_text(u) for u in (data.get("undocumented") or []) if u is not None
-        ],
+        "changelog": [],
+        "changelog_ran": comparison.verdicts is not None,
+        "undocumented": [],
         "notes": notes,
+    }
+    if result is None:
+        return view
+    pairs = [_pair_view(pair, anchor) for pair in result.pairs]
+    view.update(
+        pairs=pairs,
+        status_counts=sorted(Counter(p["status"] for p in pairs).items()),
+        added=[_side_patch(p, anchor, to_side=True) for p in result.added],
+        dropped=[_side_patch(p, anchor, to_side=False) for p in result.dropped],
+        splits=[_regroup_text(r) for r in [*result.splits, *result.squashes]],
+        interdiff_hunks=result.hunk_count,
+        rebase_hunks=result.rebase_hunk_count,
+        changelog=[_verdict_view(v, result, anchor) for v in comparison.verdicts or []],
+        undocumented=[_undocumented_view(u, anchor) for u in comparison.undocumented],
+    )
+    return view
+
+
+def _pair_view(pair: PatchPair, anchor: str) -> dict[str, Any]:
+    hunks = [_hunk_view(h, k, anchor, pair.to_index) for k, h in enumerate(pair.interdiff)]
+    return {
+        "from_index": pair.from_index,
+        "to_index": pair.to_index,
+        "status": pair.status,
+        "title_from": pair.title_from,
+        "title_to": pair.title_to,
+        "renamed": pair.title_from != pair.title_to,
+        "moved": pair.moved,
+        "rebase_only": pair.rebase_only,
+        "anchor": f"{anchor}-p{pair.to_index}",
+        "hunks": hunks,
+        "lines": sum(len(h["rows"]) for h in hunks),
+        "message_rows": [marked_row(line) for line in pair.message_diff],
     }
 
 
-def _side_patch(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        content = value.get("content") or value.get("diff")
+def _hunk_view(hunk: InterdiffHunk, k: int, anchor: str, to_index: int | None) -> dict[str, Any]:
+    plain = plain_rows(hunk)
+    return {
+        "number": k + 1,
+        "anchor": hunk_anchor(anchor, to_index, k),
+        "where": " ".join(x for x in (hunk.file, hunk.function and f"{hunk.function}") if x),
+        "rebase": hunk.rebase,
+        "rows": rangediff_rows(hunk),
+        "plain": plain,
+        # Only what the patch removes differs: the code after the patch is the same.
+        "plain_same": not any(row["kind"] in ("add", "del") for row in plain),
+    }
+
+
+def _side_patch(patch: UnpairedPatch, anchor: str, to_side: bool) -> dict[str, Any]:
+    hunks = (
+        [_hunk_view(h, k, anchor, patch.index) for k, h in enumerate(patch.content)]
+        if to_side
+        else [
+            _hunk_view(h, k, anchor + "-dropped", patch.index) for k, h in enumerate(patch.content)
+        ]
+    )
+    return {
+        "index": patch.index,
+        "title": patch.title,
+        "anchor": f"{anchor}-p{patch.index}" if to_side else f"{anchor}-dropped-p{patch.index}",
+        "hunks": hunks,
+        "lines": sum(len(h["rows"]) for h in hunks),
+    }
+
+
+def _regroup_text(value: Regrouping) -> str:
+    old = ", ".join(str(i) for i in value.from_indices)
+    new = ", ".join(str(i) for i in value.to_indices)
+    verb = "split into" if value.kind == "split" else "squashed into"
+    return (
+        f"Patch{'es' if len(value.from_indices) > 1 else ''} {old} {verb} {new}"
+        f" ({round(100 * value.coverage)}% of the changed lines)"
+    )
+
+
+def _verdict_view(verdict: Verdict, result: Comparison, anchor: str) -> dict[str, Any]:
+    return {
+        "item": verdict.item,
+        "verdict": verdict.verdict,
+        "reason": verdict.reason,
+        "evidence": [
+            e for e in (_evidence_view(ev, result, anchor) for ev in verdict.evidence) if e
+        ],
+    }
+
+
+def _evidence_view(evidence: Evidence, result: Comparison, anchor: str) -> dict[str, str] | None:
+    """One piece of evidence as a sentence and the id of what it points at ('' for none)."""
+    if evidence.to_index is None:
+        if evidence.from_index is None:
+            return None
         return {
-            "index": value.get("index", value.get("to_index", value.get("from_index"))),
-            "title": value.get("title", ""),
-            "rows": interdiff_rows(content) if content else [],
+            "text": f"patch {evidence.from_index} of {result.from_label} dropped",
+            "href": f"{anchor}-dropped-p{evidence.from_index}",
         }
-    return {"index": value, "title": "", "rows": []}
+    if evidence.to_index == 0:
+        return {"text": "the cover letter", "href": ""}
+    if evidence.hunk is None:
+        return {"text": f"patch {evidence.to_index}", "href": f"{anchor}-p{evidence.to_index}"}
+    hunks = result.hunks_of(evidence.to_index)
+    where = ""
+    if 0 <= evidence.hunk < len(hunks):
+        hunk = hunks[evidence.hunk]
+        where = f" ({hunk.function or hunk.file})" if (hunk.function or hunk.file) else ""
+    return {
+        "text": f"patch {evidence.to_index}, hunk {evidence.hunk + 1}{where}",
+        "href": hunk_anchor(anchor, evidence.to_index, evidence.hunk),
+    }
 
 
-def _regroup_text(value: Any) -> str:
-    if isinstance(value, dict) and "kind" in value:
-        old = ", ".join(str(i) for i in value.get("from") or [])
-        new = ", ".join(str(i) for i in value.get("to") or [])
-        verb = "split into" if value["kind"] == "split" else "squashed into"
-        share = value.get("coverage")
-        tail = f" ({round(100 * share)}% of the changed lines)" if isinstance(share, float) else ""
-        return f"Patch{'es' if ',' in old else ''} {old} {verb} {new}{tail}"
-    return _evidence_text(value)
-
-
-def _evidence_text(value: Any) -> str:
-    if isinstance(value, dict) and set(value) <= {"to_index", "from_index", "hunk", "summary"}:
-        parts = []
-        if value.get("to_index") is not None:
-            parts.append(f"patch {value['to_index']}")
-        if value.get("hunk"):
-            parts.append(f"hunk {str(value['hunk']).strip()}")
-        if value.get("summary"):
-            parts.append(str(value["summary"]))
-        return ", ".join(parts)
-    if isinstance(value, dict):
-        parts = []
-        for key, item in value.items():
-            if item in (None, "", []):
-                continue
-            parts.append(f"{key}: {item}" if key not in ("summary", "text") else str(item))
-        return "; ".join(parts)
-    return str(value)
+def _undocumented_view(entry: Undocumented, anchor: str) -> dict[str, str]:
+    where = f"patch {entry.to_index}: " if entry.to_index is not None else ""
+    return {
+        "text": f"{where}{entry.summary}",
+        "href": f"{anchor}-p{entry.to_index}" if entry.to_index is not None else "",
+    }
 
 
 # --------------------------------------------------------------------------- migration
 
 
-def migration_view(data: dict | None) -> dict[str, Any] | None:
+def migration_view(migration: MigrationMap | None) -> dict[str, Any] | None:
     """The file x version matrix: one row per file, one column per revision."""
-    if not data:
+    if migration is None:
         return None
-    revisions = [r for r in data.get("revisions", []) or [] if isinstance(r, dict)]
-    columns = [str(r.get("version", r.get("label", "?"))) for r in revisions]
-    columns = [f"v{c}" if c.isdigit() else c for c in columns]
+    columns = [_label(r.version) for r in migration.revisions]
     rows: dict[str, dict[str, Any]] = {}
-    for column, revision in zip(columns, revisions, strict=True):
-        for item in revision.get("files", []) or []:
-            if not isinstance(item, dict):
-                continue
-            path = str(item.get("path", ""))
-            row = rows.setdefault(path, {"path": path, "area": item.get("area", ""), "cells": {}})
+    for column, revision in zip(columns, migration.revisions, strict=True):
+        for item in revision.files:
+            row = rows.setdefault(item.path, {"path": item.path, "area": item.area, "cells": {}})
             row["cells"][column] = {
-                "status": str(item.get("status", "")),
-                "removed": len(item.get("old_removed") or []),
-                "remaining": len(item.get("old_remaining") or []),
-                "added": len(item.get("new_added") or []),
+                "status": item.status,
+                "removed": len(item.old_removed),
+                "remaining": len(item.old_remaining),
+                "added": len(item.new_added),
                 "title": _migration_title(item),
             }
-    # The analysis orders its areas (generic code first, then the arches); follow it.
-    areas = data.get("areas") if isinstance(data.get("areas"), dict) else {}
+    areas = migration.area_table()
     known = list(areas)
     ordered = sorted(
         rows.values(),
@@ -182,29 +228,31 @@ def migration_view(data: dict | None) -> dict[str, Any] | None:
         ),
     )
     area_cells = {
-        str(area): {
-            (f"v{v}" if str(v).isdigit() else str(v)): str(status)
-            for v, status in (by_version or {}).items()
-        }
+        area: {_label(v): status for v, status in by_version.items()}
         for area, by_version in areas.items()
-        if isinstance(by_version, dict)
     }
-    latest = revisions[-1] if revisions else {}
+    latest = migration.revisions[-1] if migration.revisions else None
     return {
-        "old": data.get("old", ""),
-        "new": data.get("new", ""),
+        "old": migration.old,
+        "new": migration.new,
         "columns": columns,
         "rows": ordered,
         "area_cells": area_cells,
-        "argument_map": [a for a in latest.get("argument_map", []) or [] if isinstance(a, dict)],
+        "argument_map": [a.to_json() for a in latest.argument_map] if latest else [],
         "leftovers": [
-            {"version": c, **item}
-            for c, r in zip(columns, revisions, strict=True)
-            for item in (r.get("leftovers") or [])
-            if isinstance(item, dict)
+            {"version": c, **item.to_json()}
+            for c, r in zip(columns, migration.revisions, strict=True)
+            for item in r.leftovers
+            # A cover letter naming the old API is prose about the change, not code left behind.
+            if item.kind != "cover"
         ][-20:],
-        "candidates": data.get("candidates") or [],
+        "candidates": [c.to_json() for c in migration.candidates],
     }
+
+
+def _label(version: str | int) -> str:
+    text = str(version)
+    return f"v{text}" if text.isdigit() else text
 
 
 def _area_rank(area: str) -> tuple[int, str]:
@@ -215,21 +263,17 @@ def _area_rank(area: str) -> tuple[int, str]:
     return (len(AREA_ORDER), area)
 
 
-def _migration_title(item: dict) -> str:
-    def sites(key: str) -> str:
-        return ", ".join(
-            f"{s.get('function', '?')}:{s.get('line', '?')}"
-            for s in item.get(key) or []
-            if isinstance(s, dict)
-        )
+def _migration_title(item: FileMigration) -> str:
+    def sites(found: list[Site]) -> str:
+        return ", ".join(f"{s.function or '?'}:{s.line}" for s in found)
 
     parts = []
-    for key, label in (
-        ("old_removed", "removed"),
-        ("old_remaining", "remaining"),
-        ("new_added", "added"),
+    for found, label in (
+        (item.old_removed, "removed"),
+        (item.old_remaining, "remaining"),
+        (item.new_added, "added"),
     ):
-        text = sites(key)
+        text = sites(found)
         if text:
             parts.append(f"{label}: {text}")
     return "; ".join(parts)

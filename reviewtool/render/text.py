@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING
 
 from reviewtool.render.view import diffstat, fmt_date, group_notes, person_name, step_text
 from reviewtool.review import Review, SeriesReview, reviewers
+
+if TYPE_CHECKING:
+    from reviewtool.analyses.migration import MigrationMap
+    from reviewtool.analyses.rangediff import Comparison
 
 # ANSI SGR codes by meaning, so a palette change is one edit.
 COLORS = {
@@ -21,6 +25,7 @@ COLORS = {
 SEVERITY_TONE = {"error": "bad", "warning": "warn", "info": "info"}
 STATUS_TONE = {"introduced": "bad", "persisting": "warn", "fixed": "ok"}
 VERDICT_TONE = {"confirmed": "ok", "not-found": "bad", "vague": "warn"}
+COMMENT_TONE = {"changed": "ok", "unchanged": "bad", "pending": "warn", "patch-dropped": "info"}
 # Trace steps shown per finding on a terminal before "... N more".
 TRACE_LINES = 8
 
@@ -106,64 +111,75 @@ def _series_text(sr: SeriesReview, paint: _Painter) -> list[str]:
     for comparison in sr.comparisons:
         out.append("")
         out.append(paint(f"{comparison.label}", "title"))
-        if comparison.data is None:
+        result = comparison.comparison
+        if result is None:
             out.append(paint("  comparison unavailable (see notes)", "dim"))
             continue
-        out.extend(_comparison_lines(comparison.data, paint))
-        for item in comparison.changelog or []:
-            verdict = str(item.get("verdict", ""))
-            badge = paint(f"[{verdict}]", VERDICT_TONE.get(verdict, "dim"))
-            out.append(f"  {badge} {item.get('item', '')}")
-        for change in comparison.data.get("undocumented") or []:
-            text = change.get("summary", change) if isinstance(change, dict) else change
-            out.append(f"  {paint('[undocumented]', 'warn')} {text}")
-    if sr.migration_data:
+        out.extend(_comparison_lines(result, paint))
+        for verdict in comparison.verdicts or []:
+            badge = paint(f"[{verdict.verdict}]", VERDICT_TONE.get(verdict.verdict, "dim"))
+            out.append(f"  {badge} {verdict.item}")
+            if verdict.verdict == "not-found" and verdict.reason:
+                out.append(paint(f"      {verdict.reason}", "dim"))
+        for change in comparison.undocumented:
+            out.append(f"  {paint('[undocumented]', 'warn')} {change.summary}")
+    if sr.migration is not None:
         out.append("")
-        out.extend(_migration_lines(sr.migration_data, paint))
+        out.extend(_migration_lines(sr.migration, paint))
     out.extend(_findings_lines(sr, paint))
+    out.extend(_comment_lines(sr, paint))
     return out
 
 
-def _comparison_lines(data: dict[str, Any], paint: _Painter) -> list[str]:
+def _comparison_lines(result: Comparison, paint: _Painter) -> list[str]:
     out = []
-    for pair in data.get("pairs") or []:
-        if not isinstance(pair, dict):
-            continue
-        status = str(pair.get("status", ""))
+    for pair in result.pairs:
+        status = pair.status
         tone = "dim" if status == "identical" else ("warn" if "code" in status else "info")
-        title = pair.get("title_to", "")
         out.append(
-            f"  {pair.get('from_index')} -> {pair.get('to_index')}  {paint(status, tone)}  {title}"
+            f"  {pair.from_index} -> {pair.to_index}  {paint(status, tone)}  {pair.title_to}"
         )
-    for added in data.get("added") or []:
-        title = added.get("title", "") if isinstance(added, dict) else ""
-        index = added.get("index", "") if isinstance(added, dict) else added
-        out.append(f"  + {index}  {paint('added', 'info')}  {title}")
-    for dropped in data.get("dropped") or []:
-        title = dropped.get("title", "") if isinstance(dropped, dict) else ""
-        index = dropped.get("index", "") if isinstance(dropped, dict) else dropped
-        out.append(f"  - {index}  {paint('dropped', 'bad')}  {title}")
+    for added in result.added:
+        out.append(f"  + {added.index}  {paint('added', 'info')}  {added.title}")
+    for dropped in result.dropped:
+        out.append(f"  - {dropped.index}  {paint('dropped', 'bad')}  {dropped.title}")
     return out
 
 
-def _migration_lines(data: dict[str, Any], paint: _Painter) -> list[str]:
-    revisions = [r for r in data.get("revisions") or [] if isinstance(r, dict)]
-    out = [paint(f"Migration {data.get('old', '?')} -> {data.get('new', '?')}", "title")]
-    if not revisions:
+def _migration_lines(migration: MigrationMap, paint: _Painter) -> list[str]:
+    out = [paint(f"Migration {migration.old} -> {migration.new}", "title")]
+    if not migration.revisions:
         return out
-    latest = revisions[-1]
-    counts = Counter(str(f.get("status", "")) for f in latest.get("files") or [])
-    version = latest.get("version", "")
-    label = f"v{version}" if str(version).isdigit() else str(version)
+    latest = migration.revisions[-1]
+    counts = Counter(f.status for f in latest.files)
+    version = str(latest.version)
+    label = f"v{version}" if version.isdigit() else version
     out.append("  " + label + ": " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-    for item in latest.get("files") or []:
-        status = str(item.get("status", ""))
-        tone = {"migrated": "ok", "partial": "warn", "leftover": "bad"}.get(status, "dim")
+    for item in latest.files:
+        tone = {"migrated": "ok", "partial": "warn", "leftover": "bad"}.get(item.status, "dim")
         out.append(
-            f"  {paint(f'{status:<10}', tone)} {item.get('path', '')}"
-            f"  -{len(item.get('old_removed') or [])} ={len(item.get('old_remaining') or [])}"
-            f" +{len(item.get('new_added') or [])}"
+            f"  {paint(f'{item.status:<10}', tone)} {item.path}"
+            f"  -{len(item.old_removed)} ={len(item.old_remaining)} +{len(item.new_added)}"
         )
+    return out
+
+
+def _comment_lines(sr: SeriesReview, paint: _Painter) -> list[str]:
+    """Review comments and what the next version did with each."""
+    if not sr.review_comments:
+        return []
+    out = ["", paint("Review comments", "title")]
+    for comment in sr.review_comments:
+        where = f"patch {comment.patch_index}" if comment.patch_index else "cover"
+        tone = COMMENT_TONE.get(comment.verdict, "dim")
+        first = comment.text.strip().split("\n")[0]
+        out.append(
+            f"  {comment.version} {where}  {paint(f'[{comment.verdict}]', tone)}  "
+            f"{person_name(comment.author)}: {first}"
+        )
+        out.append(paint(f"      {comment.evidence}", "dim"))
+        for answer in comment.answers:
+            out.append(paint(f"      author answered ({answer.stance})", "dim"))
     return out
 
 

@@ -277,9 +277,12 @@ class _Assembler:
             if target in patch_at:
                 _, patch = patch_at[target]
                 patch.replies += 1
+                patch.reply_mails.append(mail)
                 patch.review_trailers.extend(mail.trailers)
             elif target in cover_at:
                 revision = cover_at[target]
+                if revision.cover is not None:
+                    revision.cover.reply_mails.append(mail)
                 revision.cover_trailers.extend(mail.trailers)
                 for patch in revision.patches:
                     patch.review_trailers.extend(mail.trailers)

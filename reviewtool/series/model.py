@@ -30,6 +30,9 @@ class Patch:
     mail: Mail
     review_trailers: list[Trailer] = field(default_factory=list)
     replies: int = 0
+    # The replies themselves (in the thread below this patch, any depth), oldest first as read:
+    # the report lists them and the follow-up analysis reads their quotes and answers.
+    reply_mails: list[Mail] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def title(self) -> str:
@@ -86,6 +89,8 @@ class Cover:
 
     mail: Mail
     changelog: list[ChangelogStep] = field(default_factory=list)
+    # Replies in the thread below the cover letter, any depth.
+    reply_mails: list[Mail] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def message_id(self) -> str:

@@ -1,0 +1,76 @@
+"""The review: one typed result object (series, comparisons, migration map, findings, review
+comments, accounting) that the renderers, the pre-push hook and the bot read.
+
+`model` holds the dataclasses and their JSON, `build` runs the analyses, `findings` folds the
+checker's per-patch findings into what each revision holds.
+"""
+
+from reviewtool.review.model import (
+    ALL_ANALYSES,
+    ANALYSIS_CHANGELOG,
+    ANALYSIS_FOLLOWUP,
+    ANALYSIS_MIGRATION,
+    ANALYSIS_RANGEDIFF,
+    ANALYSIS_SPEC,
+    REVIEWED_TRAILERS,
+    AnalysisNote,
+    Review,
+    RevisionFindings,
+    SeriesReview,
+    VersionComparison,
+    reviewers,
+)
+from reviewtool.series.model import Accounting, Revision
+
+# Running a review loads every analysis (SciPy, tree-sitter); reading one (a renderer, the bot's
+# summary) must not, so the builders are imported on first use.
+_LAZY = {
+    "ANALYSES": "build",
+    "Analyses": "build",
+    "build_review": "build",
+    "changelog_step_for": "build",
+    "effective_revisions": "build",
+    "review_paths": "build",
+    "review_series": "build",
+    "select_series": "build",
+    "file_sources": "findings",
+    "net_findings": "findings",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f"{__name__}.{module}"), name)
+
+
+__all__ = [
+    "ALL_ANALYSES",
+    "ANALYSES",
+    "ANALYSIS_CHANGELOG",
+    "ANALYSIS_FOLLOWUP",
+    "ANALYSIS_MIGRATION",
+    "ANALYSIS_RANGEDIFF",
+    "ANALYSIS_SPEC",
+    "REVIEWED_TRAILERS",
+    "Accounting",
+    "Analyses",
+    "AnalysisNote",
+    "Review",
+    "Revision",
+    "RevisionFindings",
+    "SeriesReview",
+    "VersionComparison",
+    "build_review",
+    "changelog_step_for",
+    "effective_revisions",
+    "file_sources",
+    "net_findings",
+    "review_paths",
+    "review_series",
+    "reviewers",
+    "select_series",
+]
