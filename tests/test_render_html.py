@@ -180,7 +180,7 @@ def test_mail_text_is_escaped_not_interpreted() -> None:
 def test_unavailable_analyses_are_shown_as_notes() -> None:
     review = make_review()
     sr = review.series_reviews[0]
-    sr.migration_data = None
+    sr.migration = None
     sr.notes.append(AnalysisNote("migration", False, "ModuleNotFoundError: not yet", ""))
     doc = lxml.html.fromstring(render_html(review))
     section = doc.xpath("//*[@id='s1-migration']")[0]
