@@ -6,7 +6,7 @@ old positional arguments map onto the new API (from removed/added call pairs in 
 function), and what still names the old API after its definition is gone.
 
 Two ways to see the code. With a repository and a base, the revision is applied in a
-temporary worktree and whole files before and after are parsed: "remaining" is then every
+private temporary index and whole files before and after are parsed: "remaining" is then every
 call in the tree. From the patch alone, only what the hunks show is known: results are marked
 partial. A patch that does not apply is noted and the revision falls back to hunk images.
 """
@@ -129,7 +129,7 @@ class RevisionMigration:
     files: list[FileMigration] = field(default_factory=list)
     argument_map: list[ArgumentMapping] = field(default_factory=list)
     leftovers: list[Leftover] = field(default_factory=list)
-    mode: str = "hunks"  # "tree" (whole files from a worktree) or "hunks" (the patch alone)
+    mode: str = "hunks"  # "tree" (whole files from the repository) or "hunks" (the patch alone)
     definition_removed: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -354,7 +354,7 @@ class _FileStates:
 def _tree_states(
     repo: str | Path, base: str, diffs: list[tuple[int, PatchDiff, str]], names: Iterable[str]
 ) -> dict[str, _FileStates]:
-    """Whole files at base, before/after each patch and at the end, from a temporary worktree."""
+    """Whole files at base, before/after each patch and at the end, from a private index."""
     states: dict[str, _FileStates] = {}
     with Worktree(repo, base) as tree:
         for name in names:

@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Walk every path of the functions each patch changes (or of every function of a "
             "C file) and report leaks, double releases, marks of non-refcounted pages, "
             "installs before the notifier retry check, and the other FOLL_GET rules. "
-            "With --repo the patches are applied in a temporary worktree (your checkout is "
+            "With --repo the patches are applied in a private temporary index (your repository is "
             "not touched) and whole functions are checked."
         ),
     )

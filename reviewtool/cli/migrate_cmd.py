@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "For each version: old-API calls removed and remaining, new-API calls added, per "
             "file and area; the argument mapping; leftovers. Without --old/--new the replaced "
-            "API is detected. With --repo the revision is applied in a temporary worktree "
+            "API is detected. With --repo the revision is applied in a private temporary index "
             "(your checkout is not touched) and whole files are analysed."
         ),
     )

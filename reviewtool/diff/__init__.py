@@ -1,7 +1,7 @@
 """diff layer: the one diff reader (a typed patch model), areas, pre/post images of functions.
 
-Whole files before and after each patch, from a temporary worktree, are in `diff.tree`
-(imported on first use: it needs GitPython and a git binary, the rest of the layer does not).
+Whole files before and after each patch, from a private temporary index, are in `diff.tree`
+(imported on first use: it needs a git binary, the rest of the layer does not).
 """
 
 from __future__ import annotations

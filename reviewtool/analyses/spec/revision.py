@@ -1,6 +1,6 @@
 """The checker over a revision of a series: per patch, the functions it changes, before/after.
 
-With a repository the patches are applied on the base in a temporary worktree and whole files
+With a repository the patches are applied on the base in a private temporary index and whole files
 are checked; without one, the function images the hunks show are checked (whole when the hunk
 shows the whole function, partial findings otherwise).
 """
