@@ -101,7 +101,15 @@ def test_report_renders_in_chromium_without_console_messages(tmp_path: Path) -> 
     assert run.console == []  # no errors, no CSP violations, no blocked fetches
     doc = lxml.html.fromstring(run.dom)
     assert doc.findtext(".//title").startswith("KVM: allow mapping non-refcounted pages")
-    for section in ("overview", "revisions", "comparisons", "changelog", "migration", "findings"):
+    for section in (
+        "verdict",
+        "comparisons",
+        "findings",
+        "comments",
+        "revisions",
+        "migration",
+        "overview",
+    ):
         assert doc.xpath(f"//section[@id='s1-{section}']")
     shot = screenshot(report, tmp_path / "report.png", tmp_path)
     assert _png_size(shot) == (1280, 2000)

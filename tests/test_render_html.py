@@ -18,7 +18,7 @@ from reviewtool.render.html import render_html
 from reviewtool.review import AnalysisNote, Review, build_review, review_series
 from reviewtool.series.model import Accounting
 
-SECTIONS = ("overview", "revisions", "comparisons", "changelog", "migration", "findings")
+SECTIONS = ("verdict", "comparisons", "findings", "comments", "revisions", "migration", "overview")
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +56,10 @@ def test_every_section_is_present_and_linked_from_the_contents(doc) -> None:
 def test_overview_lists_versions_with_dates_patch_counts_and_authors(doc) -> None:
     rows = doc.xpath("//table[@data-table='versions']/tbody/tr")
     cells = [[_text(td) for td in row.xpath("td")] for row in rows]
-    assert [c[0] for c in cells] == ["v1", "v2", "v3"]
-    assert [c[1] for c in cells] == ["2023-07-04 09:30", "2023-07-24 09:30", "2023-08-24 09:30"]
-    assert [c[2] for c in cells] == ["2", "2", "3"]
+    # Newest first, as everywhere on the page (the table listed oldest first, the body newest).
+    assert [c[0] for c in cells] == ["v3", "v2", "v1"]
+    assert [c[1] for c in cells] == ["2023-08-24 09:30", "2023-07-24 09:30", "2023-07-04 09:30"]
+    assert [c[2] for c in cells] == ["3 patches", "2 patches", "2 patches"]
     assert {c[4] for c in cells} == {"David Stevens"}
     # The timeline draws one point per version.
     assert len(doc.xpath("//svg[@class='timeline']//*[local-name()='circle']")) == 3
@@ -75,7 +76,7 @@ def test_overview_names_the_latest_patches_still_without_review(doc) -> None:
 
 def test_revision_lists_patches_with_diffstat_and_review_trailers(doc) -> None:
     v3 = doc.xpath("//*[@data-revision='v3']")[0]
-    rows = v3.xpath(".//table[contains(@class,'patch-list')]/tbody/tr")
+    rows = v3.xpath(".//table[contains(@class,'patch-list')]/tbody/tr[@id]")
     assert len(rows) == 3
     first = rows[0]
     assert "virt/kvm/kvm_main.c" in _text(first)

@@ -34,8 +34,16 @@ def test_example_report_covers_every_version(review, doc) -> None:
     labels = [r.label for r in review.series_reviews[0].series.revisions]
     assert labels[0] == "v1" and labels[-1] == "v8"
     rows = doc.xpath("//table[@data-table='versions']/tbody/tr/td[1]")
-    assert [" ".join(td.text_content().split()).split()[0] for td in rows] == labels
-    for section in ("overview", "revisions", "comparisons", "changelog", "migration", "findings"):
+    assert [" ".join(td.text_content().split()).split()[0] for td in rows] == labels[::-1]
+    for section in (
+        "verdict",
+        "comparisons",
+        "findings",
+        "comments",
+        "revisions",
+        "migration",
+        "overview",
+    ):
         assert doc.xpath(f"//section[@id='s1-{section}']")
 
 
@@ -52,7 +60,7 @@ def test_example_point_revision_is_compared_as_a_reroll_of_one_patch(review) -> 
 
 def test_example_v8_lists_its_eight_patches_with_diffs(doc) -> None:
     v8 = doc.xpath("//*[@data-revision='v8']")[0]
-    assert len(v8.xpath(".//table[contains(@class,'patch-list')]/tbody/tr")) == 8
+    assert len(v8.xpath(".//table[contains(@class,'patch-list')]/tbody/tr[@id]")) == 8
     assert len(v8.xpath(".//details[@data-diff]")) == 8
 
 

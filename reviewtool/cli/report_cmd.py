@@ -22,6 +22,10 @@ FAIL_NEVER = "none"
 DEFAULT_FAIL_ON = "error"
 
 
+# Where a Message-ID is read on the web: the public lore archive of every kernel list.
+DEFAULT_ARCHIVE_URL = "https://lore.kernel.org/all/{msgid}/"
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `report` subcommand."""
     parser = sub.add_parser(
@@ -46,6 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--repo", metavar="DIR", help="a kernel git tree for whole-file analysis")
     parser.add_argument("--series", metavar="SEL", help="only series matching an index or title")
     parser.add_argument(
+        "--archive-url",
+        metavar="URL",
+        default=DEFAULT_ARCHIVE_URL,
+        help="link each cover, patch and reply to this mail archive; {msgid} is replaced by "
+        f"the Message-ID (default: {DEFAULT_ARCHIVE_URL.replace('%', '%%')}; '' for no links)",
+    )
+    parser.add_argument(
         "--fail-on",
         choices=(*SEVERITIES, FAIL_NEVER),
         default=DEFAULT_FAIL_ON,
@@ -67,7 +78,12 @@ def run(args: argparse.Namespace) -> int:
         )
     with ProgressBar("analysing") as bar:
         review = build_review(
-            collection, sources=list(args.paths), repo=repo, select=args.series, progress=bar
+            collection,
+            sources=list(args.paths),
+            repo=repo,
+            select=args.series,
+            progress=bar,
+            archive_url=args.archive_url,
         )
     output = args.output or (DEFAULT_HTML if args.format == "html" else "-")
     _write(output, _render(review, args.format, output))

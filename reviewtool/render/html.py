@@ -8,7 +8,6 @@ it has no script, and a Content-Security-Policy says so to the browser as well.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -25,11 +24,14 @@ from reviewtool.render.sections import (
     migration_view,
     patch_anchor,
 )
+from reviewtool.render.verdict import comment_view, reply_view, verdict_view
 from reviewtool.render.view import (
+    MailLinks,
     diffstat,
     fmt_date,
     fmt_day,
     group_notes,
+    patch_count_text,
     person_name,
 )
 from reviewtool.review import (
@@ -37,7 +39,8 @@ from reviewtool.review import (
     SeriesReview,
     reviewers,
 )
-from reviewtool.series.model import Revision
+from reviewtool.review.verdict import compact_ranges, series_verdict
+from reviewtool.series.model import Revision, Series
 
 _PACKAGE = Path(reviewtool.__file__).resolve().parent
 # Where the templates are looked for: the repository's top-level `templates/` (a checkout or an
@@ -50,8 +53,9 @@ REPORT_CSS = "report.css"
 TIMELINE_WIDTH = 1000
 TIMELINE_MARGIN = 80
 TIMELINE_AXIS = 90
-# Width a label (version and date) takes on the axis, in SVG units.
-TIMELINE_LABEL_WIDTH = 120
+# Width a label (version and date) takes on the axis, in SVG units (a 10-character date at
+# 11 px is about 70 units; a margin keeps neighbours apart).
+TIMELINE_LABEL_WIDTH = 84
 # Label lanes in the order they are tried: (version text y, date text y, tick end y).
 TIMELINE_LANES = ((62, 75, 80), (116, 129, 104), (26, 39, 44), (152, 165, 140))
 # Show the full diff of each patch for the latest revision only: earlier ones are reachable
@@ -155,7 +159,8 @@ def _page_css() -> str:
 
 
 def _page(review: Review) -> dict[str, Any]:
-    series = [_series_view(sr) for sr in review.series_reviews]
+    links = MailLinks(review.archive_url)
+    series = [_series_view(sr, links) for sr in review.series_reviews]
     title = series[0]["title"] if len(series) == 1 else f"{len(series)} series"
     accounting = review.accounting
     reviewed = {id(sr.series) for sr in review.series_reviews}
@@ -183,14 +188,32 @@ def _page(review: Review) -> dict[str, Any]:
         },
         "notes": group_notes(review.unavailable()),
         # By identity: comparing Series by value would walk every patch of every revision.
-        "other_series": [s.title for s in review.all_series if id(s) not in reviewed],
+        "other_series": [_other_series_view(s) for s in review.all_series if id(s) not in reviewed],
+        "archive_url": review.archive_url,
     }
 
 
-def _series_view(sr: SeriesReview) -> dict[str, Any]:
+def _other_series_view(series: Series) -> dict[str, Any]:
+    """A series left out of the review (often one whose patches are not in the input): its
+    versions with dates and patch counts, so it is listed, not lost."""
+    return {
+        "title": series.title,
+        "versions": [
+            {
+                "label": r.label,
+                "date": fmt_day(r.date),
+                "count": patch_count_text(r),
+            }
+            for r in reversed(series.revisions)
+        ],
+    }
+
+
+def _series_view(sr: SeriesReview, links: MailLinks) -> dict[str, Any]:
     prefix = f"s{sr.index}"
     revisions = list(sr.series.revisions)
     latest = sr.latest
+    judged = sr.latest_with_patches
     findings = findings_view(sr, prefix)
     comparisons = [comparison_view(c, sr, prefix) for c in sr.comparisons]
     view = {
@@ -199,39 +222,34 @@ def _series_view(sr: SeriesReview) -> dict[str, Any]:
         "change_id": sr.series.change_id,
         "linked_by": sr.series.linked_by,
         "latest": latest.label if latest else "",
+        "judged": judged.label if judged else "",
         "authors": _authors(revisions),
         "timeline": _timeline(revisions),
-        "unreviewed": [
-            {"index": p.index, "title": p.title, "anchor": patch_anchor(prefix, latest, p)}
-            for p in sr.unreviewed_patches()
-        ]
-        if latest
-        else [],
+        # Newest first, as a maintainer reads them; only the judged version unfolded.
         "revisions": [
-            _revision_view(r, prefix, with_diffs=(r is latest or not DIFFS_OF_LATEST_ONLY))
-            for r in revisions
+            _revision_view(
+                r,
+                prefix,
+                links,
+                with_diffs=(r is judged or not DIFFS_OF_LATEST_ONLY),
+                folded=r is not judged,
+            )
+            for r in reversed(revisions)
         ],
-        "comparisons": comparisons,
+        "comparisons": list(reversed(comparisons)),
         "migration": migration_view(sr.migration),
         "findings": findings,
         "notes": sr.unavailable(),
     }
-    view["summary"] = _summary(view, sr)
-    view["latest_step"] = _latest_step(comparisons)
+    view["verdict"] = verdict_view(series_verdict(sr), sr, prefix, links, comparisons, findings)
+    view["comments"] = [comment_view(c, prefix, links, sr) for c in sr.review_comments]
     view["toc"] = _toc(view)
     return view
 
 
 def _toc(view: dict[str, Any]) -> list[dict[str, Any]]:
     prefix = view["id"]
-    entries = [{"id": f"{prefix}-overview", "label": "Overview", "children": []}]
-    entries.append(
-        {
-            "id": f"{prefix}-revisions",
-            "label": "Revisions",
-            "children": [{"id": r["anchor"], "label": r["label"]} for r in view["revisions"]],
-        }
-    )
+    entries = [{"id": f"{prefix}-verdict", "label": "Verdict", "children": []}]
     entries.append(
         {
             "id": f"{prefix}-comparisons",
@@ -239,71 +257,18 @@ def _toc(view: dict[str, Any]) -> list[dict[str, Any]]:
             "children": [{"id": c["anchor"], "label": c["label"]} for c in view["comparisons"]],
         }
     )
-    entries.append({"id": f"{prefix}-changelog", "label": "Changelog verdicts", "children": []})
-    entries.append({"id": f"{prefix}-migration", "label": "Migration map", "children": []})
     entries.append({"id": f"{prefix}-findings", "label": "Findings", "children": []})
+    entries.append({"id": f"{prefix}-comments", "label": "Review comments", "children": []})
+    entries.append(
+        {
+            "id": f"{prefix}-revisions",
+            "label": "Revisions",
+            "children": [{"id": r["anchor"], "label": r["label"]} for r in view["revisions"]],
+        }
+    )
+    entries.append({"id": f"{prefix}-migration", "label": "Migration map", "children": []})
+    entries.append({"id": f"{prefix}-overview", "label": "History", "children": []})
     return entries
-
-
-def _summary(view: dict[str, Any], sr: SeriesReview) -> list[dict[str, str]]:
-    latest = sr.latest
-    latest_findings = sr.latest_findings()
-    severities = Counter(f.severity for f in latest_findings)
-    verdicts: Counter[str] = Counter()
-    for comparison in sr.comparisons[-1:]:
-        for item in comparison.verdicts or []:
-            verdicts[item.verdict] += 1
-    cards = [
-        {"label": "versions", "value": str(len(sr.series.revisions)), "tone": "info"},
-        {
-            "label": f"patches in {latest.label}" if latest else "patches",
-            "value": str(len(latest.patches)) if latest else "0",
-            "tone": "info",
-        },
-        {
-            "label": "patches awaiting review",
-            "value": str(len(view["unreviewed"])),
-            "tone": "warn" if view["unreviewed"] else "ok",
-        },
-    ]
-    if sr.findings and sr.findings[-1].available:
-        errors = severities.get("error", 0)
-        cards.append(
-            {
-                "label": f"findings in {sr.findings[-1].label}",
-                "value": str(len(latest_findings)),
-                "tone": "bad" if errors else ("warn" if latest_findings else "ok"),
-            }
-        )
-    if verdicts:
-        doubtful = verdicts.get("not-found", 0)
-        cards.append(
-            {
-                "label": "changelog items not found",
-                "value": f"{doubtful}/{sum(verdicts.values())}",
-                "tone": "bad" if doubtful else "ok",
-            }
-        )
-    return cards
-
-
-def _latest_step(comparisons: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """What the newest comparison says, in one line: pair statuses and changelog verdicts."""
-    if not comparisons or not comparisons[-1]["available"]:
-        return None
-    last = comparisons[-1]
-    parts = [f"{n} {status}" for status, n in last["status_counts"]]
-    if last["added"]:
-        parts.append(f"{len(last['added'])} added")
-    if last["dropped"]:
-        parts.append(f"{len(last['dropped'])} dropped")
-    verdicts = Counter(item["verdict"] for item in last["changelog"])
-    return {
-        "label": last["label"],
-        "anchor": last["anchor"],
-        "changes": ", ".join(parts) or "no patches",
-        "verdicts": ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items())),
-    }
 
 
 def _authors(revisions: list[Revision]) -> list[str]:
@@ -342,7 +307,8 @@ def _timeline(revisions: list[Revision]) -> dict[str, Any]:
                 "author": person_name(revision.author),
                 "cover": revision.cover.mail.title if revision.cover else "",
                 "partial": revision.partial,
-                "missing": list(revision.missing),
+                "missing": compact_ranges(revision.missing),
+                "count": patch_count_text(revision),
                 "flags": sorted(revision.flags),
             }
         )
@@ -383,7 +349,9 @@ def _ts(value: datetime) -> float:
 # --------------------------------------------------------------------------- revisions
 
 
-def _revision_view(revision: Revision, prefix: str, with_diffs: bool) -> dict[str, Any]:
+def _revision_view(
+    revision: Revision, prefix: str, links: MailLinks, with_diffs: bool, folded: bool
+) -> dict[str, Any]:
     patches = []
     stats = [diffstat(p.diff) for p in revision.patches]
     widest = max((f.changed for s in stats for f in s.files), default=0)
@@ -399,7 +367,8 @@ def _revision_view(revision: Revision, prefix: str, with_diffs: bool) -> dict[st
                 "author_full": patch.author,
                 "date": fmt_date(patch.date),
                 "message_id": patch.message_id,
-                "replies": patch.replies,
+                "url": links.url(patch.message_id),
+                "replies": [reply_view(m, links) for m in patch.reply_mails],
                 "warnings": list(patch.mail.warnings),
                 "stat": {
                     "summary": stat.summary(),
@@ -438,7 +407,9 @@ def _revision_view(revision: Revision, prefix: str, with_diffs: bool) -> dict[st
         "author": revision.author,
         "base_commit": revision.base_commit,
         "total": revision.total,
-        "missing": list(revision.missing),
+        "missing": compact_ranges(revision.missing),
+        "count": patch_count_text(revision),
+        "folded": folded,
         "duplicates": list(revision.duplicates),
         "stitched": revision.stitched,
         "partial": revision.partial,
@@ -449,7 +420,9 @@ def _revision_view(revision: Revision, prefix: str, with_diffs: bool) -> dict[st
             {
                 "subject": cover.subject,
                 "message_id": cover.message_id,
+                "url": links.url(cover.message_id),
                 "changelog": cover.changelog,
+                "replies": [reply_view(m, links) for m in cover.reply_mails],
             }
             if cover
             else None

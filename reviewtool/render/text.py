@@ -6,8 +6,16 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from reviewtool.render.view import diffstat, fmt_date, group_notes, person_name, step_text
+from reviewtool.render.view import (
+    diffstat,
+    fmt_date,
+    group_notes,
+    patch_count_text,
+    person_name,
+    step_text,
+)
 from reviewtool.review import Review, SeriesReview, reviewers
+from reviewtool.review.verdict import NOT_CHECKED, PARTIAL, Part, compact_ranges, series_verdict
 
 if TYPE_CHECKING:
     from reviewtool.analyses.migration import MigrationMap
@@ -47,6 +55,18 @@ def render_text(review: Review, color: bool = False) -> str:
     for sr in review.series_reviews:
         out.extend(_series_text(sr, paint))
         out.append("")
+    reviewed = {id(sr.series) for sr in review.series_reviews}
+    others = [s for s in review.all_series if id(s) not in reviewed]
+    if others:
+        out.append(paint("Other series in the input (not reviewed here):", "title"))
+        for series in others:
+            out.append(f"  {series.title}")
+            for revision in reversed(series.revisions):
+                out.append(
+                    f"    {revision.label:<6} {fmt_date(revision.date):<16}  "
+                    f"{patch_count_text(revision)}"
+                )
+        out.append("")
     acc = review.accounting
     out.append(
         paint("Messages read: ", "title")
@@ -80,16 +100,104 @@ def terminal_safe(text: str) -> str:
     return _OUR_SGR.sub("\ufffd", text).translate(_CONTROLS)
 
 
+def _verdict_lines(sr: SeriesReview, paint: _Painter) -> list[str]:
+    """What to act on in the latest version, first; each part says when it was not checked."""
+    verdict = series_verdict(sr)
+    if verdict.judged is None:
+        return [paint("  no version's patches are in the input: nothing was checked", "warn")]
+    head = f"Verdict on {verdict.judged}"
+    if verdict.previous:
+        head += f" (compared with {verdict.previous})"
+    out = [paint(head, "title")]
+    for revision in verdict.cover_only:
+        total = f", {revision.total} patches, none in the input" if revision.total else ""
+        out.append(
+            paint(
+                f"  {revision.label} is newer but only its cover letter is in the input{total}",
+                "warn",
+            )
+        )
+
+    def state(part: Part, what: str) -> str | None:
+        if part.state == NOT_CHECKED:
+            return paint(f"  {what}: not checked ({part.reason})", "dim")
+        return None
+
+    line = state(verdict.findings, "findings")
+    if line:
+        out.append(line)
+    else:
+        out.append(
+            f"  findings introduced: {len(verdict.introduced)}"
+            + (f" ({verdict.findings.reason})" if verdict.findings.state == PARTIAL else "")
+        )
+        for finding in verdict.introduced:
+            out.append(
+                "    " + paint(finding.compiler_line(), SEVERITY_TONE.get(finding.severity, "dim"))
+            )
+    line = state(verdict.changelog, "changelog claims")
+    if line:
+        out.append(line)
+    else:
+        out.append(f"  changelog claims not found: {len(verdict.claims_not_found)}")
+        for claim in verdict.claims_not_found:
+            out.append(f"    {paint('[not-found]', 'bad')} {claim.item}")
+            if claim.reason:
+                out.append(paint(f"        {claim.reason}", "dim"))
+    line = state(verdict.comments, "review comments")
+    if line:
+        out.append(line)
+    else:
+        out.append(
+            f"  review comments still open: {len(verdict.open_comments)} of {verdict.comments_seen}"
+        )
+        for comment in verdict.open_comments:
+            first = comment.text.strip().split("\n")[0]
+            badge = paint(f"[{comment.verdict}]", COMMENT_TONE.get(comment.verdict, "dim"))
+            out.append(
+                f"    {badge} {comment.version} patch {comment.patch_index}, "
+                f"{person_name(comment.author)}: {first}"
+            )
+    line = state(verdict.reviews, "reviews")
+    if line:
+        out.append(line)
+    else:
+        out.append(f"  patches without Reviewed-by or Acked-by: {len(verdict.unreviewed)}")
+        for patch in verdict.unreviewed:
+            out.append(f"    {patch.index} {patch.title}")
+    line = state(verdict.comparison, "changes")
+    if line:
+        out.append(line)
+    for change in verdict.changes:
+        if change.change in ("identical", ""):
+            continue
+        out.append(
+            f"    {change.index} {change.change}: {change.title}"
+            + (f" ({change.detail})" if change.detail else "")
+        )
+    for index, title in verdict.dropped:
+        out.append(f"    {index} dropped: {title}")
+    return out
+
+
 def _series_text(sr: SeriesReview, paint: _Painter) -> list[str]:
     series = sr.series
     out = [paint(f"{sr.index}. {series.title}", "title")]
-    for revision in series.revisions:
+    out.extend(_verdict_lines(sr, paint))
+    out.append("")
+    for revision in reversed(series.revisions):
         reviewed = sum(1 for p in revision.patches if reviewers(p))
         extra = []
-        if revision.missing:
-            extra.append(paint(f"missing {','.join(map(str, revision.missing))}", "bad"))
+        if revision.missing and revision.patches:
+            extra.append(paint(f"missing {compact_ranges(revision.missing)}", "bad"))
         if revision.duplicates:
             extra.append(paint(f"duplicate {','.join(map(str, revision.duplicates))}", "warn"))
+        if not revision.patches:
+            out.append(
+                f"  {revision.label:<6} {fmt_date(revision.date):<16}  "
+                f"{patch_count_text(revision)}  {person_name(revision.author)}"
+            )
+            continue
         out.append(
             f"  {revision.label:<6} {fmt_date(revision.date):<16}  "
             f"{len(revision.patches):>3} patches  {reviewed}/{len(revision.patches)} reviewed  "

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import quote
 
 from reviewtool.analyses.findings import Finding, TraceStep
 from reviewtool.diff.model import read_diff
@@ -295,3 +296,34 @@ def step_text(step: TraceStep) -> str:
     """`284: event`, or the event alone when the step has no line in the finding's file (the
     checker then names the place in the event)."""
     return f"{step.line}: {step.event}" if step.line else step.event
+
+
+class MailLinks:
+    """Links to messages in a web archive: `https://lore.kernel.org/all/{msgid}/` by default;
+    a pattern without `{msgid}` gets the Message-ID and a slash appended; "" makes no links."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern.strip()
+
+    def url(self, message_id: str) -> str:
+        """The archive URL of one message, or '' when no archive is configured."""
+        if not self.pattern or not message_id:
+            return ""
+        # A Message-ID may hold '/', '#', '?' or '%': each must stay part of the path.
+        quoted = quote(message_id.strip("<>"), safe="@!$&'()*+,;=:-._~")
+        if "{msgid}" in self.pattern:
+            return self.pattern.replace("{msgid}", quoted)
+        return self.pattern.rstrip("/") + "/" + quoted + "/"
+
+
+def patch_count_text(revision: Revision) -> str:
+    """`8 patches`, `3 of 8 patches`, `84 patches, none in the input`, `cover letter only`."""
+    read = len(revision.patches)
+    total = revision.total
+    if total and read == 0:
+        return f"{total} patch{'es' if total != 1 else ''}, none in the input"
+    if total and read != total:
+        return f"{read} of {total} patches"
+    if read == 0:
+        return "cover letter only"
+    return f"{read} patch{'es' if read != 1 else ''}"

@@ -226,6 +226,8 @@ class SeriesReview:
 
     def to_json(self) -> dict[str, object]:
         """One series' analyses (the series model itself is listed apart)."""
+        from reviewtool.review.verdict import series_verdict  # built from this model
+
         latest = self.latest
         return {
             "series": self.index,
@@ -237,6 +239,7 @@ class SeriesReview:
             "migration": self.migration.to_json() if self.migration is not None else None,
             "findings": [entry.to_json() for entry in self.findings],
             "review_comments": [comment.to_json() for comment in self.review_comments],
+            "verdict": series_verdict(self).to_json(),
             "analyses": [note.to_json() for note in self.notes],
         }
 
