@@ -14,16 +14,15 @@ import os
 import signal
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from reviewtool.bot.config import BotConfig
 from reviewtool.bot.ingest import classify
 from reviewtool.bot.reply import address_of, build_reply, reply_message_id
 from reviewtool.bot.smtp import SendError, Transport
-from reviewtool.bot.state import PendingRevision, SeenMessage, Store
+from reviewtool.bot.state import PendingRevision, Store
 from reviewtool.bot.summary import Summary, report_name, summarize, wrap, write_report
 from reviewtool.bot.watchers import Watcher
-from reviewtool.series.assemble import STITCH_SECONDS
 
 KILL_ENV = "REVIEWTOOL_BOT_KILL_POINT"
 KILL_POINTS = (
@@ -41,7 +40,6 @@ KILL_POINTS = (
 # `--once` waits for a retry only when it is due this soon; later ones wait for the next run.
 ONCE_RETRY_WINDOW_SECONDS = 300.0
 HOUR = 3600.0
-UNTHREADED = "unthreaded:"
 
 Log = Callable[[str], None]
 
@@ -156,22 +154,15 @@ class BotRunner:
     # steps
 
     def ingest(self, stats: RunStats) -> None:
-        """Read every watcher from its cursor and record what is new."""
+        """Read every watcher from its cursor and index what is new (the series index groups
+        it; the assembler makes revisions of it when the bot decides)."""
         for watcher in self.watchers:
             known = self.store.known_files(watcher.source)
             for batch in watcher.poll(self.store.cursor(watcher.source), known):
                 now = self.clock()
                 rows = []
-                covers: dict[str, SeenMessage] = {}  # this batch's covers, not yet stored
-                strays: list[SeenMessage] = []  # and its unthreaded patches
                 for incoming in batch.messages:
-                    row, mail = classify(incoming.data, incoming.location, now, self.own_address)
-                    if row.kind == "cover" and row.revision_key:
-                        covers[row.message_id] = row
-                    elif row.kind == "patch" and mail is not None:
-                        row = self._adopt_cover_key(row, mail.parent_ids, covers, strays)
-                        if row.revision_key and row.revision_key.startswith(UNTHREADED):
-                            strays.append(row)
+                    row, _ = classify(incoming.data, incoming.location, now, self.own_address)
                     rows.append(row)
                     stats.kinds[row.kind] = stats.kinds.get(row.kind, 0) + 1
                 stats.read += len(rows)
@@ -179,57 +170,6 @@ class BotRunner:
                     watcher.source, rows, cursor=batch.cursor, files=batch.files
                 )
                 self.hook("after-ingest-commit")
-
-    def _adopt_cover_key(
-        self,
-        row: SeenMessage,
-        parents: list[str],
-        batch_covers: dict[str, SeenMessage],
-        batch_strays: Sequence[SeenMessage] = (),
-    ) -> SeenMessage:
-        """A patch answering a known cover of its own version joins that cover's revision,
-        whatever root its References start with (some tools leave the cover's parent out);
-        an unthreaded patch joins its author's cover of the same version sent about then."""
-        if not row.revision_key:
-            return row
-        suffix = _suffix(row.revision_key)
-        if not parents:
-            key = self._stitch(row, batch_covers.values()) or self._join_strays(row, batch_strays)
-            return replace(row, revision_key=key) if key else row
-        known = {p: batch_covers[p].revision_key for p in parents if p in batch_covers}
-        missing = [p for p in parents if p not in known]
-        known.update(self.store.cover_keys(missing))
-        for parent in parents:  # nearest first
-            key = known.get(parent)
-            if key and key.endswith(suffix):
-                return replace(row, revision_key=key)
-        return row
-
-    def _stitch(self, row: SeenMessage, batch_covers) -> str | None:
-        """The key of the author's cover of this version closest in time (within a day)."""
-        if not row.revision_key or not row.revision_key.startswith(UNTHREADED):
-            return None
-        suffix = _suffix(row.revision_key)
-        candidates = [
-            (c.revision_key, c.sent)
-            for c in batch_covers
-            if c.author == row.author and c.revision_key and c.revision_key.endswith(suffix)
-        ]
-        candidates += self.store.author_covers(row.author or "", suffix)
-        return _nearest(candidates, row.sent)
-
-    def _join_strays(self, row: SeenMessage, batch_strays: Sequence[SeenMessage]) -> str | None:
-        """The group of the author's other unthreaded patches of this version sent about then."""
-        if not row.revision_key or not row.revision_key.startswith(UNTHREADED):
-            return None
-        suffix = _suffix(row.revision_key)
-        candidates = [
-            (s.revision_key, s.sent)
-            for s in batch_strays
-            if s.author == row.author and s.revision_key and s.revision_key.endswith(suffix)
-        ]
-        candidates += self.store.stray_groups(row.author or "", suffix)
-        return _nearest(candidates, row.sent)
 
     def reconcile(self, stats: RunStats) -> None:
         """Settle replies whose send was cut short: delivered if the list has a copy."""
@@ -248,9 +188,6 @@ class BotRunner:
     def decide(self, stats: RunStats) -> None:
         """Review each revision that is complete or has settled, and queue its reply."""
         now = self.clock()
-        stray = [p for p in self.store.pending_revisions() if p.key.startswith(UNTHREADED)]
-        for pending in stray:
-            self._restitch(pending, now, stats)
         for pending in self.store.pending_revisions():
             if not pending.complete and now - pending.first_seen < self.config.settle_seconds:
                 continue
@@ -258,50 +195,50 @@ class BotRunner:
 
     def _decide_one(self, pending: PendingRevision, now: float, stats: RunStats) -> None:
         key = pending.key
+        members = [m.message_id for m in pending.members]
         if not pending.indices:
-            self.store.decide(key, "skipped", "a cover letter without patches", now=now)
+            self.store.decide(
+                key, "skipped", "a cover letter without patches", now=now, members=members
+            )
             stats.skipped += 1
             return
         max_age = self.config.max_age_days * 86400
         if max_age and pending.sent is not None and now - pending.sent > max_age:
-            self.store.decide(key, "too-old", "posted before the bot's reply window", now=now)
+            note = "posted before the bot's reply window"
+            self.store.decide(key, "too-old", note, now=now, members=members)
             stats.skipped += 1
             return
         if self.store.has_message(reply_message_id(key, self.config.from_addr)):
             # Our reply is already on the list (the state was lost or rebuilt): never twice.
-            self.store.decide(key, "answered-before", "our reply is already on the list", now=now)
+            note = "our reply is already on the list"
+            self.store.decide(key, "answered-before", note, now=now, members=members)
             stats.skipped += 1
             return
-        rows = self.store.revision_messages(key)
-        # Earlier versions: the same author's mail, and mail with the same titles (a series
-        # taken over by someone else keeps its titles).
-        authors = {r.author for r in rows if r.author}
-        history = {m.message_id: m for a in sorted(authors) for m in self.store.author_messages(a)}
-        for m in self.store.title_messages(r.title for r in rows if r.title):
-            history.setdefault(m.message_id, m)
+        # Earlier versions are in the revision's index group (thread, change-id, titles).
+        rows, history = list(pending.members), list(pending.history)
         cfg = self.config
         report_url = None
         name = None
         if cfg.base_url and cfg.report_dir:
-            name = report_name(key, key.rsplit("|", 2)[-2])
+            name = report_name(key, pending.label)
             report_url = f"{cfg.base_url.rstrip('/')}/{name}"
         try:
             summary = summarize(
-                pending, rows, list(history.values()), report_url, want_html=name is not None
+                pending, rows, history, report_url, want_html=name is not None
             )
             if name and cfg.report_dir and not self._write_report(name, summary):
                 report_url = None  # no page to link to: answer without the link
-                summary = summarize(pending, rows, list(history.values()))
+                summary = summarize(pending, rows, history)
             if summary.clean and not cfg.reply_when_clean:
                 note = "no findings; replies to clean series are off"
-                self.store.decide(key, "clean", note, now=now)
+                self.store.decide(key, "clean", note, now=now, members=members)
                 stats.skipped += 1
                 return
             body = short_text(summary, report_url) if summary.clean else summary.text
             reply = build_reply(cfg, key, summary.target, summary.target_data, body)
         except Exception as exc:  # noqa: BLE001 - one bad series must not stop the list's bot
             note = f"{type(exc).__name__}: {exc}"
-            self.store.decide(key, "error", note, now=now)
+            self.store.decide(key, "error", note, now=now, members=members)
             stats.errors.append(f"{key}: {note}")
             self.log(f"could not review {key}: {note}")
             return
@@ -311,6 +248,7 @@ class BotRunner:
             f"{summary.label}: {summary.findings} finding(s)",
             reply=(reply.message_id, reply.sender, reply.recipients, reply.data),
             now=now,
+            members=members,
         )
         self.hook("after-decide-commit")
         stats.decided += 1
@@ -326,19 +264,6 @@ class BotRunner:
         except OSError as exc:
             self.log(f"cannot write report {name}: {exc.strerror}")
             return False
-        return True
-
-    def _restitch(self, pending: PendingRevision, now: float, stats: RunStats) -> bool:
-        """Stray unthreaded patches whose cover came later join it now; True when handled."""
-        rows = self.store.revision_messages(pending.key)
-        target = next((k for r in rows if (k := self._stitch(r, ()))), None)
-        if target is None:
-            return False
-        self.store.rekey(pending.key, target)
-        if self.store.decided(target):
-            # Too late: the revision was answered without them. Never a second reply.
-            self.store.decide(pending.key, "skipped", f"late patches of {target}", now=now)
-            stats.skipped += 1
         return True
 
     def flush(self, stats: RunStats) -> None:
@@ -399,23 +324,6 @@ class BotRunner:
         for row in self.store.outbox("sending"):
             times.append((row.sending_since or now) + self.config.echo_wait_seconds)
         return min(times) - now if times else None
-
-
-def _nearest(candidates: list[tuple[str | None, float | None]], sent: float | None) -> str | None:
-    """The key whose Date is closest to `sent`, within STITCH_SECONDS."""
-    if sent is None:
-        return None
-    near = [
-        (abs(when - sent), key)
-        for key, when in candidates
-        if key and when is not None and abs(when - sent) <= STITCH_SECONDS
-    ]
-    return min(near)[1] if near else None
-
-
-def _suffix(key: str) -> str:
-    """`|v8|8`: the version and patch count part of a revision key."""
-    return "|" + "|".join(key.rsplit("|", 2)[1:])
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:

@@ -1,9 +1,16 @@
-"""The bot's memory: one SQLite file (WAL) with what was seen, what was decided, and an outbox.
+"""The bot's memory: one SQLite file (WAL) with the series index, decisions and an outbox.
+
+The mail the bot has read lives in the series index (`series.index`, tables `messages`,
+`links`, `groups`) inside this same file: one store, not two. The index groups mail as it
+arrives; the bot reads a group's covers and patches back and lets the series assembler say
+which revisions it holds, so the bot has no threading rules of its own.
 
 Exactly-once rests on three rules:
 - a message and the source cursor that passes it are committed in one transaction, so a
   crash re-reads at most what was not committed and Message-IDs drop the rest;
-- a decision and its reply (in the outbox) are committed in one transaction, before any send;
+- a decision and its reply (in the outbox) are committed in one transaction, before any send,
+  together with the Message-IDs of the revision it answers: mail that joins the revision
+  later is attached to that decision, never answered again;
 - a reply is marked `sending` before the SMTP transaction and `sent` after the server accepts
   it. A row found `sending` after a restart is in doubt: if its Message-ID has come back
   through the list it was delivered, otherwise it is sent again with the same Message-ID.
@@ -14,14 +21,20 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reviewtool.errors import InputError
+from reviewtool.mail import parse_mail
+from reviewtool.series.assemble import assemble
+from reviewtool.series.index import IndexedMessage, SeriesIndex
+from reviewtool.series.model import Revision
+from reviewtool.series.summary import MessageSummary
+from reviewtool.sources.spans import PLACE_FILE, Place
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # How long a writer waits for another process holding the database before giving up.
 BUSY_TIMEOUT_SECONDS = 30.0
 
@@ -30,22 +43,6 @@ OUTBOX_STATES = ("pending", "sending", "sent", "failed")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS seen (
-    message_id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    revision_key TEXT,
-    idx INTEGER,
-    total INTEGER,
-    author TEXT,
-    title TEXT,
-    received REAL NOT NULL,
-    sent REAL,
-    location TEXT,
-    data BLOB
-);
-CREATE INDEX IF NOT EXISTS seen_revision ON seen(revision_key);
-CREATE INDEX IF NOT EXISTS seen_author ON seen(author);
-CREATE INDEX IF NOT EXISTS seen_title ON seen(title);
 CREATE TABLE IF NOT EXISTS files (source TEXT NOT NULL, name TEXT NOT NULL,
                                   PRIMARY KEY (source, name));
 CREATE TABLE IF NOT EXISTS decisions (
@@ -55,6 +52,11 @@ CREATE TABLE IF NOT EXISTS decisions (
     reply_id TEXT,
     note TEXT
 );
+CREATE TABLE IF NOT EXISTS decided_messages (
+    message_id TEXT PRIMARY KEY,
+    revision_key TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS waiting (group_id INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS outbox (
     message_id TEXT PRIMARY KEY,
     revision_key TEXT NOT NULL UNIQUE,
@@ -70,24 +72,38 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_status ON outbox(status, next_attempt);
+-- What the bot has read, as earlier versions of this file called it.
+CREATE VIEW IF NOT EXISTS seen AS
+    SELECT message_id, kind, received, sent, place_source AS location FROM messages;
 """
 
 
 @dataclass(frozen=True)
+class Ingested:
+    """One message read by a watcher: its index summary and bytes, or why it is unreadable."""
+
+    kind: str  # cover, patch, reply, other, own or rejected
+    location: str
+    received: float
+    summary: MessageSummary | None = None
+    data: bytes | None = None  # kept for covers and patches: what a review reads later
+    reason: str = ""  # why a rejected message could not be read
+
+    @property
+    def message_id(self) -> str:
+        return self.summary.message_id if self.summary is not None else ""
+
+
+@dataclass(frozen=True)
 class SeenMessage:
-    """One row of `seen`: a message the bot has read and how it classified it."""
+    """A stored message as a review reads it: its bytes and where they came from."""
 
     message_id: str
     kind: str
-    revision_key: str | None = None
-    idx: int | None = None
-    total: int | None = None
-    author: str | None = None
-    title: str | None = None  # normalised, to find earlier versions sent by someone else
-    received: float = 0.0
+    location: str
+    data: bytes | None
+    received: float | None = None
     sent: float | None = None  # the Date header, as a timestamp
-    location: str = ""
-    data: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -109,19 +125,18 @@ class OutboxRow:
 
 @dataclass(frozen=True)
 class PendingRevision:
-    """A revision with mail but no decision yet: its messages' indices and first arrival."""
+    """A revision (as the series assembler sees its group) with mail but no decision yet."""
 
-    key: str
+    key: str  # the Message-ID of its cover, else of its first patch: names the decision
+    label: str  # v8, v7.1
     first_seen: float
     has_cover: bool
     total: int | None
     indices: frozenset[int]
     sent: float | None = None  # the latest Date header among its mails
-
-    @property
-    def point(self) -> bool:
-        """A point revision (`v7.1`): it rerolls only the patches it carries."""
-        return "." in self.key.rsplit("|", 2)[-2] if self.key.count("|") >= 2 else False
+    point: bool = False  # a point revision (`v7.1`) rerolls only the patches it carries
+    members: tuple[SeenMessage, ...] = ()  # its cover and patches
+    history: tuple[SeenMessage, ...] = field(default=(), repr=False)  # the rest of its group
 
     def missing(self) -> list[int]:
         """Patch numbers 1..N not yet seen (empty when N is unknown or for a point revision)."""
@@ -162,16 +177,27 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             # FULL: a committed "sending"/"sent" must survive a power cut, not just a crash.
             self.db.execute("PRAGMA synchronous=FULL")
-            self.db.executescript(_SCHEMA)
+            self.db.executescript(
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
         except sqlite3.DatabaseError as exc:
             raise InputError(f"{self.path}: not a usable bot state file: {exc}") from None
         except OSError as exc:
             raise InputError(f"{self.path}: cannot open state file: {exc.strerror}") from None
         version = self.get_meta("schema_version")
+        if version is not None and version != str(SCHEMA_VERSION):
+            raise InputError(
+                f"{self.path}: state schema {version}, expected {SCHEMA_VERSION} "
+                "(a state file of an older reviewtool: start with a new --state file; the "
+                "bot's own replies on the list keep it from answering a series twice)"
+            )
+        try:
+            self.db.executescript(_SCHEMA)
+            self.index = SeriesIndex(self.db)
+        except (sqlite3.DatabaseError, InputError) as exc:
+            raise InputError(f"{self.path}: not a usable bot state file: {exc}") from None
         if version is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
-        elif version != str(SCHEMA_VERSION):
-            raise InputError(f"{self.path}: state schema {version}, expected {SCHEMA_VERSION}")
 
     def close(self) -> None:
         """Close the database."""
@@ -211,43 +237,34 @@ class Store:
         rows = self.db.execute("SELECT name FROM files WHERE source = ?", (source,))
         return {name for (name,) in rows}
 
-    # seen
+    # mail, through the series index
 
     def has_message(self, message_id: str) -> bool:
         """True when a message with this Message-ID was read before."""
-        row = self.db.execute("SELECT 1 FROM seen WHERE message_id = ?", (message_id,)).fetchone()
-        return row is not None
+        return self.index.has(message_id)
 
     def record_batch(
         self,
         source: str,
-        messages: Iterable[SeenMessage],
+        messages: Iterable[Ingested],
         cursor: str | None = None,
         files: Iterable[str] = (),
     ) -> int:
-        """Record messages and move the source's cursor in one transaction; returns rows added."""
+        """Index messages and move the source's cursor in one transaction; returns how many
+        were new."""
         added = 0
         with self.transaction("ingest-uncommitted"):
             for msg in messages:
-                cur = self.db.execute(
-                    "INSERT OR IGNORE INTO seen(message_id, kind, revision_key, idx, total, "
-                    "author, title, received, sent, location, data) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        msg.message_id,
-                        msg.kind,
-                        msg.revision_key,
-                        msg.idx,
-                        msg.total,
-                        msg.author,
-                        msg.title,
-                        msg.received,
-                        msg.sent,
-                        msg.location,
-                        msg.data,
-                    ),
-                )
-                added += cur.rowcount
+                if msg.summary is None:
+                    self.index.reject(msg.location, msg.reason or "unreadable")
+                    added += 1
+                    continue
+                summary = replace(msg.summary, kind=msg.kind)
+                place = Place(PLACE_FILE, msg.location)
+                if self.index.add(summary, place, data=msg.data, received=msg.received):
+                    added += 1
+                    group = self.index.group_of(summary.message_id)
+                    self.db.execute("INSERT OR IGNORE INTO waiting(group_id) VALUES (?)", (group,))
             if cursor is not None:
                 self.db.execute(
                     "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
@@ -259,106 +276,71 @@ class Store:
             )
         return added
 
-    def cover_keys(self, message_ids: Iterable[str]) -> dict[str, str]:
-        """Revision keys of the stored cover letters among these Message-IDs."""
-        ids = list(dict.fromkeys(message_ids))
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.db.execute(
-            f"SELECT message_id, revision_key FROM seen WHERE kind = 'cover' "
-            f"AND message_id IN ({marks})",
-            ids,
-        )
-        return {mid: key for mid, key in rows}
-
-    def author_covers(self, author: str, suffix: str) -> list[tuple[str, float | None]]:
-        """(revision key, Date) of an author's cover letters whose key ends with `suffix`."""
-        rows = self.db.execute(
-            "SELECT revision_key, sent FROM seen WHERE kind = 'cover' AND author = ?", (author,)
-        )
-        return [(key, sent) for key, sent in rows if key and key.endswith(suffix)]
-
-    def stray_groups(self, author: str, suffix: str) -> list[tuple[str, float | None]]:
-        """(key, Date) of undecided groups of unthreaded patches from one author."""
-        rows = self.db.execute(
-            "SELECT s.revision_key, s.sent FROM seen s WHERE s.kind = 'patch' AND s.author = ? "
-            "AND s.revision_key LIKE 'unthreaded:%' AND NOT EXISTS "
-            "(SELECT 1 FROM decisions d WHERE d.revision_key = s.revision_key)",
-            (author,),
-        )
-        return [(key, sent) for key, sent in rows if key.endswith(suffix)]
-
-    def rekey(self, old: str, new: str) -> None:
-        """Move the mail of one revision key to another (stray patches joining their cover)."""
-        with self.transaction():
-            self.db.execute("UPDATE seen SET revision_key = ? WHERE revision_key = ?", (new, old))
-
     def counts(self) -> dict[str, int]:
-        """How many seen messages of each kind."""
-        rows = self.db.execute("SELECT kind, COUNT(*) FROM seen GROUP BY kind")
-        return {kind: n for kind, n in rows}
+        """How many messages of each kind were read (`rejected` when there were any)."""
+        counts = self.index.counts()
+        rejected = counts.pop("rejected", 0)
+        counts.pop("groups", None)
+        if rejected:
+            counts["rejected"] = rejected
+        return counts
 
     def pending_revisions(self) -> list[PendingRevision]:
-        """Revisions that have mail and no decision, oldest first."""
-        rows = self.db.execute(
-            "SELECT s.revision_key, s.kind, s.idx, s.total, s.received, s.sent FROM seen s "
-            "WHERE s.revision_key IS NOT NULL AND s.kind IN ('cover', 'patch') "
-            "AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.revision_key = s.revision_key)"
-        )
-        groups: dict[str, dict] = {}
-        for key, kind, idx, total, received, sent in rows:
-            group = groups.setdefault(
-                key,
-                {"first": received, "cover": False, "total": None, "indices": set(), "sent": None},
-            )
-            group["first"] = min(group["first"], received)
-            if sent is not None:
-                group["sent"] = max(group["sent"] or sent, sent)
-            if kind == "cover":
-                group["cover"] = True
-            elif idx:
-                group["indices"].add(idx)
-            if total and (group["total"] is None or kind == "cover"):
-                group["total"] = total
-        out = [
-            PendingRevision(
-                key=key,
-                first_seen=g["first"],
-                has_cover=g["cover"],
-                total=g["total"],
-                indices=frozenset(g["indices"]),
-                sent=g["sent"],
-            )
-            for key, g in groups.items()
-        ]
+        """Revisions that have mail and no decision, oldest first.
+
+        Only groups that gained mail since all their revisions were decided are assembled.
+        A revision some of whose mail was already answered is that decision's, never a new
+        one: its newcomers are attached to it here."""
+        out: list[PendingRevision] = []
+        for (group_id,) in list(self.db.execute("SELECT group_id FROM waiting")):
+            members = self.index.members(group_id)
+            pending = self._group_revisions(members) if members else []
+            if not pending:
+                with self.transaction():
+                    self.db.execute("DELETE FROM waiting WHERE group_id = ?", (group_id,))
+            out.extend(pending)
         return sorted(out, key=lambda p: (p.first_seen, p.key))
 
-    def revision_messages(self, key: str) -> list[SeenMessage]:
-        """The stored cover and patches of one revision."""
-        return self._select("WHERE revision_key = ? AND kind IN ('cover', 'patch')", (key,))
+    def _group_revisions(self, members: Sequence[IndexedMessage]) -> list[PendingRevision]:
+        rows = {m.message_id: _seen(m) for m in members}
+        mails = []
+        for member in members:
+            if member.data and member.kind in ("cover", "patch"):
+                try:
+                    mails.append(parse_mail(member.data, member.place.source))
+                except Exception:  # noqa: BLE001 - it parsed at ingest; a failure now drops it
+                    continue
+        collection = assemble(mails)
+        out = []
+        for series in collection.series:
+            for revision in series.revisions:
+                ids = _revision_ids(revision)
+                if not ids:
+                    continue
+                decided = self._decided_key(ids)
+                if decided is not None:
+                    self._attach(ids, decided)
+                    continue
+                own = tuple(rows[i] for i in ids if i in rows)
+                others = tuple(r for i, r in rows.items() if i not in ids and r.data)
+                out.append(_pending(revision, ids, own, others))
+        return out
 
-    def author_messages(self, author: str) -> list[SeenMessage]:
-        """Every stored cover and patch from one author: the candidates for earlier versions."""
-        return self._select("WHERE author = ? AND kind IN ('cover', 'patch')", (author,))
+    def _decided_key(self, ids: Sequence[str]) -> str | None:
+        marks = ",".join("?" * len(ids))
+        row = self.db.execute(
+            f"SELECT revision_key FROM decided_messages WHERE message_id IN ({marks}) LIMIT 1",
+            tuple(ids),
+        ).fetchone()
+        return row[0] if row else None
 
-    def title_messages(self, titles: Iterable[str]) -> list[SeenMessage]:
-        """Every stored cover and patch carrying one of these normalised titles."""
-        titles = [t for t in set(titles) if t]
-        if not titles:
-            return []
-        marks = ",".join("?" * len(titles))
-        return self._select(
-            f"WHERE title IN ({marks}) AND kind IN ('cover', 'patch')", tuple(sorted(titles))
-        )
-
-    def _select(self, where: str, params: tuple) -> list[SeenMessage]:
-        rows = self.db.execute(
-            "SELECT message_id, kind, revision_key, idx, total, author, title, received, sent, "
-            f"location, data FROM seen {where} ORDER BY received, rowid",
-            params,
-        )
-        return [SeenMessage(*row) for row in rows]
+    def _attach(self, ids: Sequence[str], key: str) -> None:
+        """Mail that joined an answered revision late belongs to that decision."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO decided_messages(message_id, revision_key) VALUES (?, ?)",
+                [(i, key) for i in ids],
+            )
 
     # decisions and outbox
 
@@ -382,8 +364,10 @@ class Store:
         note: str = "",
         reply: tuple[str, str, list[str], bytes] | None = None,
         now: float | None = None,
+        members: Sequence[str] = (),
     ) -> bool:
-        """Record a decision and, with it, the reply to send; False when already decided."""
+        """Record a decision on the revision of `members` and, with it, the reply to send;
+        False when already decided."""
         now = time.time() if now is None else now
         with self.transaction("decide-uncommitted"):
             cur = self.db.execute(
@@ -393,6 +377,10 @@ class Store:
             )
             if cur.rowcount == 0:
                 return False
+            self.db.executemany(
+                "INSERT OR IGNORE INTO decided_messages(message_id, revision_key) VALUES (?, ?)",
+                [(message_id, key) for message_id in (*members, key)],
+            )
             if reply is not None:
                 message_id, sender, recipients, data = reply
                 self.db.execute(
@@ -481,3 +469,42 @@ def _outbox_row(row: tuple) -> OutboxRow:
     values = list(row)
     values[3] = json.loads(values[3])
     return OutboxRow(*values)
+
+
+def _seen(member: IndexedMessage) -> SeenMessage:
+    return SeenMessage(
+        member.message_id,
+        member.kind,
+        member.place.source,
+        member.data,
+        member.received,
+        member.sent,
+    )
+
+
+def _revision_ids(revision: Revision) -> list[str]:
+    """The cover (first) and patch Message-IDs of a revision."""
+    ids = [revision.cover.message_id] if revision.cover is not None else []
+    return ids + [patch.message_id for patch in revision.patches]
+
+
+def _pending(
+    revision: Revision,
+    ids: list[str],
+    own: tuple[SeenMessage, ...],
+    others: tuple[SeenMessage, ...],
+) -> PendingRevision:
+    received = [r.received for r in own if r.received is not None]
+    sent = [r.sent for r in own if r.sent is not None]
+    return PendingRevision(
+        key=ids[0],
+        label=revision.label,
+        first_seen=min(received) if received else 0.0,
+        has_cover=revision.cover is not None,
+        total=revision.total,
+        indices=frozenset(p.index for p in revision.patches),
+        sent=max(sent) if sent else None,
+        point=revision.point is not None,
+        members=own,
+        history=others,
+    )

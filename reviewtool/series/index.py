@@ -273,7 +273,7 @@ class SeriesIndex:
             )
             for kind, key in _link_keys(summary):
                 group = self._link(kind, key, group, generation)
-            if summary.kind == "patch" and (summary.total or 1) > 1:
+            if summary.kind in ("cover", "patch") and (summary.total or 1) > 1:
                 for other in self._stitch_candidates(summary):
                     group = self._union(group, other, generation)
         return True
