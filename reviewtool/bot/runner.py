@@ -223,9 +223,7 @@ class BotRunner:
             name = report_name(key, pending.label)
             report_url = f"{cfg.base_url.rstrip('/')}/{name}"
         try:
-            summary = summarize(
-                pending, rows, history, report_url, want_html=name is not None
-            )
+            summary = summarize(pending, rows, history, report_url, want_html=name is not None)
             if name and cfg.report_dir and not self._write_report(name, summary):
                 report_url = None  # no page to link to: answer without the link
                 summary = summarize(pending, rows, history)
