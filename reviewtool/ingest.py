@@ -18,10 +18,14 @@ from reviewtool.sources import RawMessage, iter_messages
 Progress = Callable[[int], None]
 
 
-def load(paths: Iterable[str], progress: Progress | None = None) -> Collection:
+def load(
+    paths: Iterable[str], progress: Progress | None = None, *, sloppy_trailers: bool = False
+) -> Collection:
     """Read every message under the paths and assemble the series they hold."""
     skipped: list[str] = []
-    collection = assemble_raw(iter_messages(list(paths), skipped), progress)
+    collection = assemble_raw(
+        iter_messages(list(paths), skipped), progress, sloppy_trailers=sloppy_trailers
+    )
     collection.skipped_files = skipped
     if skipped:
         collection.notes.append(
@@ -51,8 +55,10 @@ def decode_all(
             )
 
 
-def assemble_raw(raws: Iterable[RawMessage], progress: Progress | None = None) -> Collection:
+def assemble_raw(
+    raws: Iterable[RawMessage], progress: Progress | None = None, *, sloppy_trailers: bool = False
+) -> Collection:
     """Decode raw messages and assemble them."""
     accounting = Accounting()
     mails = decode_all(raws, accounting, progress)
-    return assemble(mails, accounting)
+    return assemble(mails, accounting, sloppy_trailers=sloppy_trailers)

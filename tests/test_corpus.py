@@ -45,9 +45,17 @@ def test_apic_v5_changelog_has_every_earlier_step(apic):
     ]
 
 
-def test_apic_review_trailers_come_from_replies_including_base64_ones(apic):
+def test_apic_review_trailers_come_from_replies_including_base64_ones(apic, corpus_dir):
     v3, v4, _ = apic.series[0].revisions
-    maxim = {(t.name, t.email) for t in v3.patch(1).review_trailers}
+    # Maxim reviewed v3 1/4 from his work address with his personal one in the trailer:
+    # b4 reports that trailer and does not apply it unless --sloppy-trailers.
+    assert v3.patch(1).review_trailers == []
+    ignored = v3.patch(1).ignored_trailers
+    assert [(i.trailer.email, i.sender) for i in ignored] == [
+        ("maximlevitsky@gmail.com", "Maxim Levitsky <mlevitsk@redhat.com>")
+    ]
+    sloppy = load([str(corpus_dir / "kvm-apic-bus-freq")], sloppy_trailers=True)
+    maxim = {(t.name, t.email) for t in sloppy.series[0].revisions[0].patch(1).review_trailers}
     assert maxim == {("Reviewed-by", "maximlevitsky@gmail.com")}
     for index in (1, 2, 3):
         given = {t.email for t in v4.patch(index).review_trailers}

@@ -9,7 +9,7 @@ from pathlib import Path
 from reviewtool.analyses.findings import SEVERITIES, Finding, NotChecked, severity_at_least
 from reviewtool.analyses.spec import check_revision_result, check_source, load_specs
 from reviewtool.analyses.spec.revision import COMPANIONS
-from reviewtool.cli.common import print_json
+from reviewtool.cli.common import add_trailer_argument, print_json
 from reviewtool.diff.patterns import C_SUFFIXES
 from reviewtool.errors import InputError
 
@@ -30,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "paths", nargs="+", metavar="PATH", help="mail (mbox, Maildir, .eml, .patch) or C files"
     )
+    add_trailer_argument(parser)
     parser.add_argument("--repo", metavar="DIR", help="git repository holding the base commit")
     parser.add_argument("--base", metavar="REV", help="base revision (default: from the mail)")
     parser.add_argument(
@@ -112,7 +113,9 @@ def _check_mail(args, specs, run: _Run) -> None:
     from reviewtool.cli.common import load_collection  # noqa: PLC0415 - mail path only
     from reviewtool.series import select_series  # noqa: PLC0415
 
-    collection = load_collection(args.paths)
+    collection = load_collection(
+        args.paths, sloppy_trailers=getattr(args, "sloppy_trailers", False)
+    )
     run.notes += list(collection.notes)
     chosen = select_series(collection.series, args.series)
     if not chosen:

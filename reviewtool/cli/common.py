@@ -20,9 +20,20 @@ def add_paths_argument(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="mbox (.mbox, .mbox.gz), Maildir, .eml/.patch file, directory, public-inbox repo",
     )
+    add_trailer_argument(parser)
 
 
-def load_collection(paths: list[str]) -> Collection:
+def add_trailer_argument(parser: argparse.ArgumentParser) -> None:
+    """--sloppy-trailers: b4's switch for follow-up trailers from another address."""
+    parser.add_argument(
+        "--sloppy-trailers",
+        action="store_true",
+        help="apply follow-up trailers whose address differs from the sender's "
+        "(b4's -S; by default they are reported, not applied)",
+    )
+
+
+def load_collection(paths: list[str], *, sloppy_trailers: bool = False) -> Collection:
     """Read the inputs, drawing a progress bar on a terminal only."""
     progress = None
     try:
@@ -33,7 +44,7 @@ def load_collection(paths: list[str]) -> Collection:
     except ImportError:
         bar = None
     try:
-        collection = load(paths, progress=progress)
+        collection = load(paths, progress=progress, sloppy_trailers=sloppy_trailers)
     finally:
         if bar is not None:
             bar.close()

@@ -69,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
         factor = factor / 100  # accept git's percent spelling too
     if factor < 0:
         raise UsageError("--creation-factor must not be negative")
-    collection = load_collection(args.paths)
+    collection = load_collection(
+        args.paths, sloppy_trailers=getattr(args, "sloppy_trailers", False)
+    )
     chosen = select_series(collection.series, args.series)
     work: list[tuple[Series, Revision, Revision]] = []
     for series in chosen:

@@ -75,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give both --old and --new, or neither to detect them")
     if args.base and not args.repo:
         raise UsageError("--base needs --repo")
-    collection = load_collection(args.paths)
+    collection = load_collection(
+        args.paths, sloppy_trailers=getattr(args, "sloppy_trailers", False)
+    )
     series = select_series(collection.series, args.series)
     if not series:
         raise UsageError("no patch series found in the input")

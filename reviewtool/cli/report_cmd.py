@@ -70,7 +70,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build the review, write it where asked; 1 when findings reach --fail-on, else 0."""
     repo = _repo(args.repo)
-    collection = load_collection(args.paths)
+    collection = load_collection(
+        args.paths, sloppy_trailers=getattr(args, "sloppy_trailers", False)
+    )
     if not collection.series:
         raise InputError(
             f"no patch series found in {', '.join(args.paths)} "

@@ -25,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the series table or JSON; 0 on success."""
-    collection = load_collection(args.paths)
+    collection = load_collection(
+        args.paths, sloppy_trailers=getattr(args, "sloppy_trailers", False)
+    )
     collection.series = select_series(collection.series, args.series)
     if args.json:
         print_json(to_json(collection))
@@ -72,7 +74,19 @@ def format_table(collection: Collection, colour: bool = False) -> str:
             for patch in revision.patches:
                 reviewed = patch.reviewed_by()
                 tags = f"  ({', '.join(sorted({t.name for t in reviewed}))})" if reviewed else ""
-                lines.append(f"    {patch.index:>3}/{patch.total} {patch.title}{dim(tags)}")
+                same = dim(f"  [= {patch.unchanged_from}]") if patch.unchanged_from else ""
+                lines.append(f"    {patch.index:>3}/{patch.total} {patch.title}{dim(tags)}{same}")
+                for trailer in patch.carried_over_changed:
+                    lines.append(
+                        f"         ! {trailer.name} carried over a changed patch: {trailer.value}"
+                    )
+                for ignored in patch.ignored_trailers:
+                    lines.append(
+                        dim(
+                            f"         not applied: {ignored.trailer.name}: "
+                            f"{ignored.trailer.value} (sent by {ignored.sender})"
+                        )
+                    )
             for note in revision.notes:
                 lines.append(dim(f"         note: {note}"))
         lines.append("")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 from reviewtool.mail.model import Trailer
 from reviewtool.mail.patterns import (
     EMAIL_IN_VALUE_RE,
@@ -16,6 +19,43 @@ from reviewtool.textlines import git_lines
 REPLY_TRAILER_NAMES = frozenset(
     {"Reviewed-by", "Acked-by", "Tested-by", "Reported-by", "Suggested-by", "Nacked-by"}
 )
+
+
+# What mail clients wrap around an address, cleaned as b4 cleans it before comparing:
+# Outlook's `addr<mailto:addr>` and `[mailto:addr]`, HTML tags left by a rich-text editor.
+MAILTO_AFTER_ADDRESS_RE = re.compile(
+    r"(?P<addr>[^\s<>\[\]]+@[^\s<>\[\]]+)\s*<mailto:(?P=addr)>", re.I
+)
+MAILTO_RE = re.compile(r"[<\[]mailto:(?P<addr>[^\s<>\[\]]+@[^\s<>\[\]]+)[>\]]", re.I)
+HTML_TAG_RE = re.compile(r"</?(?:a|br|span|div|p|b|i|u|font|em|strong)(?:\s[^<>]*)?/?>", re.I)
+# `addr (Name)`: the old RFC 822 comment form some clients still write.
+ADDRESS_THEN_NAME_RE = re.compile(
+    r"^<?(?P<addr>[^\s<>()@]+@[^\s<>()]+?)>?\s*\((?P<name>[^()]+)\)\s*(?P<rest>.*)$"
+)
+BARE_ADDRESS_RE = re.compile(r"(?<![<\w.+-])(?P<addr>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)(?![>\w])")
+
+
+def clean_person(value: str) -> str:
+    """A person trailer's value as `Name <addr>`: mailto and HTML junk removed, `addr (Name)`
+    turned round; anything after the address (`# Xen bits`) kept."""
+    text = value
+    if "&" in text:
+        text = html.unescape(text)
+    if "<" in text:
+        text = HTML_TAG_RE.sub("", text)
+    if "mailto:" in text.lower():
+        text = MAILTO_AFTER_ADDRESS_RE.sub(lambda m: m.group("addr"), text)
+        text = MAILTO_RE.sub(lambda m: f"<{m.group('addr')}>", text)
+    text = " ".join(text.split())
+    match = ADDRESS_THEN_NAME_RE.match(text)
+    if match:
+        rest = f" {match.group('rest')}" if match.group("rest") else ""
+        return f"{match.group('name').strip()} <{match.group('addr')}>{rest}"
+    if "<" not in text:
+        # `Name addr` after a client dropped the brackets: put them back.
+        text = BARE_ADDRESS_RE.sub(lambda m: f"<{m.group('addr')}>", text, count=1)
+    text = re.sub(r"<\s+", "<", re.sub(r"\s+>", ">", text))
+    return text
 
 
 def canonical_name(name: str) -> str:
@@ -51,7 +91,10 @@ def parse_trailer_line(line: str, message_id: str = "") -> Trailer | None:
         # Unknown `Foo-by:` lines that carry an address are trailers too (git's rule).
         if not (name.endswith("-by") and EMAIL_IN_VALUE_RE.search(match.group("value"))):
             return None
-    return Trailer(name, match.group("value").strip(), message_id)
+    value = match.group("value").strip()
+    if name in PERSON_TRAILERS or name in REPLY_TRAILER_NAMES or name.endswith("-by"):
+        value = clean_person(value)
+    return Trailer(name, value, message_id)
 
 
 def commit_trailers(message: str, message_id: str = "") -> tuple[list[Trailer], list[str]]:

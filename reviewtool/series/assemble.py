@@ -10,12 +10,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from reviewtool.mail.model import Mail
+from reviewtool.mail.model import Mail, Trailer
 from reviewtool.mail.parse import notes_of
 from reviewtool.mail.subject import is_patch_prefix
+from reviewtool.mail.trailers import reply_trailers
 from reviewtool.series.changelog import parse_changelog
 from reviewtool.series.classify import message_kind
-from reviewtool.series.model import Accounting, Cover, Patch, Rejected, Revision, Series
+from reviewtool.series.model import (
+    REVIEW_TRAILER_NAMES,
+    Accounting,
+    Cover,
+    IgnoredTrailer,
+    Patch,
+    Rejected,
+    Revision,
+    Series,
+)
+from reviewtool.series.reroll import applied_revisions
 
 # Unthreaded patches of one revision are sent within minutes; a day covers slow
 # git-send-email runs through a throttled SMTP relay without joining two postings.
@@ -44,8 +55,13 @@ class Collection:
     orphan_replies: list[Mail] = field(default_factory=list)
 
 
-def assemble(mails: Iterable[Mail], accounting: Accounting | None = None) -> Collection:
-    """Thread, classify and group decoded mails into series."""
+def assemble(
+    mails: Iterable[Mail], accounting: Accounting | None = None, *, sloppy_trailers: bool = False
+) -> Collection:
+    """Thread, classify and group decoded mails into series.
+
+    Follow-up trailers whose address is not the follow-up's sender are reported, not
+    applied, as b4 does; `sloppy_trailers` applies them (b4's --sloppy-trailers)."""
     if accounting is None:
         accounting = Accounting()
         counted = False
@@ -79,7 +95,7 @@ def assemble(mails: Iterable[Mail], accounting: Accounting | None = None) -> Col
                 f"another copy of <{mail.message_id}> (kept the one at {winner.location})",
             )
         )
-    return _Assembler(by_id, order, accounting).run()
+    return _Assembler(by_id, order, accounting, sloppy_trailers).run()
 
 
 def counter_problem(mail: Mail) -> str | None:
@@ -107,7 +123,14 @@ def normalise_title(title: str) -> str:
 
 
 class _Assembler:
-    def __init__(self, by_id: dict[str, Mail], order: list[str], accounting: Accounting):
+    def __init__(
+        self,
+        by_id: dict[str, Mail],
+        order: list[str],
+        accounting: Accounting,
+        sloppy_trailers: bool = False,
+    ):
+        self.sloppy_trailers = sloppy_trailers
         self.by_id = by_id
         self.order = order
         self.accounting = accounting
@@ -134,6 +157,8 @@ class _Assembler:
         revisions = self._revisions()
         orphans = self._attach_replies(revisions)
         series = self._link(revisions)
+        for one in series:
+            mark_unchanged(one)
         return Collection(series, self.accounting, self.notes, orphan_replies=orphans)
 
     # -- classification -------------------------------------------------------------
@@ -269,25 +294,40 @@ class _Assembler:
                 patch_at[patch.message_id] = (revision, patch)
         orphans: list[Mail] = []
         memo: dict[str, str | None] = {}
+        ignored_count = 0
         for msgid in self.order:
             if self.kind[msgid] != "reply":
                 continue
             mail = self.by_id[msgid]
             target = self._reply_target(msgid, patch_at, cover_at, memo)
+            if target not in patch_at and target not in cover_at:
+                orphans.append(mail)
+                continue
+            # A follow-up threaded under the patch counts even without `Re:` (b4 reads the
+            # thread, not the subject); its trailers are read as a reply's, quotes skipped.
+            given = mail.trailers if mail.prefix.reply else reply_trailers(mail.body, msgid)
+            applied = [t for t in given if self.sloppy_trailers or _sent_by_owner(t, mail)]
+            ignored = [IgnoredTrailer(t, mail.author) for t in given if t not in applied]
+            ignored_count += len(ignored)
             if target in patch_at:
                 _, patch = patch_at[target]
                 patch.replies += 1
                 patch.reply_mails.append(mail)
-                patch.review_trailers.extend(mail.trailers)
-            elif target in cover_at:
+                patch.review_trailers.extend(applied)
+                patch.ignored_trailers.extend(ignored)
+            else:
                 revision = cover_at[target]
                 if revision.cover is not None:
                     revision.cover.reply_mails.append(mail)
-                revision.cover_trailers.extend(mail.trailers)
+                revision.cover_trailers.extend(applied)
+                revision.ignored_cover_trailers.extend(ignored)
                 for patch in revision.patches:
-                    patch.review_trailers.extend(mail.trailers)
-            else:
-                orphans.append(mail)
+                    patch.review_trailers.extend(applied)
+        if ignored_count:
+            self.notes.append(
+                f"{ignored_count} follow-up trailer(s) not applied: the address in the trailer "
+                "is not the sender's (b4's rule; --sloppy-trailers applies them)"
+            )
         if orphans:
             self.notes.append(f"{len(orphans)} repl(y/ies) to messages not in the input")
         return orphans
@@ -529,6 +569,45 @@ def _files_consistent(mail: Mail, revision: Revision) -> bool:
     if own & theirs:
         return True
     return bool({os.path.dirname(p) for p in own} & {os.path.dirname(p) for p in theirs})
+
+
+def _sent_by_owner(trailer: Trailer, mail: Mail) -> bool:
+    """b4's check: the trailer's address is the follow-up's From address."""
+    return bool(trailer.email) and trailer.email == mail.author_email.lower()
+
+
+def mark_unchanged(series: Series) -> None:
+    """Mark each patch that is the same change as in the version before (same stable
+    patch-id), and flag review trailers carried over a patch whose code changed."""
+    applied = applied_revisions(series.revisions)
+    for older, newer in zip(applied, applied[1:], strict=False):
+        if newer.point is not None and older.version == newer.version:
+            older = next(
+                (r for r in applied if r.version == newer.version and r.point is None), older
+            )
+        by_id = {p.patch_id: p for p in older.patches if p.patch_id}
+        by_title = {normalise_title(p.title): p for p in older.patches}
+        for patch in series_patches(series, newer):
+            if patch.patch_id and patch.patch_id in by_id:
+                patch.unchanged_from = older.label
+                continue
+            before = by_title.get(normalise_title(patch.title))
+            if before is None:
+                continue
+            earlier = {(t.name, t.email) for t in [*before.trailers, *before.review_trailers]}
+            patch.carried_over_changed = [
+                t
+                for t in patch.trailers
+                if t.name in REVIEW_TRAILER_NAMES and (t.name, t.email) in earlier
+            ]
+
+
+def series_patches(series: Series, applied: Revision) -> list[Patch]:
+    """The patches of a revision as posted (a point revision's own patches, not its parent's)."""
+    for revision in series.revisions:
+        if revision.version == applied.version and revision.point == applied.point:
+            return revision.patches
+    return applied.patches
 
 
 def _stronger(a: str, b: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from reviewtool.mail.model import Mail, Trailer
 
@@ -21,6 +22,14 @@ class ChangelogStep:
     links: list[str] = field(default_factory=list)  # `v4: https://lore...` lines
 
 
+@dataclass(frozen=True)
+class IgnoredTrailer:
+    """A follow-up trailer not applied (b4's rule): its address is not the sender's."""
+
+    trailer: Trailer
+    sender: str  # the follow-up's From, `Name <addr>`
+
+
 @dataclass
 class Patch:
     """One mail that carries a diff, at its place in a revision."""
@@ -33,6 +42,19 @@ class Patch:
     # The replies themselves (in the thread below this patch, any depth), oldest first as read:
     # the report lists them and the follow-up analysis reads their quotes and answers.
     reply_mails: list[Mail] = field(default_factory=list, repr=False, compare=False)
+    ignored_trailers: list[IgnoredTrailer] = field(default_factory=list)
+    # The label of the previous version whose patch has the same `git patch-id --stable`.
+    unchanged_from: str | None = None
+    # Review trailers the author carried into this patch although its code changed since
+    # the previous version (b4 keeps trailers only while the patch-id holds).
+    carried_over_changed: list[Trailer] = field(default_factory=list)
+
+    @cached_property
+    def patch_id(self) -> str | None:
+        """`git patch-id --stable` of the diff, or None when there is no diff."""
+        from reviewtool.series.patchid import patch_id
+
+        return patch_id(self.mail.diff)
 
     @property
     def title(self) -> str:
@@ -122,6 +144,7 @@ class Revision:
     flags: frozenset[str] = frozenset()
     replaces: list[int] = field(default_factory=list)  # point revision: indices it rerolls
     changelog: list[ChangelogStep] = field(default_factory=list)  # the cover's, or patch 1's notes
+    ignored_cover_trailers: list[IgnoredTrailer] = field(default_factory=list)
 
     @property
     def label(self) -> str:

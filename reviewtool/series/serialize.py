@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from reviewtool.series.model import Accounting, ChangelogStep, Patch, Revision, Series
+from reviewtool.series.model import (
+    Accounting,
+    ChangelogStep,
+    IgnoredTrailer,
+    Patch,
+    Revision,
+    Series,
+)
 
 if TYPE_CHECKING:
     from reviewtool.series.assemble import Collection
@@ -60,6 +67,7 @@ def revision_json(revision: Revision) -> dict[str, Any]:
         "replaces": list(revision.replaces),
         "stitched": revision.stitched,
         "cover_trailers": [_trailer(t) for t in revision.cover_trailers],
+        "ignored_cover_trailers": [_ignored(i) for i in revision.ignored_cover_trailers],
         "notes": list(revision.notes),
     }
 
@@ -83,6 +91,10 @@ def patch_json(patch: Patch) -> dict[str, Any]:
         "trailers": [{"name": t.name, "value": t.value} for t in patch.trailers],
         "review_trailers": [_trailer(t) for t in patch.review_trailers],
         "replies": patch.replies,
+        "ignored_trailers": [_ignored(i) for i in patch.ignored_trailers],
+        "patch_id": patch.patch_id,
+        "unchanged_from": patch.unchanged_from,
+        "carried_over_changed": [_trailer(t) for t in patch.carried_over_changed],
         "warnings": list(patch.mail.warnings),
     }
 
@@ -101,6 +113,10 @@ def accounting_json(accounting: Accounting) -> dict[str, Any]:
 
 def _trailer(trailer) -> dict[str, str]:
     return {"name": trailer.name, "value": trailer.value, "message_id": trailer.message_id}
+
+
+def _ignored(ignored: IgnoredTrailer) -> dict[str, str]:
+    return {**_trailer(ignored.trailer), "sender": ignored.sender}
 
 
 def _date(value: datetime | None) -> str | None:
