@@ -381,6 +381,11 @@ def _introduced(finding: Finding) -> Finding:
     return finding
 
 
+def _quoted_name(name: str) -> str:
+    """An RFC 5322 quoted display name (backslash before quotes and backslashes)."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def mbox_text(series: Series) -> str:
     """The series as git send-email would have put it in an mbox: cover, then patches
     threaded under it, each a real RFC 822 message."""
@@ -421,7 +426,9 @@ def mbox_text(series: Series) -> str:
                     "\n".join(
                         [
                             f"From {addr.rstrip('>')} Mon Sep 17 00:00:00 2001",
-                            f"From: {trailer.value}",
+                            # The display name quoted as a client would: the reply's From
+                            # address must be the trailer's (b4's rule, issue 15.3).
+                            f"From: {_quoted_name(name)} <{addr}",
                             "To: kvm@vger.kernel.org",
                             f"Subject: Re: {patch.mail.subject}",
                             f"Date: {format_datetime(patch.mail.date + timedelta(hours=n + 2))}",

@@ -1,0 +1,72 @@
+"""`git patch-id --stable` computed from a mail's diff, in Python, equal to git's.
+
+b4 and maintainers tell an unchanged patch across versions by this id: the SHA-1 of each
+file's diff with every whitespace character removed and hunk line numbers ignored, the
+per-file hashes summed (so file order does not matter). `--stable` is the summing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+HUNK_HEADER_RE = re.compile(r"^@@ -\d+(?:,(?P<before>\d+))? \+\d+(?:,(?P<after>\d+))? @@")
+WHITESPACE_RE = re.compile(r"\s+")
+ID_BITS = 160
+
+
+def patch_id(diff: str) -> str | None:
+    """The stable patch-id of a diff (40 hex digits), or None when it holds no diff."""
+    total = 0
+    digest = hashlib.sha1()
+    hashed = 0  # git's patchlen: nothing hashed means no patch-id
+    before = after = -1
+    binary = False
+    for line in diff.split("\n"):
+        if line.startswith("\\ ") and len(line) + 1 > 12:
+            continue  # `\ No newline at end of file` (git counts the newline in the length)
+        if not hashed and not line.startswith("diff "):
+            continue
+        if before == -1:
+            if line.startswith(("GIT binary patch", "Binary files")):
+                # git hashes the blob ids of a binary diff; mail rarely carries them whole.
+                binary, before = True, 0
+                continue
+            if line.startswith("index "):
+                continue
+            if line.startswith("--- "):
+                before = after = 1
+            elif not line[:1].isalpha():
+                break
+        if binary:
+            if line.startswith("diff "):
+                binary, before = False, -1
+            else:
+                continue
+        if before == 0 and after == 0:
+            match = HUNK_HEADER_RE.match(line)
+            if match:
+                before = int(match.group("before") or 1)
+                after = int(match.group("after") or 1)
+                continue
+            if not line.startswith("diff "):
+                break
+            total, digest = _flush(total, digest), hashlib.sha1()
+            before = after = -1
+        if line[:1] in ("-", " "):
+            before -= 1
+        if line[:1] in ("+", " "):
+            after -= 1
+        squeezed = WHITESPACE_RE.sub("", line).encode("utf-8", "surrogateescape")
+        hashed += len(squeezed)
+        digest.update(squeezed)
+    if not hashed:
+        return None
+    total = _flush(total, digest)  # git flushes the last file whatever it held
+    return total.to_bytes(ID_BITS // 8, "little").hex()
+
+
+def _flush(total: int, digest) -> int:
+    """Add one file's SHA-1 to the sum, as git does: 20 bytes, little-endian, with carry."""
+    value = int.from_bytes(digest.digest(), "little")
+    return (total + value) % (1 << ID_BITS)
