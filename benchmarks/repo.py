@@ -51,7 +51,7 @@ def _wall(command: list[str], env: dict[str, str], repeat: int) -> float:
 def _wait_for_scratch(run: subprocess.Popen, scratch_tmp: Path) -> int:
     """Wait until the run has a scratch directory open (1) or has ended (0)."""
     while run.poll() is None:
-        if any(scratch_tmp.glob(f"{SCRATCH_PREFIX}{run.pid}-*")):
+        if any(scratch_tmp.glob(f"{SCRATCH_PREFIX}*.{run.pid}-*")):
             return 1
         time.sleep(0.002)
     return 0

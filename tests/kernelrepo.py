@@ -7,6 +7,7 @@ written with `git fast-import`, so 80,000 files take seconds, not minutes.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,6 +115,10 @@ def build(root: Path, fillers: int = 2000, worktree: bool = True) -> KernelRepo:
         )
     mail = root / "mail"
     files = format_patch(repo, base, mail, 2)
+    for path in files:
+        # git stamps each Message-ID with the clock; when a second ticks between the cover and
+        # a patch, References names a stamp format_patch did not rewrite: make them one.
+        path.write_text(re.sub(r"\.\d{9,11}\.git\.", ".1732000000.git.", path.read_text()))
     fill_cover(files[0], "KVM: page reference housekeeping", "Three small patches.")
     git(repo, "checkout", "-q", "-f", "main") if worktree else git(repo, "reset", "-q", "main")
     git(repo, "branch", "-q", "-D", "series")

@@ -49,7 +49,7 @@ def test_check_repo_finds_the_leak_the_series_introduces(kernel, tmp_path) -> No
     before = kernelrepo.snapshot(kernel.path)
     run = _check(kernel, tmp_path, "--json")
     out, err = run.communicate(timeout=300)
-    assert run.returncode == 1, err
+    assert run.returncode == 1, (out, err)
     findings = json.loads(out)["findings"]
     introduced = [
         f
@@ -105,8 +105,8 @@ def test_killed_check_repo_leaves_the_repository_byte_identical(kernel, tmp_path
     """SIGKILL and SIGTERM at random points of `check --repo`: the repo never changes, and
     the next run removes the scratch directories the killed runs left (and only those)."""
     before = kernelrepo.snapshot(kernel.path)
-    foreign = tmp_path / f"{SCRATCH_PREFIX}notapid-x"
-    foreign.mkdir()  # not named by a pid: never ours to remove
+    foreign = tmp_path / f"{SCRATCH_PREFIX}otherhost.1-x"
+    foreign.mkdir()  # made on another host sharing the directory: never ours to judge
     start = time.monotonic()
     _check(kernel, tmp_path).communicate(timeout=300)
     duration = time.monotonic() - start
@@ -116,7 +116,7 @@ def test_killed_check_repo_leaves_the_repository_byte_identical(kernel, tmp_path
         if attempt % 2:
             time.sleep(chooser.uniform(0.05, duration))  # anywhere in the run
         else:  # while the scratch index is open, where a kill could leave something behind
-            while run.poll() is None and not any(tmp_path.glob(f"{SCRATCH_PREFIX}{run.pid}-*")):
+            while run.poll() is None and not any(tmp_path.glob(f"{SCRATCH_PREFIX}*.{run.pid}-*")):
                 time.sleep(0.002)
             time.sleep(chooser.uniform(0, 0.05))
         run.send_signal(chooser.choice([signal.SIGKILL, signal.SIGTERM]))

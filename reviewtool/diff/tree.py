@@ -7,7 +7,7 @@ writes (the repository's own objects are reached as an alternate, read only). Fi
 by object id through one `git cat-file --batch` process. Nothing is checked out, no worktree is
 registered, no ref, index, config or object of the repository is written, and nothing
 repository-wide is pruned: a run killed at any point leaves at most its own temporary
-directory, which the next run removes (only directories whose owning process is gone).
+directory, which the next run on the same host removes (only when its owning process is gone).
 Every git call gets an environment naming these paths explicitly, so a GIT_DIR or
 GIT_INDEX_FILE inherited from a hook cannot redirect it.
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -123,6 +124,12 @@ def resolve_base(repo_dir: str | Path, rev: str) -> str:
     return done.stdout.decode().strip()
 
 
+def _scratch_prefix() -> str:
+    """`reviewtool-scratch-<host>.`: a pid means something only on the host that made it."""
+    host = "".join(c for c in socket.gethostname() if c.isalnum()) or "host"
+    return f"{SCRATCH_PREFIX}{host}."
+
+
 def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -136,13 +143,14 @@ def _process_alive(pid: int) -> bool:
 def clean_leftovers(tmp_root: str | Path | None = None) -> list[Path]:
     """Remove scratch directories of this user whose process is gone; return what went.
 
-    Only names made by Scratch (`reviewtool-scratch-<pid>-...`) are considered, so nothing
-    another program or another live run owns is touched.
+    Only names made by Scratch on this host (`reviewtool-scratch-<host>.<pid>-...`) are
+    considered, so nothing another program, another machine sharing the directory or another
+    live run owns is touched.
     """
     removed = []
     root = Path(tmp_root or tempfile.gettempdir())
-    for entry in root.glob(f"{SCRATCH_PREFIX}*"):
-        pid_text = entry.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
+    for entry in root.glob(f"{_scratch_prefix()}*"):
+        pid_text = entry.name[len(_scratch_prefix()) :].split("-", 1)[0]
         try:
             pid = int(pid_text)
             owner = entry.lstat().st_uid
@@ -198,7 +206,7 @@ class Scratch:
     def __enter__(self) -> Scratch:
         clean_leftovers()
         self._term.install()
-        self.tmp = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"{_scratch_prefix()}{os.getpid()}-"))
         objects = self.tmp / "objects"
         objects.mkdir()
         self.env = {
