@@ -47,3 +47,26 @@ def test_legacy_versions_are_clean(review):
 def test_reroll_that_does_not_apply_is_said_not_hidden(review):
     v71 = by_label(review, "v7.1")
     assert not v71.available and "does not apply" in v71.reason
+
+
+def test_fixed_findings_show_the_line_they_were_on_in_the_version_that_had_them(review):
+    # Was (issue 14): the excerpt of a finding v8 fixed came from v8's code with v7.1's line
+    # numbers, so it highlighted a blank line or a call two lines off the trace.
+    import lxml.html
+
+    from reviewtool.render.html import render_html
+
+    doc = lxml.html.fromstring(render_html(review))
+    cards = doc.xpath("//article[@data-status='fixed']")
+    assert cards
+    for card in cards:
+        focus = card.xpath(".//tr[contains(@class,'focus')]")
+        assert len(focus) == 1, card.get("id")
+        code = focus[0].xpath("td")[-1].text_content().strip()
+        assert code, f"{card.get('id')} highlights a blank line"
+    v8 = by_label(review, "v8")
+    v71 = by_label(review, "v7.1")
+    for finding in v8.fixed:
+        source = v71.source_of(finding)
+        if source is not None:
+            assert source.split("\n")[finding.line - 1].strip()

@@ -74,6 +74,7 @@ MIGRATION_CLASSES = {
     "partial": "warn",
     "untouched": "muted",
     "leftover": "bad",
+    "other API": "info",
 }
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'"
 

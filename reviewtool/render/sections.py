@@ -18,7 +18,7 @@ from reviewtool.render.code import (
     rangediff_rows,
 )
 from reviewtool.render.view import excerpt_for
-from reviewtool.review import SeriesReview, VersionComparison
+from reviewtool.review import RevisionFindings, SeriesReview, VersionComparison
 from reviewtool.series.model import Patch, Revision
 
 if TYPE_CHECKING:  # types only: rendering must not load the analyses (SciPy, tree-sitter)
@@ -211,7 +211,7 @@ def migration_view(migration: MigrationMap | None) -> dict[str, Any] | None:
         for item in revision.files:
             row = rows.setdefault(item.path, {"path": item.path, "area": item.area, "cells": {}})
             row["cells"][column] = {
-                "status": item.status,
+                "status": shown_status(item),
                 "removed": len(item.old_removed),
                 "remaining": len(item.old_remaining),
                 "added": len(item.new_added),
@@ -231,6 +231,13 @@ def migration_view(migration: MigrationMap | None) -> dict[str, Any] | None:
         area: {_label(v): status for v, status in by_version.items()}
         for area, by_version in areas.items()
     }
+    # An area whose files all dropped the old API without calling the new one moved to some
+    # other API in that version: not "migrated" to this one.
+    for column, revision in zip(columns, migration.revisions, strict=True):
+        for area, cells in area_cells.items():
+            files = [f for f in revision.files if f.area == area and f.old_removed]
+            if files and all(shown_status(f) == STATUS_ELSEWHERE for f in files):
+                cells[column] = STATUS_ELSEWHERE
     latest = migration.revisions[-1] if migration.revisions else None
     return {
         "old": migration.old,
@@ -248,6 +255,18 @@ def migration_view(migration: MigrationMap | None) -> dict[str, Any] | None:
         ][-20:],
         "candidates": [c.to_json() for c in migration.candidates],
     }
+
+
+# Old calls removed but none of the new API added: the version replaced them with something
+# else (an earlier design of the series), which must not read as migrated to the new API.
+STATUS_ELSEWHERE = "other API"
+
+
+def shown_status(item: FileMigration) -> str:
+    """The file's status as the matrix shows it."""
+    if item.status == "migrated" and item.old_removed and not item.new_added:
+        return STATUS_ELSEWHERE
+    return item.status
 
 
 def _label(version: str | int) -> str:
@@ -288,8 +307,32 @@ def findings_view(sr: SeriesReview, prefix: str) -> dict[str, Any]:
     applied = {r.label: r for r in sr.applied}
     listed = {r.label: r for r in sr.series.revisions}
     versions = []
+    # A fixed finding is gone from its own version's code: its excerpt and patch link come
+    # from the last version that still had it (the one checked before this one).
+    before: dict[str, RevisionFindings] = {}
+    last: RevisionFindings | None = None
+    for entry in sr.findings:
+        if last is not None:
+            before[entry.label] = last
+        if entry.available:
+            last = entry
     for entry in sr.findings:
         counts = Counter(f.status or "introduced" for f in entry.findings)
+        earlier = before.get(entry.label)
+
+        def card(f: Finding, n: int, entry: RevisionFindings = entry, earlier=earlier) -> dict:
+            home = earlier if f.status == "fixed" and earlier is not None else entry
+            return _finding_card(
+                f,
+                applied.get(home.label),
+                listed.get(home.label),
+                prefix,
+                n,
+                entry.from_base(f),
+                home.source_of(f),
+                anchor_label=entry.label,
+            )
+
         versions.append(
             {
                 "label": entry.label,
@@ -302,15 +345,7 @@ def findings_view(sr: SeriesReview, prefix: str) -> dict[str, Any]:
                 "checked": len(entry.checked),
                 "not_checked": [item.to_json() for item in entry.not_checked],
                 "cards": [
-                    _finding_card(
-                        f,
-                        applied.get(entry.label),
-                        listed.get(entry.label),
-                        prefix,
-                        n,
-                        entry.from_base(f),
-                        entry.source_of(f),
-                    )
+                    card(f, n)
                     for n, f in enumerate(_ordered(entry.findings + entry.fixed), start=1)
                 ],
             }
@@ -354,6 +389,7 @@ def _finding_card(
     n: int,
     in_base: bool = False,
     source: str | None = None,
+    anchor_label: str = "",
 ) -> dict:
     excerpt = excerpt_for(finding, revision, source)
     excerpt_rows = []
@@ -367,7 +403,8 @@ def _finding_card(
     patch_index = finding.patch_index or (excerpt.patch_index if excerpt else None)
     shown = listed.patch(patch_index) if listed and patch_index else None
     return {
-        "anchor": f"{prefix}-f-{finding.version or 'v'}-{n}".replace(".", "-"),
+        # By the version whose block lists the card: a fixed finding keeps its old version.
+        "anchor": f"{prefix}-f-{anchor_label or finding.version or 'v'}-{n}".replace(".", "-"),
         "patch_anchor": patch_anchor(prefix, listed, shown) if shown else "",
         "rule": finding.rule,
         "severity": finding.severity,

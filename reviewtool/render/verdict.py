@@ -141,6 +141,9 @@ def verdict_view(
             "reason": verdict.comments.reason,
             "entries": [comment_view(c, prefix, links, sr) for c in verdict.open_comments],
             "seen": verdict.comments_seen,
+            "breakdown": ", ".join(
+                f"{n} {name}" for name, n in sorted(verdict.comments_by_verdict.items())
+            ),
         },
         "reviews": {
             "state": verdict.reviews.state,

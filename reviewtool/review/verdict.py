@@ -76,6 +76,7 @@ class SeriesVerdict:
     changelog: Part = field(default_factory=Part)
     open_comments: list[ReviewComment] = field(default_factory=list)
     comments_seen: int = 0  # review points on the judged and previous version in the input
+    comments_by_verdict: dict[str, int] = field(default_factory=dict)  # of those seen
     comments: Part = field(default_factory=Part)
     unreviewed: list[Patch] = field(default_factory=list)
     reviews: Part = field(default_factory=Part)
@@ -105,6 +106,7 @@ class SeriesVerdict:
             "open_review_comments": {
                 **self.comments.to_json(),
                 "considered": self.comments_seen,
+                "by_verdict": dict(self.comments_by_verdict),
                 "items": [c.to_json() for c in self.open_comments],
             },
             "unreviewed": {
@@ -269,6 +271,9 @@ def _comments_part(sr: SeriesReview, judged: Revision, verdict: SeriesVerdict) -
         if c.patch_index is not None and c.version in (judged.label, previous)
     ]
     verdict.comments_seen = len(considered)
+    for comment in considered:
+        key = comment.verdict if comment.stance != "disagrees" else "argued by the author"
+        verdict.comments_by_verdict[key] = verdict.comments_by_verdict.get(key, 0) + 1
     verdict.open_comments = [c for c in considered if c.open]
 
 
