@@ -106,3 +106,35 @@ def test_example_reviewer_asking_for_a_helper_is_followed_into_the_next_version(
     assert "-\tkvm_release_pfn_clean(fault->pfn);" in helper.quoted
     assert helper.verdict in ("changed", "unchanged")
     assert helper.next_version == "v3"
+
+
+def test_diff_command_lists_review_comments_of_the_older_version(corpus_dir, capsys) -> None:
+    import json
+
+    from reviewtool.cli import main
+
+    path = str(corpus_dir / "kvm-apic-bus-freq")
+    assert main(["diff", path, "--from", "4", "--to", "5", "--json"]) == 0
+    (doc,) = json.loads(capsys.readouterr().out)
+    comments = doc["review_comments"]
+    assert {c["version"] for c in comments} == {"v4"}
+    rick = next(c for c in comments if c["author"].startswith("Edgecombe"))
+    assert rick["verdict"] == "unclear"
+    assert rick["evidence"] == "the reply quotes the commit message, not code"
+    assert main(["diff", path, "--from", "4", "--to", "5"]) == 0
+    text = capsys.readouterr().out
+    assert "review comments on v4:" in text
+    assert "[changed] v4 patch 3, Xiaoyao Li:" in text
+
+
+def test_bot_mail_says_what_the_new_version_did_with_each_review_comment(corpus_dir) -> None:
+    from reviewtool.render.email import render_email_summary
+
+    review = build_review(
+        load([str(corpus_dir / "kvm-apic-bus-freq")]),
+        analyses=["rangediff", "changelog", "followup"],
+    )
+    body = render_email_summary(review, "v5")
+    assert "Review comments on the previous version" in body
+    flat = " ".join(body.split())
+    assert "[changed] patch 3, Xiaoyao Li:" in flat

@@ -386,6 +386,8 @@ def _patch_comments(
             if not code and not _mostly_text(point.text):
                 continue
             verdict, evidence, to_index = _judge(code, patch, comparison, next_label)
+            if verdict == VERDICT_UNCLEAR and not code and _quotes_message(point.quoted, patch):
+                evidence = "the reply quotes the commit message, not code"
             out.append(
                 ReviewComment(
                     message_id=mail.message_id,
@@ -403,6 +405,12 @@ def _patch_comments(
                 )
             )
     return out
+
+
+def _quotes_message(quoted: Sequence[str], patch: Patch) -> bool:
+    """True when quoted lines are lines of the patch's commit message."""
+    message = {" ".join(line.split()) for line in patch.commit_message.split("\n") if line.strip()}
+    return any(" ".join(line.split()) in message for line in quoted if line.strip())
 
 
 def _replies_to(mail: Mail, message_id: str) -> bool:

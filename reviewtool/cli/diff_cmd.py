@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from reviewtool.analyses.followup import ReviewComment, follow_comments
 from reviewtool.analyses.rangediff import (
     DEFAULT_CREATION_FACTOR,
     STATUS_IDENTICAL,
@@ -19,6 +20,7 @@ from reviewtool.analyses.rangediff import (
 )
 from reviewtool.cli.common import add_paths_argument, load_collection, print_json, use_colour
 from reviewtool.errors import UsageError
+from reviewtool.render.text import review_comment_lines
 from reviewtool.series import Revision, Series, select_series
 from reviewtool.series.reroll import applied_revisions, parent_revision, rerolled_part
 from reviewtool.textlines import visible
@@ -82,13 +84,37 @@ def run(args: argparse.Namespace) -> int:
             f"({len(collection.series)} series found)"
         )
     results = [(series, compare(old, new, factor)) for series, old, new in work]
+    comments = [_comments_followed(comparison) for _, comparison in results]
     if args.json:
-        print_json([{"series": s.title, **c.to_json()} for s, c in results])
+        print_json(
+            [
+                {
+                    "series": s.title,
+                    **c.to_json(),
+                    "review_comments": [x.to_json() for x in found],
+                }
+                for (s, c), found in zip(results, comments, strict=True)
+            ]
+        )
     else:
         colour = use_colour(sys.stdout)
-        for series, comparison in results:
-            sys.stdout.write(format_comparison(series.title, comparison, colour))
+        for (series, comparison), found in zip(results, comments, strict=True):
+            text = format_comparison(series.title, comparison, colour)
+            if found:
+                lines = [f"  review comments on {comparison.from_label}:"]
+                lines += review_comment_lines(found, indent="    ")
+                text = text.rstrip("\n") + "\n" + "\n".join(lines) + "\n\n"
+            sys.stdout.write(text)
     return 0
+
+
+def _comments_followed(comparison: Comparison) -> list[ReviewComment]:
+    """Review comments on the old version, followed into the new one (analyses/followup)."""
+    if comparison.old is None or comparison.new is None:
+        return []
+    pair = {(comparison.from_label, comparison.to_label): comparison}
+    found = follow_comments([comparison.old, comparison.new], pair)
+    return [c for c in found if c.version == comparison.from_label]
 
 
 def revision_pairs(series: Series, args: argparse.Namespace) -> list[tuple[Revision, Revision]]:
