@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 
 from reviewtool.analyses.findings import SEVERITIES, Finding, NotChecked, severity_at_least
-from reviewtool.analyses.spec import check_revision_result, check_source, load_specs
-from reviewtool.analyses.spec.revision import COMPANIONS
+from reviewtool.analyses.spec import check_revision_result, load_specs
+from reviewtool.cli.check_walk import c_files_under, check_files, is_c_tree
 from reviewtool.cli.common import add_trailer_argument, print_json
 from reviewtool.diff.patterns import C_SUFFIXES
 from reviewtool.errors import InputError
+from reviewtool.render.progress import ProgressBar
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument(
-        "paths", nargs="+", metavar="PATH", help="mail (mbox, Maildir, .eml, .patch) or C files"
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="mail (mbox, Maildir, .eml, .patch), C files, or a directory of C files",
     )
     add_trailer_argument(parser)
     parser.add_argument("--repo", metavar="DIR", help="git repository holding the base commit")
@@ -62,21 +66,6 @@ def _print_finding(finding: Finding, out) -> None:
         out.write(line + "\n")
 
 
-def _companion_texts(name: str) -> dict[str, str]:
-    """The files that #include this one, found beside it (paging_tmpl.h -> mmu.c)."""
-    found = {}
-    path = Path(name).resolve()
-    for suffix, companions in COMPANIONS.items():
-        if not path.as_posix().endswith(suffix):
-            continue
-        root = Path(path.as_posix()[: -len(suffix)])
-        for companion in companions:
-            candidate = root / companion
-            if candidate.is_file():
-                found[str(candidate)] = candidate.read_text(encoding="utf-8", errors="replace")
-    return found
-
-
 class _Run:
     """What one `check` run found, covered and could not cover."""
 
@@ -89,13 +78,13 @@ class _Run:
         self.summarised: list[tuple[str, int, list[NotChecked]]] = []
 
 
-def _check_c_files(paths: list[str], specs, run: _Run) -> None:
-    for name in paths:
-        try:
-            text = Path(name).read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            raise InputError(f"cannot read {name}: {exc.strerror}") from exc
-        result = check_source(name, text, None, specs, context=_companion_texts(name))
+def _check_c_files(paths: list[str], spec_files: list[str], run: _Run) -> None:
+    """Check C files (those of a directory too), in parallel processes when there are many."""
+    if not paths:
+        return
+    with ProgressBar("checking") as progress:
+        results = check_files(paths, spec_files, progress)
+    for name, result in results:
         run.findings += result.findings
         run.checked += len(result.checked)
         run.not_checked += result.not_checked
@@ -172,10 +161,13 @@ def run(args: argparse.Namespace) -> int:
     from reviewtool.cli import EXIT_FINDINGS, EXIT_NOT_CHECKED, EXIT_OK  # noqa: PLC0415
 
     specs = load_specs(args.spec)
-    c_files = [p for p in args.paths if p.endswith(C_SUFFIXES)]
-    mail = [p for p in args.paths if not p.endswith(C_SUFFIXES)]
+    trees = [p for p in args.paths if Path(p).is_dir() and is_c_tree(p)]
+    c_files = [p for p in args.paths if p.endswith(C_SUFFIXES) and Path(p).is_file()]
+    for tree in trees:
+        c_files += c_files_under(tree)
+    mail = [p for p in args.paths if p not in trees and p not in c_files]
     run_ = _Run()
-    _check_c_files(c_files, specs, run_)
+    _check_c_files(c_files, args.spec, run_)
     if mail:
         args.paths = mail
         _check_mail(args, specs, run_)

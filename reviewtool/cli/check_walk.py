@@ -1,0 +1,127 @@
+"""`reviewtool check DIR`: find the C files of a directory and check them in parallel processes.
+
+Scheduling only: each worker runs the same `check_source` the single-file path runs, and the
+results come back in path order whatever order the workers finish in, so the output of a
+parallel run is the output of a serial one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from reviewtool.analyses.spec import check_source, load_specs
+from reviewtool.analyses.spec.check import CheckResult
+from reviewtool.analyses.spec.revision import COMPANIONS
+from reviewtool.diff.patterns import C_SUFFIXES
+from reviewtool.errors import InputError
+
+# Files whose presence at the top of a directory says it holds mail, not C.
+MAIL_SUFFIXES = (".patch", ".eml", ".mbox", ".mbx", ".diff", ".gz")
+# Directories that never hold the code under review.
+SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__"})
+
+_WORKER_SPECS = None
+
+
+def is_c_tree(directory: str | Path) -> bool:
+    """True for a directory of C sources (a kernel checkout, a subsystem), not of mail.
+
+    A Maildir (cur/, new/) or a directory with mail or patch files at its top is mail.
+    """
+    root = Path(directory)
+    if (root / "cur").is_dir() or (root / "new").is_dir():
+        return False
+    try:
+        top = list(root.iterdir())
+    except OSError:
+        return False
+    if any(entry.is_file() and entry.name.endswith(MAIL_SUFFIXES) for entry in top):
+        return False
+    return bool(c_files_under(root, limit=1))
+
+
+def c_files_under(directory: str | Path, limit: int | None = None) -> list[str]:
+    """Every .c/.h regular file under directory (symlinks and VCS dirs skipped), sorted."""
+    found: list[str] = []
+    for current, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+        for name in sorted(files):
+            path = os.path.join(current, name)
+            if name.endswith(C_SUFFIXES) and not os.path.islink(path) and os.path.isfile(path):
+                found.append(path)
+                if limit is not None and len(found) >= limit:
+                    return found
+    return sorted(found)
+
+
+def companion_texts(name: str) -> dict[str, str]:
+    """The files that #include this one, found beside it (paging_tmpl.h -> mmu.c)."""
+    found = {}
+    path = Path(name).resolve()
+    for suffix, companions in COMPANIONS.items():
+        if not path.as_posix().endswith(suffix):
+            continue
+        root = Path(path.as_posix()[: -len(suffix)])
+        for companion in companions:
+            candidate = root / companion
+            if candidate.is_file():
+                found[str(candidate)] = candidate.read_text(encoding="utf-8", errors="replace")
+    return found
+
+
+def check_file(name: str, specs) -> CheckResult:
+    """check_source() over one C file, with the files that include it as context."""
+    try:
+        text = Path(name).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise InputError(f"cannot read {name}: {exc.strerror}") from exc
+    return check_source(name, text, None, specs, context=companion_texts(name))
+
+
+def _init_worker(spec_files: list[str]) -> None:
+    global _WORKER_SPECS  # noqa: PLW0603 - one spec set per worker process, loaded once
+    _WORKER_SPECS = load_specs(spec_files)
+
+
+def _check_in_worker(name: str) -> CheckResult:
+    return check_file(name, _WORKER_SPECS)
+
+
+def check_files(
+    names: list[str],
+    spec_files: list[str],
+    progress: Callable[..., None] | None = None,
+    workers: int | None = None,
+) -> list[tuple[str, CheckResult]]:
+    """(name, result) for each file, in the order given; files spread over processes.
+
+    The biggest files start first, so one large file does not finish alone at the end.
+    """
+    workers = min(workers or os.cpu_count() or 1, len(names))
+    results: dict[str, CheckResult] = {}
+    if workers <= 1:
+        specs = load_specs(spec_files)
+        for done, name in enumerate(names, start=1):
+            results[name] = check_file(name, specs)
+            if progress:
+                progress(done, len(names), name)
+        return [(name, results[name]) for name in names]
+    by_size = sorted(names, key=lambda n: -_size(n))
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(spec_files,)) as pool:
+        futures = {pool.submit(_check_in_worker, name): name for name in by_size}
+        for done, future in enumerate(as_completed(futures), start=1):
+            name = futures[future]
+            results[name] = future.result()
+            if progress:
+                progress(done, len(names), name)
+    return [(name, results[name]) for name in names]
+
+
+def _size(name: str) -> int:
+    try:
+        return os.path.getsize(name)
+    except OSError:
+        return 0
