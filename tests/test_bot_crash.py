@@ -1,7 +1,7 @@
 """Crash safety: SIGKILL the bot at every named point of a run, restart it, count the replies.
 
-The bot runs as a real subprocess; REVIEWTOOL_BOT_KILL_POINT (the runner's test seam) makes it
-kill itself the Nth time it passes a point. The SMTP server delivers each accepted reply back
+The bot runs as a real subprocess (`tests/helpers/botkill.py`) whose runner hook kills it the
+Nth time it passes a point. The SMTP server delivers each accepted reply back
 into the list's Maildir, as a real list archives what it carries: that is how a restarted bot
 learns that a send cut short after the server's "250" did go out.
 """
@@ -20,7 +20,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from test_bot_fixtures import BOT_FROM, Inbox, add_to_maildir, free_port, posting
 
-from reviewtool.bot.runner import KILL_ENV, KILL_POINTS
+from reviewtool.bot.runner import HOOK_POINTS
+
+KILLER = Path(__file__).resolve().parent / "helpers" / "botkill.py"
 
 # (point, nth passage): every point, and later passages where a run passes a point more than
 # once (one decision, one send and one state write per reply; three replies per run).
@@ -66,15 +68,12 @@ def _run_bot(tmp: Path, maildir: Path, port: int, kill: str | None) -> int:
     if not config.exists():
         config.write_text(
             "[bot]\nsettle_seconds = 3600\necho_wait_seconds = 0\nretry_base_seconds = 0\n"
-            "max_age_days = 0\n"
+            'max_age_days = 0\n[smtp]\ntls = "none"\n'
         )
-    env = {k: v for k, v in os.environ.items() if k != KILL_ENV}
-    if kill:
-        env[KILL_ENV] = kill
-    args = [sys.executable, "-m", "reviewtool", "bot", "--source", str(maildir), "--once"]
+    args = [sys.executable, str(KILLER), kill or "", "--source", str(maildir), "--once"]
     args += ["--state", str(tmp / "bot.sqlite"), "--smtp", f"127.0.0.1:{port}"]
     args += ["--from", BOT_FROM, "--config", str(config), "--quiet"]
-    done = subprocess.run(args, env=env, capture_output=True, timeout=120)
+    done = subprocess.run(args, capture_output=True, timeout=120)
     if done.returncode not in (0, -signal.SIGKILL):
         raise AssertionError(done.stderr.decode())
     return done.returncode
@@ -102,7 +101,7 @@ def _scenario(tmp: Path, kills: list[str]) -> tuple[list[int], Counter, Counter,
 
 
 def test_scenarios_cover_every_kill_point():
-    assert {point for point, _ in SCENARIOS} == set(KILL_POINTS)
+    assert {point for point, _ in SCENARIOS} == set(HOOK_POINTS)
 
 
 def test_every_revision_gets_exactly_one_reply_whatever_point_the_bot_is_killed_at(tmp_path):
@@ -119,7 +118,7 @@ def test_every_revision_gets_exactly_one_reply_whatever_point_the_bot_is_killed_
     assert killed_runs == sum(len(k) for k in jobs)
     print(
         f"\nkill points tried: {len(SCENARIOS)} single + {len(CHAINS)} chains, "
-        f"{killed_runs} kills, {len(KILL_POINTS)} distinct points"
+        f"{killed_runs} kills, {len(HOOK_POINTS)} distinct points"
     )
 
 

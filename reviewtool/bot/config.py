@@ -5,7 +5,8 @@ Example::
     [smtp]
     host = "smtp.example.org"
     port = 587
-    tls = "starttls"            # none | starttls | ssl
+    tls = "starttls"            # starttls (default) | ssl | none
+    # ca_file = "/etc/ssl/private-ca.pem"   # trust this CA instead of the system's
     username = "bot"
     password_env = "REVIEWTOOL_SMTP_PASSWORD"   # or password_file = "/etc/reviewtool/smtp"
 
@@ -22,7 +23,8 @@ Example::
     base_url = "https://reviews.example.org"
 
 The password is read from the environment or a file, never from the TOML itself, and it is
-never part of a repr or a log line.
+never part of a repr or a log line. It is never sent in plaintext: with `tls = "none"` and a
+username the config is refused unless `allow_plaintext_auth = true` says so.
 """
 
 from __future__ import annotations
@@ -61,10 +63,12 @@ class SmtpConfig:
 
     host: str = "localhost"
     port: int = DEFAULT_SMTP_PORT
-    tls: str = "none"
+    tls: str = "starttls"
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     timeout: float = DEFAULT_SMTP_TIMEOUT
+    allow_plaintext_auth: bool = False
+    ca_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -87,12 +91,18 @@ class BotConfig:
     echo_wait_seconds: float = DEFAULT_ECHO_WAIT_SECONDS
     max_age_days: float = DEFAULT_MAX_AGE_DAYS
 
-    def with_overrides(self, smtp: str | None = None, from_addr: str | None = None) -> BotConfig:
-        """The config with `--smtp HOST:PORT` and `--from ADDR` applied."""
+    def with_overrides(
+        self, smtp: str | None = None, from_addr: str | None = None, tls: str | None = None
+    ) -> BotConfig:
+        """The config with `--smtp HOST:PORT`, `--smtp-tls MODE` and `--from ADDR` applied."""
         config = self
         if smtp:
             host, port = parse_host_port(smtp)
             config = replace(config, smtp=replace(config.smtp, host=host, port=port))
+        if tls:
+            if tls not in TLS_MODES:
+                raise UsageError(f"--smtp-tls must be one of {', '.join(TLS_MODES)}")
+            config = replace(config, smtp=replace(config.smtp, tls=tls))
         if from_addr:
             config = replace(config, from_addr=from_addr)
         return config
@@ -139,10 +149,20 @@ def _from_mapping(data: dict, path: Path, environ: dict[str, str]) -> BotConfig:
     unknown = set(data) - {"smtp", "bot"}
     if unknown:
         raise InputError(f"{path}: unknown section(s): {', '.join(sorted(unknown))}")
-    tls = str(smtp_data.get("tls", "none"))
+    tls = str(smtp_data.get("tls", "starttls"))
     if tls not in TLS_MODES:
         raise InputError(f"{path}: smtp.tls must be one of {', '.join(TLS_MODES)}")
-    default_port = {"ssl": 465, "starttls": 587}.get(tls, DEFAULT_SMTP_PORT)
+    # Only an explicit choice moves the port: a config without `tls` keeps port 25.
+    default_port = {"ssl": 465, "starttls": 587}.get(smtp_data.get("tls"), DEFAULT_SMTP_PORT)
+    allow_plaintext_auth = smtp_data.get("allow_plaintext_auth", False)
+    if not isinstance(allow_plaintext_auth, bool):
+        raise InputError(f"{path}: smtp.allow_plaintext_auth must be true or false")
+    if tls == "none" and smtp_data.get("username") and not allow_plaintext_auth:
+        raise InputError(
+            f'{path}: smtp.tls = "none" would send the password in plaintext; '
+            "use starttls or ssl, or set smtp.allow_plaintext_auth = true"
+        )
+    ca_file = smtp_data.get("ca_file")
     smtp = SmtpConfig(
         host=str(smtp_data.get("host", "localhost")),
         port=_int(smtp_data, "port", default_port, path, "smtp"),
@@ -150,6 +170,8 @@ def _from_mapping(data: dict, path: Path, environ: dict[str, str]) -> BotConfig:
         username=smtp_data.get("username"),
         password=_password(smtp_data, path, environ),
         timeout=_number(smtp_data, "timeout", DEFAULT_SMTP_TIMEOUT, path, "smtp"),
+        allow_plaintext_auth=allow_plaintext_auth,
+        ca_file=(path.parent / str(ca_file)).resolve() if ca_file else None,
     )
     cc = str(bot.get("cc", "all"))
     if cc not in CC_POLICIES:

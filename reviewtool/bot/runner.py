@@ -3,15 +3,13 @@
 Each step commits before the next begins (see state.py), so the process may die anywhere and
 the next start picks up where the state says, sending what is unsent and nothing twice.
 
-Test seam: the environment variable REVIEWTOOL_BOT_KILL_POINT=NAME[:N][,NAME[:N]...] makes
-the process SIGKILL itself the Nth time (default 1st) it passes the named point. Only this
-module reads it. The points are KILL_POINTS below; the crash tests walk through all of them.
+The runner calls its `hook` (shared with the store and the transport) with the name of each
+point in HOOK_POINTS as a run passes it; the crash tests kill the process there and walk
+through all of them. Production code never reads anything that makes it crash.
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,8 +22,7 @@ from reviewtool.bot.state import PendingRevision, Store
 from reviewtool.bot.summary import Summary, report_name, summarize, wrap, write_report
 from reviewtool.bot.watchers import Watcher
 
-KILL_ENV = "REVIEWTOOL_BOT_KILL_POINT"
-KILL_POINTS = (
+HOOK_POINTS = (
     "ingest-uncommitted",  # inside the transaction that records a batch of mail
     "after-ingest-commit",
     "decide-uncommitted",  # inside the transaction that records a decision and its reply
@@ -44,30 +41,6 @@ HOUR = 3600.0
 Log = Callable[[str], None]
 
 
-class KillSwitch:
-    """The crash-test seam: SIGKILL this process at a named point (see the module doc)."""
-
-    def __init__(self, spec: str | None) -> None:
-        self.targets: dict[str, int] = {}
-        self.hits: dict[str, int] = {}
-        for part in (spec or "").split(","):
-            name, _, count = part.strip().partition(":")
-            if name:
-                self.targets[name] = int(count) if count.isdigit() else 1
-
-    @classmethod
-    def from_environ(cls) -> KillSwitch:
-        """The switch the environment asks for (none when the variable is unset)."""
-        return cls(os.environ.get(KILL_ENV))
-
-    def __call__(self, point: str) -> None:
-        if point not in self.targets:
-            return
-        self.hits[point] = self.hits.get(point, 0) + 1
-        if self.hits[point] == self.targets[point]:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-
 @dataclass
 class RunStats:
     """What one run did."""
@@ -83,6 +56,9 @@ class RunStats:
     retried: int = 0
     failed: int = 0
     deferred: int = 0  # held back by the per-hour limit
+    unknown: int = 0  # body sent, no answer: perhaps delivered, never resent on its own
+    outages: int = 0  # times the queue was paused because the server was unavailable
+    paused: str | None = None  # why the queue is paused at the end of the run
     errors: list[str] = field(default_factory=list)
 
 
@@ -127,6 +103,9 @@ class BotRunner:
         while drain:
             # Only retries: a reply in doubt waits for its list copy until the next run.
             due = self.store.next_due()
+            paused_until = self.paused_until()
+            if due is not None and paused_until is not None:
+                due = max(due, paused_until)
             wait = None if due is None else due - self.clock()
             if wait is None or wait > ONCE_RETRY_WINDOW_SECONDS or self._budget() <= 0:
                 break
@@ -184,6 +163,11 @@ class BotRunner:
                     row.message_id, now, "send was interrupted; sending again, same Message-ID"
                 )
                 stats.retried += 1
+        for row in self.store.outbox("unknown"):
+            if self.store.has_message(row.message_id):
+                self.store.mark_sent(row.message_id, now, "confirmed by its copy on the list")
+                stats.confirmed += 1
+                self.log(f"reply <{row.message_id}> in doubt was delivered: its copy is back")
 
     def decide(self, stats: RunStats) -> None:
         """Review each revision that is complete or has settled, and queue its reply."""
@@ -265,10 +249,25 @@ class BotRunner:
         return True
 
     def flush(self, stats: RunStats) -> None:
-        """Send due replies within the per-hour limit; failures back off and retry."""
+        """Send due replies within the per-hour limit. A reply the server refuses backs off
+        on its own; an outage (unreachable, login refused, hung) pauses the whole queue."""
         cfg = self.config
+        paused = self.store.paused()
+        if paused is not None and paused[0] > self.clock():
+            stats.paused = paused[1]
+            return
+        due = self.store.due(self.clock())
+        if not due:
+            return
         try:
-            for row in self.store.due(self.clock()):
+            try:
+                self.transport.open()
+            except SendError as exc:
+                if exc.kind != "outage":
+                    raise
+                self._pause(str(exc), stats)
+                return
+            for row in due:
                 if row.attempts and self.store.has_message(row.message_id):
                     # An earlier attempt failed late (after DATA) yet went out: the list has it.
                     self.store.mark_sent(row.message_id, self.clock(), "confirmed by the list")
@@ -283,12 +282,24 @@ class BotRunner:
                 try:
                     self.transport.send(row.message_id, row.sender, row.recipients, row.data)
                 except Exception as exc:  # noqa: BLE001 - SendError, or anything a transport raised
-                    permanent = isinstance(exc, SendError) and exc.permanent
+                    kind = exc.kind if isinstance(exc, SendError) else "retry"
+                    if kind == "outage":
+                        self.store.release(row.message_id, self.clock(), str(exc))
+                        self._pause(str(exc), stats)
+                        return
+                    if kind == "unknown":
+                        self.store.mark_unknown(row.message_id, str(exc))
+                        stats.unknown += 1
+                        self.log(f"<{row.message_id}> in doubt, not resent: {exc}")
+                        # A server that swallowed a body without answering is not to be fed
+                        # the rest of the queue, one timeout each.
+                        self._pause(str(exc), stats)
+                        return
                     attempts = row.attempts + 1
-                    if permanent or attempts >= cfg.max_attempts:
+                    if kind == "permanent" or attempts >= cfg.max_attempts:
                         self.store.mark_failed(row.message_id, str(exc))
                         stats.failed += 1
-                        self.log(f"gave up on <{row.message_id}>: {exc}")
+                        self.log(f"gave up on <{row.message_id}> (--requeue sends it again): {exc}")
                     else:
                         delay = backoff(attempts, cfg.retry_base_seconds, cfg.retry_max_seconds)
                         self.store.mark_retry(row.message_id, self.clock() + delay, str(exc))
@@ -301,8 +312,28 @@ class BotRunner:
                 self.store.mark_sent(row.message_id, self.clock())
                 self.hook("after-mark-sent")
                 stats.sent += 1
+                self._resume()
         finally:
             self.transport.close()
+
+    def paused_until(self) -> float | None:
+        """When a paused queue (SMTP outage) may be tried again, or None when not paused."""
+        paused = self.store.paused()
+        return paused[0] if paused else None
+
+    def _pause(self, reason: str, stats: RunStats) -> None:
+        """Hold the whole queue back after an outage, doubling the pause each time in a row."""
+        cfg = self.config
+        outages = self.store.outages_in_a_row() + 1
+        delay = backoff(outages, cfg.retry_base_seconds, cfg.retry_max_seconds)
+        self.store.pause(self.clock() + delay, reason)
+        stats.paused = reason
+        stats.outages += 1
+        self.log(f"SMTP unavailable, queue paused for {delay:.0f}s: {reason}")
+
+    def _resume(self) -> None:
+        if self.store.paused() is not None or self.store.outages_in_a_row():
+            self.store.resume()
 
     # pacing
 
@@ -317,6 +348,9 @@ class BotRunner:
         now = self.clock()
         times = []
         due = self.store.next_due()
+        paused_until = self.paused_until()
+        if due is not None and paused_until is not None:
+            due = max(due, paused_until)
         if due is not None and self._budget() > 0:  # at the limit, the interval paces us
             times.append(due)
         for row in self.store.outbox("sending"):

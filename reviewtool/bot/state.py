@@ -5,7 +5,7 @@ The mail the bot has read lives in the series index (`series.index`, tables `mes
 arrives; the bot reads a group's covers and patches back and lets the series assembler say
 which revisions it holds, so the bot has no threading rules of its own.
 
-Exactly-once rests on three rules:
+Exactly-once rests on these rules:
 - a message and the source cursor that passes it are committed in one transaction, so a
   crash re-reads at most what was not committed and Message-IDs drop the rest;
 - a decision and its reply (in the outbox) are committed in one transaction, before any send,
@@ -14,6 +14,9 @@ Exactly-once rests on three rules:
 - a reply is marked `sending` before the SMTP transaction and `sent` after the server accepts
   it. A row found `sending` after a restart is in doubt: if its Message-ID has come back
   through the list it was delivered, otherwise it is sent again with the same Message-ID.
+- a reply whose body went out without an answer from the server is `unknown`: it may have
+  been delivered, so it is never sent again on its own; its copy on the list marks it `sent`,
+  and `reviewtool bot --requeue` hands it (or a `failed` one) back to the queue.
 """
 
 from __future__ import annotations
@@ -39,7 +42,13 @@ SCHEMA_VERSION = 2
 BUSY_TIMEOUT_SECONDS = 30.0
 
 KINDS = ("cover", "patch", "reply", "other", "own", "rejected")
-OUTBOX_STATES = ("pending", "sending", "sent", "failed")
+OUTBOX_STATES = ("pending", "sending", "sent", "failed", "unknown")
+# Where a pause of the outbox after an SMTP outage is kept (the key/value table).
+PAUSE_UNTIL_META = "smtp_paused_until"
+PAUSE_REASON_META = "smtp_pause_reason"
+OUTAGES_META = "smtp_outages_in_a_row"
+# Replies an operator may put back in the queue with `reviewtool bot --requeue`.
+REQUEUEABLE_STATES = ("failed", "unknown")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -169,6 +178,7 @@ class Store:
     def __init__(self, path: Path | str, hook: Hook | None = None) -> None:
         self.path = Path(path)
         self.hook: Hook = hook or _no_hook
+        _refuse_foreign_file(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(
@@ -177,6 +187,12 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             # FULL: a committed "sending"/"sent" must survive a power cut, not just a crash.
             self.db.execute("PRAGMA synchronous=FULL")
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
+            if tables and "meta" not in tables:
+                self.db.close()
+                raise InputError(
+                    f"{self.path}: a SQLite database of something else, not a bot state file"
+                )
             self.db.executescript(
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
             )
@@ -463,6 +479,99 @@ class Store:
                 "UPDATE outbox SET status = 'failed', last_error = ? WHERE message_id = ?",
                 (error, message_id),
             )
+
+    def mark_unknown(self, message_id: str, error: str) -> None:
+        """The body went out and no answer came: perhaps delivered, never resent on its own."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE outbox SET status = 'unknown', last_error = ? WHERE message_id = ?",
+                (error, message_id),
+            )
+
+    def release(self, message_id: str, next_attempt: float, error: str) -> None:
+        """Back from `sending` to pending without charging the reply an attempt: the server
+        was at fault (an outage), not the message."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE outbox SET status = 'pending', attempts = MAX(attempts - 1, 0), "
+                "next_attempt = ?, last_error = ? WHERE message_id = ? AND status = 'sending'",
+                (next_attempt, error, message_id),
+            )
+
+    def pause(self, until: float, reason: str) -> int:
+        """Hold the whole outbox back until `until` (an SMTP outage); the outages in a row."""
+        with self.transaction():
+            row = self.db.execute("SELECT value FROM meta WHERE key = ?", (OUTAGES_META,))
+            found = row.fetchone()
+            outages = int(found[0]) + 1 if found else 1
+            for key, value in (
+                (OUTAGES_META, str(outages)),
+                (PAUSE_UNTIL_META, repr(until)),
+                (PAUSE_REASON_META, reason),
+            ):
+                self.db.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value)
+                )
+        return outages
+
+    def outages_in_a_row(self) -> int:
+        """SMTP outages since the last reply that went through."""
+        return int(self.get_meta(OUTAGES_META) or "0")
+
+    def paused(self) -> tuple[float, str] | None:
+        """(until, reason) while the outbox is held back after an outage, else None."""
+        until = self.get_meta(PAUSE_UNTIL_META)
+        return (float(until), self.get_meta(PAUSE_REASON_META) or "") if until else None
+
+    def resume(self) -> None:
+        """A reply went through: the outage is over."""
+        with self.transaction():
+            self.db.execute(
+                "DELETE FROM meta WHERE key IN (?, ?, ?)",
+                (PAUSE_UNTIL_META, PAUSE_REASON_META, OUTAGES_META),
+            )
+
+    def requeue(self, message_ids: Iterable[str] = ()) -> list[str]:
+        """Put `failed` and `unknown` replies (all, or the named ones) back in the queue with
+        a fresh attempt count, due at the next run; the Message-IDs requeued."""
+        wanted = [m.strip().strip("<>") for m in message_ids]
+        when = 0.0
+        states = ",".join("?" * len(REQUEUEABLE_STATES))
+        with self.transaction():
+            rows = self.db.execute(
+                f"SELECT message_id FROM outbox WHERE status IN ({states}) ORDER BY created, rowid",
+                REQUEUEABLE_STATES,
+            ).fetchall()
+            chosen = [r[0] for r in rows if not wanted or r[0] in wanted]
+            # The operator says "try now": a pause after an outage ends with it.
+            self.db.execute("DELETE FROM meta WHERE key = ?", (PAUSE_UNTIL_META,))
+            for message_id in chosen:
+                self.db.execute(
+                    "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt = ? "
+                    "WHERE message_id = ?",
+                    (when, message_id),
+                )
+        return chosen
+
+
+def _refuse_foreign_file(path: Path) -> None:
+    """A state file that exists but is not a SQLite database (an empty file, a truncated copy,
+    something else) stops the bot: taking it as a fresh start would answer everything again."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except FileNotFoundError:
+        return
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a bot state file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open state file: {exc.strerror}") from None
+    if head != b"SQLite format 3\x00":
+        what = "is empty" if not head else "is not a SQLite database"
+        raise InputError(
+            f"{path}: {what}, so it is not a bot state file; the bot stops rather than "
+            "answer every series again (restore the file, or remove it to start afresh)"
+        )
 
 
 def _outbox_row(row: tuple) -> OutboxRow:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from reviewtool.errors import UsageError
@@ -29,7 +30,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--source",
         action="append",
-        required=True,
         metavar="SRC",
         help="public-inbox inbox or epoch repo, Maildir, or mbox file (repeatable)",
     )
@@ -58,6 +58,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"where --dry-run writes replies (default {DEFAULT_DRY_RUN_DIR})",
     )
     parser.add_argument("--smtp", metavar="HOST:PORT", help="SMTP server (overrides the config)")
+    parser.add_argument(
+        "--smtp-tls",
+        choices=("starttls", "ssl", "none"),
+        help="how to secure the SMTP connection (overrides the config; default starttls)",
+    )
+    parser.add_argument(
+        "--requeue",
+        nargs="*",
+        metavar="MESSAGE-ID",
+        help="put failed and in-doubt replies (all, or the named ones) back in the queue, "
+        "then exit; the next run sends them",
+    )
     parser.add_argument("--from", dest="from_addr", metavar="ADDR", help="From address of replies")
     parser.add_argument(
         "--config", metavar="FILE", help="TOML config file (see `reviewtool.bot.config`)"
@@ -66,21 +78,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Build the bot from the arguments and run it."""
+def run(args: argparse.Namespace, hook: Callable[[str], None] | None = None) -> int:
+    """Build the bot from the arguments and run it; `hook` is called at each named point of
+    a run (the crash tests kill the process there)."""
     from reviewtool.bot.config import load_config
-    from reviewtool.bot.runner import BotRunner, KillSwitch
+    from reviewtool.bot.runner import BotRunner
     from reviewtool.bot.smtp import FileTransport, SmtpTransport
     from reviewtool.bot.state import Store
     from reviewtool.bot.watchers import open_watcher
 
+    state = args.state or (DEFAULT_DRY_RUN_STATE if args.dry_run else DEFAULT_STATE)
+    if args.requeue is not None:
+        return _requeue(Store(state), args.requeue)
+    if not args.source:
+        raise UsageError("bot: --source is required (or --requeue)")
     if args.interval is not None and args.interval <= 0:
         raise UsageError("--interval must be more than 0 seconds")
     config = load_config(Path(args.config) if args.config else None)
-    config = config.with_overrides(smtp=args.smtp, from_addr=args.from_addr)
+    config = config.with_overrides(smtp=args.smtp, from_addr=args.from_addr, tls=args.smtp_tls)
     watchers = [open_watcher(src) for src in args.source]
-    state = args.state or (DEFAULT_DRY_RUN_STATE if args.dry_run else DEFAULT_STATE)
-    hook = KillSwitch.from_environ()
     transport = (
         FileTransport(Path(args.dry_run_dir))
         if args.dry_run
@@ -106,8 +122,34 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"replies: {stats.sent} sent{where}, {stats.confirmed} confirmed from the list, "
         f"{stats.deferred} held by the hourly limit, {stats.failed} failed, "
-        f"{stats.skipped} revisions without a reply"
+        f"{stats.unknown} in doubt, {stats.skipped} revisions without a reply"
     )
+    if stats.paused:
+        print(f"reviewtool bot: sending paused, SMTP unavailable: {stats.paused}", file=sys.stderr)
+    if stats.failed or stats.unknown:
+        print(
+            "reviewtool bot: failed and in-doubt replies stay queued; "
+            "`reviewtool bot --requeue` sends them again",
+            file=sys.stderr,
+        )
     for error in stats.errors:
         print(f"reviewtool bot: could not review {error}", file=sys.stderr)
+    return 0
+
+
+def _requeue(store, message_ids: list[str]) -> int:
+    """`--requeue`: failed and in-doubt replies back to pending."""
+    try:
+        requeued = store.requeue(message_ids)
+    finally:
+        store.close()
+    missing = {m.strip("<>") for m in message_ids} - set(requeued)
+    for message_id in requeued:
+        print(f"requeued <{message_id}>")
+    print(f"{len(requeued)} repl{'y' if len(requeued) == 1 else 'ies'} requeued")
+    if missing:
+        raise UsageError(
+            "not failed or in doubt, so not requeued: "
+            + ", ".join(f"<{m}>" for m in sorted(missing))
+        )
     return 0
