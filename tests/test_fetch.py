@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -107,3 +108,89 @@ def test_unreachable_server_is_a_clear_error():
 
     with pytest.raises(InputError, match="cannot reach"):
         fetch_thread("x@example.org", f"http://127.0.0.1:{free_port()}/all", timeout=5)
+
+
+# -- hostile or broken servers (issue 16.10) -------------------------------------------------
+
+
+@pytest.fixture
+def odd_server():
+    """An HTTP server whose answers the test sets per path: (base_url, routes, bytes_sent)."""
+    routes: dict[str, tuple] = {}
+    sent: dict[str, int] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            kind, value = routes.get(self.path.split("/t.mbox.gz")[0], ("404", None))
+            if kind == "redirect":
+                self.send_response(302)
+                self.send_header("Location", value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif kind == "trickle":
+                body, pause = value
+                self.send_response(200)
+                self.send_header("Content-Type", "application/gzip")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                sent[self.path] = 0
+                try:
+                    for i in range(len(body)):
+                        self.wfile.write(body[i : i + 1])
+                        self.wfile.flush()
+                        sent[self.path] += 1
+                        time.sleep(pause)
+                except OSError:
+                    return  # the client hung up: what we want
+            else:
+                self.send_error(404)
+
+        def log_message(self, *args):
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", routes, sent
+    server.shutdown()
+    server.server_close()
+
+
+def test_redirect_to_ftp_is_refused(odd_server, capsys):
+    base, routes, _ = odd_server
+    routes["/all/x@example.org"] = ("redirect", "ftp://127.0.0.1/pub/t.mbox.gz")
+    code = main(["fetch", "x@example.org", "--lore", f"{base}/all"])
+    err = capsys.readouterr().err
+    assert code == 2 and "ftp://" in err and "http and https only" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_redirect_loop_is_one_line(odd_server, capsys):
+    base, routes, _ = odd_server
+    routes["/all/loop@example.org"] = ("redirect", f"{base}/all/loop@example.org/t.mbox.gz")
+    code = main(["fetch", "loop@example.org", "--lore", f"{base}/all"])
+    err = capsys.readouterr().err
+    assert code == 2 and "redirect loop" in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_a_trickling_server_is_cut_off_at_the_one_deadline(odd_server, capsys):
+    base, routes, sent = odd_server
+    body = gzip.compress(SEP + b"Subject: x\n\nbody\n") * 3
+    # Each byte arrives well within any per-read timeout; all of them would take ~25 s.
+    routes["/all/slow@example.org"] = ("trickle", (body, 25 / len(body)))
+    code = main(["fetch", "slow@example.org", "--lore", f"{base}/all", "--timeout", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "within 1 s" in err and len(err.strip().splitlines()) == 1
+    path = "/all/slow@example.org/t.mbox.gz"
+    assert 0 < sent.get(path, 0) < len(body) // 2
+
+
+def test_fetch_output_into_a_missing_directory_is_exit_2_and_creates_nothing(
+    lore, tmp_path, capsys
+):
+    base, _, post, _ = lore
+    target = tmp_path / "nowhere" / "t.mbox"
+    assert main(["fetch", post.cover_id, "--lore", base, "-o", str(target)]) == 2
+    assert "does not exist" in capsys.readouterr().err and not (tmp_path / "nowhere").exists()

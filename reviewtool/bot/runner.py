@@ -21,6 +21,7 @@ from reviewtool.bot.smtp import SendError, Transport
 from reviewtool.bot.state import PendingRevision, Store
 from reviewtool.bot.summary import Summary, report_name, summarize, wrap, write_report
 from reviewtool.bot.watchers import Watcher
+from reviewtool.errors import ReviewtoolError
 
 HOOK_POINTS = (
     "ingest-uncommitted",  # inside the transaction that records a batch of mail
@@ -245,6 +246,9 @@ class BotRunner:
             write_report(self.config.report_dir, name, summary.report_html)
         except OSError as exc:
             self.log(f"cannot write report {name}: {exc.strerror}")
+            return False
+        except ReviewtoolError as exc:
+            self.log(f"cannot write report {name}: {exc}")
             return False
         return True
 

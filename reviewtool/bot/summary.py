@@ -298,9 +298,7 @@ def report_name(key: str, label: str) -> str:
 
 def write_report(report_dir: Path, name: str, html: str) -> Path:
     """Write the report atomically (a reader never sees half a page)."""
-    report_dir.mkdir(parents=True, exist_ok=True)
-    path = report_dir / name
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    from reviewtool.outfile import write_output
+
+    report_dir.mkdir(parents=True, exist_ok=True)  # the configured directory, the bot's own
+    return write_output(report_dir / name, html.encode("utf-8", "replace"))

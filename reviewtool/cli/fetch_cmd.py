@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-
-from reviewtool.errors import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "-o", "--output", metavar="FILE", help="write the mbox here (default stdout)"
     )
     parser.add_argument(
-        "--timeout", type=float, default=60.0, metavar="SECONDS", help=argparse.SUPPRESS
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="one deadline for the whole download (default 60)",
     )
     parser.set_defaults(func=run)
 
@@ -44,12 +45,9 @@ def run(args: argparse.Namespace) -> int:
         base, msgid = from_url
     mbox = fetch_thread(msgid, base, timeout=args.timeout)
     if args.output and args.output != "-":
-        path = Path(args.output)
-        try:
-            path.write_bytes(mbox)
-        except OSError as exc:
-            raise InputError(f"{path}: cannot write: {exc.strerror}") from None
-        where = str(path)
+        from reviewtool.outfile import write_output
+
+        where = str(write_output(args.output, mbox))
     else:
         sys.stdout.buffer.write(mbox)
         sys.stdout.flush()

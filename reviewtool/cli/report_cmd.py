@@ -9,6 +9,7 @@ from pathlib import Path
 from reviewtool.analyses.findings import SEVERITIES
 from reviewtool.cli.common import add_paths_argument, load_collection, use_colour
 from reviewtool.errors import InputError, UsageError
+from reviewtool.outfile import write_output
 from reviewtool.render.progress import ProgressBar
 from reviewtool.review import Review, build_review
 
@@ -142,15 +143,7 @@ def _write(target: str, text: str) -> None:
         else:  # a text-only stream (tests capture stdout this way)
             sys.stdout.write(data.decode("utf-8"))
         return
-    path = Path(target)
-    try:
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)  # a reader never sees half a report
-    except OSError as exc:
-        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    write_output(target, data)
 
 
 def _summary_line(review: Review, output: str, blocking: list, fail_on: str) -> str:
