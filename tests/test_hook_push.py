@@ -89,19 +89,6 @@ def touch_fault_handler(text: str, note: str) -> str:
     )
 
 
-def checker_available() -> bool:
-    try:
-        from reviewtool.analyses.spec.check import check_source  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_checker = pytest.mark.skipif(
-    not checker_available(), reason="the FOLL_GET checker is not in the tree yet"
-)
-
-
 class Workspace:
     """A work repository with the hook installed and a bare remote `origin`."""
 
@@ -190,7 +177,6 @@ def ws(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path)
 
 
-@needs_checker
 def test_push_introducing_a_leak_is_refused_with_the_finding(ws: Workspace) -> None:
     ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults through __kvm_follow_pfn")
     ws.git("push", "-q", "--no-verify", "origin", "main")
@@ -209,7 +195,6 @@ def test_push_introducing_a_leak_is_refused_with_the_finding(ws: Workspace) -> N
     assert "git push --no-verify" in last and "leak function:user_mem_abort" in last
 
 
-@needs_checker
 def test_clean_push_goes_through(ws: Workspace) -> None:
     ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults through __kvm_follow_pfn")
     ws.commit({MMU_C: touch_fault_handler(CLEAN, "v8")}, "KVM: arm64: Explain the snapshot")
@@ -221,7 +206,6 @@ def test_clean_push_goes_through(ws: Workspace) -> None:
     assert ": leak: " not in done.stderr
 
 
-@needs_checker
 def test_leak_older_than_the_push_is_listed_as_old_and_does_not_block(ws: Workspace) -> None:
     base = ws.commit({MMU_C: LEAKING}, "KVM: arm64: Refuse exec faults on device memory")
     ws.git("push", "-q", "--no-verify", "origin", "main")
@@ -248,7 +232,6 @@ def test_branch_deletion_pushes_nothing_and_passes(ws: Workspace) -> None:
     assert "reviewtool: checked 0 commits in 1 ref to origin" in done.stderr
 
 
-@needs_checker
 def test_several_refs_at_once_block_on_the_one_that_leaks(ws: Workspace) -> None:
     ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults through __kvm_follow_pfn")
     ws.git("push", "-q", "--no-verify", "origin", "main")
@@ -269,7 +252,6 @@ def test_several_refs_at_once_block_on_the_one_that_leaks(ws: Workspace) -> None
     assert ws.remote_has("refs/heads/docs") and ws.remote_has("refs/heads/exec-fault")
 
 
-@needs_checker
 def test_waiver_lets_the_finding_through_and_lists_it(ws: Workspace) -> None:
     ws.write(
         ".reviewtool-waivers",
@@ -284,7 +266,6 @@ def test_waiver_lets_the_finding_through_and_lists_it(ws: Workspace) -> None:
     assert "1 waived" in verdict(done.stderr)
 
 
-@needs_checker
 def test_expired_waiver_warns_and_no_longer_applies(ws: Workspace) -> None:
     ws.write(".reviewtool-waivers", "leak function:user_mem_abort 2020-01-31 temporary\n")
     ws.commit({MMU_C: LEAKING}, "KVM: arm64: Refuse exec faults on device memory")
@@ -354,7 +335,6 @@ def test_unreadable_config_warns_and_lets_the_push_through(ws: Workspace) -> Non
     assert "not valid TOML" in done.stderr and "Letting the push through" in done.stderr
 
 
-@needs_checker
 def test_hook_never_changes_work_tree_index_or_refs(ws: Workspace) -> None:
     ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults through __kvm_follow_pfn")
     tip = ws.commit({MMU_C: LEAKING}, "KVM: arm64: Refuse exec faults on device memory")
@@ -378,7 +358,6 @@ def test_hook_never_changes_work_tree_index_or_refs(ws: Workspace) -> None:
     assert snapshot() == before
 
 
-@needs_checker
 def test_pre_commit_framework_range_is_checked(ws: Workspace) -> None:
     base = ws.git("rev-parse", "HEAD")
     ws.commit({MMU_C: LEAKING}, "KVM: arm64: Refuse exec faults on device memory")
@@ -398,7 +377,6 @@ def test_malformed_hook_input_is_reported_not_a_traceback(ws: Workspace) -> None
     assert "pre-push input line 1" in done.stderr and "Traceback" not in done.stderr
 
 
-@needs_checker
 def test_deleting_the_release_line_alone_is_caught(ws: Workspace) -> None:
     ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults through __kvm_follow_pfn")
     ws.git("push", "-q", "--no-verify", "origin", "main")
@@ -410,7 +388,6 @@ def test_deleting_the_release_line_alone_is_caught(ws: Workspace) -> None:
     assert "in user_mem_abort()" in done.stderr
 
 
-@needs_checker
 def test_leak_fixed_later_in_the_same_push_still_blocks_and_says_so(ws: Workspace) -> None:
     ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults through __kvm_follow_pfn")
     ws.git("push", "-q", "--no-verify", "origin", "main")
@@ -425,7 +402,6 @@ def test_leak_fixed_later_in_the_same_push_still_blocks_and_says_so(ws: Workspac
     assert f"fixed again by {fix[:12]}" in done.stderr
 
 
-@needs_checker
 def test_skipped_paths_are_not_checked(ws: Workspace) -> None:
     ws.write(".reviewtool.toml", 'skip = ["arch/arm64/**"]\n')
     ws.commit({MMU_C: LEAKING}, "KVM: arm64: Refuse exec faults on device memory")
@@ -434,7 +410,6 @@ def test_skipped_paths_are_not_checked(ws: Workspace) -> None:
     assert "0 touching C in scope" in done.stderr
 
 
-@needs_checker
 def test_analyse_commit_checks_only_the_functions_a_commit_changes(ws: Workspace) -> None:
     import git
 
@@ -453,3 +428,78 @@ def test_analyse_commit_checks_only_the_functions_a_commit_changes(ws: Workspace
     helper = LEAKING.replace("ESR_ELx_FSC_PERM &&", "ESR_ELx_FSC_PERM &&\n\t       ")
     ws.commit({MMU_C: helper}, "KVM: arm64: Wrap a long line")
     assert analyse_commit(repo, repo.head.commit) == []
+
+
+# -- commit data cannot steer the hook (issue 16.2) -----------------------------------------
+
+
+def test_a_forged_record_marker_in_the_subject_does_not_hide_a_leak(ws: Workspace) -> None:
+    clean = ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults through __kvm_follow_pfn")
+    ws.git("push", "-q", "--no-verify", "origin", "main")
+    ws.git("checkout", "-q", "-b", "forged")
+    # The subject ends with what the old reader took for the start of the next commit,
+    # naming the clean commit: the leak's diff would have been filed under that one.
+    forged = f"KVM: arm64: Refuse exec faults\u2028reviewtool-commit {clean} {clean}"
+    ws.commit({MMU_C: LEAKING}, forged)
+    done = ws.push("forged")
+    assert done.returncode != 0, done.stderr
+    assert f"{MMU_C}:{LEAK_LINE}: error: leak: " in done.stderr
+    assert not ws.remote_has("refs/heads/forged")
+
+
+def test_a_diff_header_inside_a_c_comment_does_not_hide_a_leak(ws: Workspace) -> None:
+    ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults through __kvm_follow_pfn")
+    ws.git("push", "-q", "--no-verify", "origin", "main")
+    ws.git("checkout", "-q", "-b", "comment")
+    # A form feed then a `+++` header: one line to git, two to a splitlines() reader, which
+    # then filed the rest of the diff under README.txt and checked no function at all.
+    sneaky = LEAKING.replace(
+        "\t/* Instruction fetches", "\t/* \f+++ b/README.txt */\n\t/* Instruction fetches"
+    )
+    ws.commit({MMU_C: sneaky}, "KVM: arm64: Refuse exec faults on device memory")
+    done = ws.push("comment")
+    assert done.returncode != 0, done.stderr
+    assert ": error: leak: " in done.stderr and "0 functions checked" not in done.stderr
+
+
+def test_a_c_file_git_calls_binary_is_not_checked_and_says_so(ws: Workspace) -> None:
+    ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults through __kvm_follow_pfn")
+    ws.git("push", "-q", "--no-verify", "origin", "main")
+    ws.git("checkout", "-q", "-b", "binary")
+    # One NUL byte in a comment: git calls the file binary and prints none of its lines.
+    with_nul = LEAKING.replace("cut down to what", "cut down\0 to what")
+    ws.commit({MMU_C: with_nul}, "KVM: arm64: Refuse exec faults on device memory")
+    done = ws.push("binary")
+    assert done.returncode != 0, done.stderr
+    assert f"{MMU_C}:0: error: not-checked: not checked: binary" in done.stderr
+    assert not ws.remote_has("refs/heads/binary")
+
+
+def test_a_binary_c_file_can_be_waived_like_any_finding(ws: Workspace) -> None:
+    ws.git("checkout", "-q", "-b", "blob")
+    ws.commit({"drivers/fw/blob.c": "unsigned char fw[] = {0};\0\x01\n"}, "Add firmware blob")
+    ws.commit(
+        {".reviewtool-waivers": "not-checked file:drivers/fw/blob.c firmware, not code\n"},
+        "Waive the firmware blob",
+    )
+    done = ws.push("blob")
+    assert done.returncode == 0, done.stderr
+    assert "not checked: binary" in done.stderr
+
+
+def test_commit_records_name_real_object_ids(ws: Workspace) -> None:
+    import git as gitpython
+
+    from reviewtool.errors import InputError
+    from reviewtool.hook.changes import commit_patches, parse_log
+
+    sha = ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults")
+    repo = gitpython.Repo(ws.work)
+    (patch,) = commit_patches(repo, [sha]).values()
+    assert patch.sha == sha and patch.subject == "KVM: arm64: Map stage-2 faults"
+    assert [c.path for c in patch.files] == [MMU_C]
+    # A stream whose record does not name the commit asked for is refused, not half-read.
+    with pytest.raises(InputError, match="not one of the commits"):
+        parse_log(f"\0{'f' * 40}\0\0subject\0\n", [sha])
+    with pytest.raises(InputError, match="whole commit records"):
+        parse_log("reviewtool-commit " + sha + "\nsubject\n", [sha])

@@ -7,17 +7,20 @@ push instead of one per commit, and no context lines, because only the changed l
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import git
 
 from reviewtool.diff.model import Hunk, read_diff
-from reviewtool.textlines import git_lines
+from reviewtool.errors import InputError
 
 # C sources and headers; git's pathspec `*` crosses directories, so these match at any depth.
 C_PATHSPECS = ("*.c", "*.h")
 
-_MARK = "reviewtool-commit "
+# One record per commit, each field ended by NUL (see parse_log).
+_RECORD_FORMAT = "%x00%H%x00%P%x00%s%x00"
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 @dataclass
@@ -32,6 +35,9 @@ class FileChange:
     # Lines of the pre-image removed without replacement: their function is looked up in
     # the parent, then checked in the commit (if it still exists there).
     removed_lines: set[int] = field(default_factory=set)
+    # git calls the file binary (a NUL byte, or a `-diff` attribute): no line of it can be
+    # read from the patch, so it is reported as not checked, never passed over in silence.
+    binary: bool = False
 
     @property
     def path(self) -> str:
@@ -59,7 +65,7 @@ def commit_patches(repo: git.Repo, shas: list[str]) -> dict[str, CommitPatch]:
         return {}
     out = repo.git.log(
         "--no-walk=unsorted",
-        f"--format={_MARK}%H %P%n%s",
+        f"--format={_RECORD_FORMAT}",
         "-p",
         "-U0",
         "-M",
@@ -72,44 +78,66 @@ def commit_patches(repo: git.Repo, shas: list[str]) -> dict[str, CommitPatch]:
         *C_PATHSPECS,
         strip_newline_in_stdout=False,
     )
-    patches = parse_log(out)
+    patches = parse_log(out, shas)
     # Commits with no C change print no diff but still print their header; keep every sha.
     for sha in shas:
         patches.setdefault(sha, CommitPatch(sha, None, ""))
     return patches
 
 
-def parse_log(text: str) -> dict[str, CommitPatch]:
-    """Parse the output of `git log --format='<mark>%H %P%n%s' -p -U0`.
+def parse_log(text: str, shas: list[str]) -> dict[str, CommitPatch]:
+    """Parse `git log --no-walk=unsorted --format=<_RECORD_FORMAT> -p -U0 SHAS...`.
 
-    Each commit's diff is read by the package's one diff reader (`diff.model.read_diff`), so
-    the hook cuts lines and ends hunks exactly as the report and `git apply` do.
+    Each commit is a record that starts with a NUL: `NUL sha NUL parents NUL subject NUL`,
+    then its diff. Patch text cannot hold a NUL (git calls such a file binary and prints no
+    lines of it) and a subject cannot either, so nothing a commit carries can start a record;
+    and each record must name, in order, the commit asked for: a stream that does not is
+    refused rather than half-read. Each diff is read by the package's one diff reader
+    (`diff.model.read_diff`), which cuts lines as `git apply` does.
     """
+    fields = text.split("\0")
+    if fields and fields[0].strip() == "":
+        fields = fields[1:]
+    if len(fields) % 4:
+        raise InputError(
+            f"git log gave {len(fields)} NUL-separated fields, not whole commit records; "
+            "refusing to guess which changes belong to which commit"
+        )
     patches: dict[str, CommitPatch] = {}
-    records: list[tuple[CommitPatch, list[str]]] = []
-    for line in git_lines(text):
-        if line.startswith(_MARK):
-            ids = line[len(_MARK) :].split()
-            if not ids:
-                continue
-            current = CommitPatch(ids[0], ids[1] if len(ids) > 1 else None, "")
-            patches[current.sha] = current
-            records.append((current, []))
-        elif records:
-            records[-1][1].append(line)
-    for commit, lines in records:
-        if lines:
-            commit.subject = lines[0]
-        diff = read_diff("\n".join(lines[1:]) + "\n", lenient=True)
+    # The pathspec drops commits without a C change: the records are the asked-for commits
+    # that have one, in the order asked.
+    expected = iter(shas)
+    for index in range(len(fields) // 4):
+        got, parents, subject, body = fields[4 * index : 4 * index + 4]
+        if not _OBJECT_ID.fullmatch(got) or not any(sha == got for sha in expected):
+            raise InputError(
+                f"git log record {index + 1} names {got[:50]!r}, not one of the commits "
+                "asked for (in order)"
+            )
+        sha = got
+        parent_ids = parents.split()
+        if any(not _OBJECT_ID.fullmatch(p) for p in parent_ids):
+            raise InputError(f"git log record of {sha}: parents {parents[:100]!r} are not ids")
+        commit = CommitPatch(sha, parent_ids[0] if parent_ids else None, subject)
+        patches[sha] = commit
+        diff = read_diff(body.lstrip("\n"), lenient=True)
         for file_diff in diff.files:
+            if file_diff.binary or _says_binary(file_diff.header):
+                change = FileChange(file_diff.old_path, file_diff.new_path, binary=True)
+                commit.files.append(change)
+                continue
             has_names = any(h.startswith("+++ ") for h in file_diff.header)
             if not has_names and not file_diff.renamed:
-                continue  # a mode change or a binary file: no lines to check
+                continue  # a mode change: no lines to check
             change = FileChange(file_diff.old_path, file_diff.new_path)
             commit.files.append(change)
             for hunk in file_diff.hunks:
                 _add_hunk(change, hunk)
     return patches
+
+
+def _says_binary(header: list[str]) -> bool:
+    return any(line.startswith(("Binary files ", "GIT binary patch")) for line in header)
 
 
 def _add_hunk(change: FileChange, hunk: Hunk) -> None:

@@ -185,6 +185,9 @@ def _check_range(
         done.add(sha)
         patch = patches[sha]
         for change in in_scope[sha]:
+            if change.binary:
+                found.append(HookFinding(binary_finding(change.path), patch, ref))
+                continue
             functions, outcome = analyser.check_change(patch, change)
             result.functions_checked += len(functions)
             result.notes.extend(note for note in outcome.notes if note not in result.notes)
@@ -208,6 +211,25 @@ def _check_range(
     return found
 
 
+# Rule of the finding for a C file the hook could not read (see binary_finding).
+NOT_CHECKED_RULE = "not-checked"
+
+
+def binary_finding(path: str) -> Finding:
+    """A C file git calls binary: its changed lines cannot be read from the patch, so it was
+    not checked. An error, not silence: a NUL byte must not be a way past the hook (a
+    deliberate binary file is waived like any finding: `not-checked file:PATH reason`)."""
+    return Finding(
+        rule=NOT_CHECKED_RULE,
+        severity="error",
+        file=path,
+        line=0,
+        function="",
+        message="not checked: binary (git calls this C file binary: a NUL byte or a -diff "
+        "attribute), so none of its changes could be read",
+    )
+
+
 def _mark_old(
     analyser,  # noqa: ANN001
     pushed: PushRange,
@@ -221,6 +243,8 @@ def _mark_old(
     renamed = _rename_map(pushed, patches)
     wanted: dict[str, set[str]] = {}
     for item in found:
+        if item.finding.rule == NOT_CHECKED_RULE:
+            continue  # nothing to look up at the base: the file was never read
         base_path = renamed.get(item.finding.file, item.finding.file)
         wanted.setdefault(base_path, set()).add(item.finding.function)
     at_base: list[Finding] = []
