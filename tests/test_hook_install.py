@@ -12,6 +12,7 @@ import pytest
 from reviewtool.hook.install import (
     KEPT_NAME,
     HookInstallError,
+    hook_script,
     hooks_dir,
     install,
     is_ours,
@@ -182,3 +183,44 @@ def test_pre_commit_manifest_runs_the_hook_at_the_pre_push_stage() -> None:
     assert program == "reviewtool"
     args = build_parser().parse_args(argv)
     assert args.func.__name__ == "run_hook_cmd"
+
+
+# -- no Python start when there is nothing to push (issue 12.7) -----------------------------
+
+
+def _script_with_recording_python(tmp_path: Path) -> tuple[Path, Path]:
+    """The hook script with a stand-in interpreter that records that it was started."""
+    record = tmp_path / "python-started"
+    fake = tmp_path / "fake-python"
+    fake.write_text(f"#!/bin/sh\ncat >/dev/null\necho started >> {record}\nexit 0\n")
+    fake.chmod(0o755)
+    script = tmp_path / "pre-push"
+    script.write_text(hook_script(python=str(fake)))
+    script.chmod(0o755)
+    return script, record
+
+
+@pytest.mark.parametrize(
+    "stdin",
+    [
+        "",
+        "\n",
+        f"(delete) {'0' * 40} refs/heads/gone {'a' * 40}\n",
+        f"(delete) {'0' * 64} refs/heads/gone {'a' * 64}\n",
+    ],
+    ids=["empty", "blank-line", "deletion", "deletion-sha256"],
+)
+def test_nothing_to_push_starts_no_python(tmp_path: Path, stdin: str) -> None:
+    script, record = _script_with_recording_python(tmp_path)
+    done = subprocess.run([str(script), "origin", "url"], input=stdin, text=True, timeout=30)
+    assert done.returncode == 0 and not record.exists()
+
+
+def test_a_push_that_sends_commits_starts_python(tmp_path: Path) -> None:
+    script, record = _script_with_recording_python(tmp_path)
+    lines = (
+        f"(delete) {'0' * 40} refs/heads/gone {'a' * 40}\n"
+        f"refs/heads/main {'1' * 40} refs/heads/main {'0' * 40}\n"
+    )
+    done = subprocess.run([str(script), "origin", "url"], input=lines, text=True, timeout=30)
+    assert done.returncode == 0 and record.read_text() == "started\n"

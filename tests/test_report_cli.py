@@ -63,6 +63,7 @@ def test_report_writes_html_to_report_html_by_default(
 
 def test_report_to_stdout_and_json_beside_it(mbox: Path, tmp_path: Path, capsys) -> None:
     out_json = tmp_path / "out" / "report.json"
+    out_json.parent.mkdir()  # a missing directory is refused now (issue 16.5), not created
     code = main(["report", str(mbox), "-o", "-", "--json", str(out_json), "--fail-on", "none"])
     assert code == 0
     captured = capsys.readouterr()

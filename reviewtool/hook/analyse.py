@@ -74,13 +74,15 @@ class TreeAnalyser:
             return None
         key = (commit, path)
         if key not in self._texts:
+            # One `commit:path` request to git's cat-file process, instead of walking the
+            # commit's trees object by object (a round trip per directory level).
             try:
-                blob = self.repo.commit(commit).tree / path
-            except KeyError:
-                self._texts[key] = None
+                _sha, kind, _size, data = self.repo.git.get_object_data(f"{commit}:{path}")
+            except ValueError:
+                self._texts[key] = None  # no such file in that commit
             else:
-                data = blob.data_stream.read() if blob.type == "blob" else None
-                self._texts[key] = None if data is None else data.decode("utf-8", _DECODE_ERRORS)
+                text = data.decode("utf-8", _DECODE_ERRORS) if kind == b"blob" else None
+                self._texts[key] = text
         return self._texts[key]
 
     def select(

@@ -37,6 +37,16 @@ kept="$(dirname "$0")/{kept}"
 if [ -x "$kept" ]; then
 	feed | "$kept" "$@" || exit $?
 fi
+# Nothing to send (no input, or only deletions: an all-zero local sha): no Python at all.
+sends=no
+while read -r _lref lsha _rref _rsha; do
+	case "$lsha" in
+	""|*[!0]*) [ -n "$lsha" ] && sends=yes ;;
+	esac
+done <<EOF_INPUT
+$input
+EOF_INPUT
+[ "$sends" = yes ] || exit 0
 python={python}
 if [ -x "$python" ]; then
 	feed | "$python" -m reviewtool hook run "$@"
