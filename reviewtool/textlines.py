@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import re
 
+# Unicode's bidirectional controls: embeddings, overrides and isolates, and the marks. They
+# reorder what a reader sees without being seen themselves: `safe\u202egnp.exe` reads as
+# `safeexe.png` (the "Trojan Source" trick), so every door shows them as `<U+202E>`.
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 # Characters a reader cannot see or that move the cursor: C0 (tab excepted), DEL, C1, the
-# Unicode line and paragraph separators.
-_INVISIBLE_RE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+# Unicode line and paragraph separators, the bidi controls.
+_INVISIBLE_RE = re.compile(f"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
+# The same for whole multi-line text: newline and tab keep their meaning.
+_INVISIBLE_IN_TEXT_RE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
+_BIDI_RE = re.compile(f"[{BIDI_CONTROLS}]")
 
 
 def git_lines(text: str) -> list[str]:
@@ -36,5 +43,22 @@ def _symbol(match: re.Match[str]) -> str:
 
 
 def visible(text: str) -> str:
-    """`text` with each control character replaced by a visible stand-in (U+240C for `\\f`)."""
+    """`text` with each control character replaced by a visible stand-in (U+240C for `\\f`,
+    `<U+202E>` for a bidi override)."""
     return _INVISIBLE_RE.sub(_symbol, text)
+
+
+def visible_text(text: str) -> str:
+    """Multi-line text for a terminal: like `visible`, but newline and tab stay as they are.
+
+    The one sanitiser of every text door (series, diff, migrate, check, the hook, report
+    --format text): an ESC from a subject or path shows as U+241B instead of retitling or
+    clearing the reader's terminal, a bidi control as `<U+202E>` instead of reordering.
+    """
+    return _INVISIBLE_IN_TEXT_RE.sub(_symbol, text)
+
+
+def show_bidi(text: str) -> str:
+    """Only the bidi controls made visible (`<U+202E>`): for HTML, whose own escaping deals
+    with the rest."""
+    return _BIDI_RE.sub(_symbol, text)

@@ -144,7 +144,7 @@ def test_bot_reply_to_a_series_it_saw_only_in_hunks_is_not_an_all_clear(tmp_path
     for data in _v1_mails():
         inbox.add(data)
     config = BotConfig(
-        smtp=SmtpConfig(host="127.0.0.1", port=port, timeout=10),
+        smtp=SmtpConfig(host="127.0.0.1", port=port, tls="none", timeout=10),
         from_addr="review bot <bot@example.org>",
         echo_wait_seconds=0,
         max_age_days=0,

@@ -13,6 +13,8 @@ from reviewtool.cli.common import add_trailer_argument, print_json
 from reviewtool.diff.patterns import C_SUFFIXES
 from reviewtool.errors import InputError
 from reviewtool.render.progress import ProgressBar
+from reviewtool.render.terminal import terminal_safe
+from reviewtool.render.text_check import format_coverage, format_finding
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,17 +55,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="exit 1 when a finding is at least this severe (default: error)",
     )
     parser.set_defaults(func=run)
-
-
-def _print_finding(finding: Finding, out) -> None:
-    where = f" [{finding.version} {finding.patch_index}]" if finding.version else ""
-    status = f" ({finding.status})" if finding.status else ""
-    config = f" [{finding.config}]" if finding.config else ""
-    partial = " [partial: function not fully visible]" if finding.partial else ""
-    out.write(f"{finding.compiler_line()}{config}{status}{where}{partial}\n")
-    out.write(f"    in {finding.function}():\n")
-    for line in finding.trace_lines():
-        out.write(line + "\n")
 
 
 class _Run:
@@ -121,38 +112,6 @@ def _check_mail(args, specs, run: _Run) -> None:
                 run.summarised.append((revision.label, len(result.checked), result.not_checked))
 
 
-def _reasons(items: list[NotChecked]) -> str:
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[item.reason] = counts.get(item.reason, 0) + 1
-    return ", ".join(f"{reason} {count}" for reason, count in sorted(counts.items()))
-
-
-def _print_coverage(run: _Run, out) -> None:
-    """Every function not checked (latest revision), then one line of what was covered."""
-    for item in run.not_checked:
-        where = f" [{item.version} {item.patch_index}]" if item.version else ""
-        out.write(f"{item.text()}{where}\n")
-    for label, checked, items in run.summarised:
-        out.write(
-            f"{label}: {checked} function(s) checked whole, {len(items)} not checked "
-            f"({_reasons(items)}); --json lists them\n"
-        )
-    everything = run.not_checked + [i for _, _, items in run.summarised for i in items]
-    if not everything:
-        out.write(f"checked {run.checked} function(s) whole; nothing left unchecked\n")
-        return
-    verdict = (
-        "NOTHING was checked whole: no findings is not an all-clear"
-        if not run.checked
-        else ("no findings is not an all-clear for what was not checked")
-    )
-    out.write(
-        f"checked {run.checked} function(s) whole; {len(everything)} not checked "
-        f"({_reasons(everything)}): {verdict}\n"
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     """Check, print, and return 1 when findings reach --fail-on."""
     for name in args.paths:
@@ -184,11 +143,11 @@ def run(args: argparse.Namespace) -> int:
             }
         )
     else:
-        for finding in findings:
-            _print_finding(finding, sys.stdout)
-        _print_coverage(run_, sys.stdout)
-        for note in notes:
-            sys.stderr.write(f"note: {note}\n")
+        text = "".join(format_finding(finding) for finding in findings)
+        text += format_coverage(run_.checked, run_.not_checked, run_.summarised)
+        # Paths, function names and notes come from the files and mail read: made visible.
+        sys.stdout.write(terminal_safe(text))
+        sys.stderr.write(terminal_safe("".join(f"note: {note}\n" for note in notes)))
     failing = [f for f in current if severity_at_least(f.severity, args.fail_on)]
     if failing:
         return EXIT_FINDINGS

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from reviewtool.hook.run import NEW, OLD, WAIVED, HookFinding, HookResult
 from reviewtool.hook.waivers import WAIVERS_FILE, waiver_line_for
+from reviewtool.render.terminal import terminal_safe
 
 PREFIX = "reviewtool"
 INDENT = "    "
@@ -26,7 +27,7 @@ def format_result(result: HookResult) -> str:
         )
     if result.error is not None:
         lines.append(_error_line(result))
-        return "\n".join(lines) + "\n"
+        return terminal_safe("\n".join(lines) + "\n")
     lines.append(_summary_line(result))
     groups = (
         (NEW, "new findings in the pushed commits:"),
@@ -51,7 +52,8 @@ def format_result(result: HookResult) -> str:
         if not any(item.detail and item.detail in note for item in result.not_checked):
             lines.append(f"{PREFIX}: note: {note}")
     lines.append(_verdict_line(result))
-    return "\n".join(lines) + "\n"
+    # Subjects, paths and messages come from commits: shown, never obeyed by the terminal.
+    return terminal_safe("\n".join(lines) + "\n")
 
 
 def format_finding(item: HookFinding, fail_on: str) -> list[str]:

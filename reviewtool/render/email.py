@@ -14,6 +14,7 @@ from reviewtool.analyses.findings import Finding
 from reviewtool.errors import UsageError
 from reviewtool.render.view import group_notes, person_name, step_text
 from reviewtool.review import Review, SeriesReview, VersionComparison, reviewers
+from reviewtool.textlines import visible
 
 MAX_COLUMNS = 72
 # Trace steps quoted per finding: enough to follow the path, short enough for a reply.
@@ -23,9 +24,6 @@ FINDINGS_LISTED = 10
 # Functions not checked, listed one a line; the rest are counted.
 NOT_CHECKED_LISTED = 15
 INDENT = "  "
-# Control characters but tab (ESC included: a mail body is no place for terminal sequences),
-# DEL and the C1 controls.
-_CONTROLS = dict.fromkeys([*range(0x00, 0x09), *range(0x0A, 0x20), *range(0x7F, 0xA0)], "\ufffd")
 
 
 def render_email_summary(review: Review, revision_label: str, report_url: str | None = None) -> str:
@@ -85,7 +83,7 @@ def render_email_summary(review: Review, revision_label: str, report_url: str | 
     lines.append("")
     lines.append("-- ")
     lines.append(f"reviewtool {review.tool_version}")
-    return "\n".join(_fit(line.translate(_CONTROLS)) for line in lines) + "\n"
+    return "\n".join(_fit(visible(line)) for line in lines) + "\n"
 
 
 def _label(version: object) -> str:

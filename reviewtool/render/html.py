@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 
 import reviewtool
 from reviewtool.render.code import diff_rows, pygments_css
+from reviewtool.render.safe_html import show_bidi_html
 from reviewtool.render.sections import (
     comparison_view,
     findings_view,
@@ -127,11 +128,12 @@ _UNPRINTABLE = dict.fromkeys(
 
 
 def _printable(value: Any) -> Any:
-    """Every value printed by the template, with characters HTML cannot carry replaced."""
+    """Every value printed by the template, with characters HTML cannot carry replaced and
+    bidi controls shown as `<U+202E>` (render.safe_html)."""
     if isinstance(value, Markup):
-        return Markup(str.translate(value, _UNPRINTABLE))
+        return show_bidi_html(Markup(str.translate(value, _UNPRINTABLE)))
     if isinstance(value, str):
-        return value.translate(_UNPRINTABLE)
+        return show_bidi_html(value.translate(_UNPRINTABLE))
     return value
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from reviewtool.render.terminal import Painter, terminal_safe  # noqa: F401 - re-exported
 from reviewtool.render.view import (
     diffstat,
     fmt_date,
@@ -39,14 +39,9 @@ COMMENT_TONE = {"changed": "ok", "unchanged": "bad", "pending": "warn", "patch-d
 TRACE_LINES = 8
 
 
-class _Painter:
-    def __init__(self, color: bool) -> None:
-        self.color = color
-
-    def __call__(self, text: str, tone: str) -> str:
-        if not self.color or tone not in COLORS:
-            return text
-        return f"\x1b[{COLORS[tone]}m{text}\x1b[0m"
+def _Painter(color: bool) -> Painter:  # noqa: N802 - the name the renderers already use
+    """The terminal painter with this renderer's colours (render.terminal)."""
+    return Painter(color, COLORS)
 
 
 def render_text(review: Review, color: bool = False) -> str:
@@ -82,23 +77,7 @@ def render_text(review: Review, color: bool = False) -> str:
         out.append(paint("Not run:", "warn"))
         for note in notes:
             out.append(f"  {note.analysis} ({note.scope}): {note.reason}")
-    return terminal_safe("\n".join(out).rstrip() + "\n")
-
-
-# Escape sequences this renderer writes itself; any other ESC came from mail.
-_OUR_SGR = re.compile(
-    "\x1b(?!\\[(?:" + "|".join(re.escape(c) for c in [*COLORS.values(), "0"]) + ")m)"
-)
-# Control characters but tab and newline (ESC is handled above), DEL and the C1 controls.
-_CONTROLS = dict.fromkeys(
-    [*range(0x00, 0x09), *range(0x0B, 0x1B), *range(0x1C, 0x20), *range(0x7F, 0xA0)], "\ufffd"
-)
-
-
-def terminal_safe(text: str) -> str:
-    """Text with every control character from mail made visible and harmless: a subject
-    carrying `ESC ]0;...` or `ESC [2J` must not retitle or clear the reviewer's terminal."""
-    return _OUR_SGR.sub("\ufffd", text).translate(_CONTROLS)
+    return paint.finish("\n".join(out).rstrip() + "\n")
 
 
 def _verdict_lines(sr: SeriesReview, paint: _Painter) -> list[str]:
