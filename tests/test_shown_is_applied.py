@@ -130,3 +130,12 @@ def test_lines_shown_added_and_removed_are_what_git_apply_counts(tmp_path: Path,
     lines, old, new = case
     patch = _patch(lines, old, new)
     assert _shown(patch) == _git_numstat(patch, tmp_path)
+
+
+def test_a_removed_dash_line_is_not_taken_for_a_signature(tmp_path: Path) -> None:
+    # Removing a line that holds `-` gives the diff line `--`, which looks like a signature
+    # separator; git apply goes by the hunk's counts, and so must the reader.
+    patch = _patch([" a", "--", "+b"], 2, 2)
+    assert _git_numstat(patch, tmp_path) == (1, 1)
+    assert _shown(patch) == (1, 1)
+    assert _shown(_patch(["--"], 1, 0)) == (0, 1)

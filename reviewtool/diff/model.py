@@ -20,7 +20,6 @@ from reviewtool.diff.patterns import (
     MAX_LINE_NUMBER,
     PATH_ESCAPES,
     QUOTED_PATH_RE,
-    SIGNATURE_RE,
 )
 from reviewtool.errors import InputError
 from reviewtool.textlines import git_lines
@@ -390,7 +389,9 @@ def read_diff(text: str, *, lenient: bool = False) -> PatchDiff:
 
 def parse_patch_diff(diff: str, *, lenient: bool = False) -> PatchDiff:
     """Read the diff part of one patch mail (or `git diff` output) into a PatchDiff."""
-    text = SIGNATURE_RE.sub("", diff)
+    # No signature is cut off beforehand: a removed line `-` reads `--`, just like a signature
+    # separator; the hunk's counts tell the two apart and the reader keeps what follows them.
+    text = diff
     patch = read_diff(text, lenient=lenient)
     if not patch.files and text.strip() and not lenient:
         raise InputError("cannot read diff: no file header (`diff --git` or `---`/`+++`)")

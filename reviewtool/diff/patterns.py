@@ -8,8 +8,6 @@ import re
 HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
 QUOTED_PATH_RE = re.compile(r'^"(.*)"$')
 DEV_NULL = "/dev/null"
-# format-patch ends the mail with "-- " and the git version; it is not part of the diff.
-SIGNATURE_RE = re.compile(r"^-- ?\n(?:[^\n]*\n?){0,3}\Z", re.M)
 # C sources and headers: the files whose hunks have functions.
 C_SUFFIXES = (".c", ".h")
 # git's C-style escapes in quoted file names.
