@@ -156,6 +156,10 @@ def test_scan_reviews_every_series_and_records_the_broken_message(tmp_path):
     two = by_title["KVM: x86: Rework the frobnicator of area 1"]
     assert [v["version"] for v in two["versions"]] == ["v1", "v2"]
     assert two["versions"][1]["review_replies"] == 1
+    assert isinstance(two["open_review_comments"], int)
+    # no tree: the checker read hunks only, and the index says so next to the count
+    assert two["versions"][1]["findings"]["introduced"] == 0
+    assert two["versions"][1]["not_checked"] >= 1
     unthreaded = by_title["KVM: x86: Step 1 of area 4"]
     assert unthreaded["versions"][0]["patches"] == 3  # stitched by author, version and time
     assert len(index["rejected"]) == 1

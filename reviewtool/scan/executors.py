@@ -72,6 +72,12 @@ class ProcessExecutor(_Windowed):
 
     def __init__(self, jobs: int) -> None:
         self.workers = jobs
+        # Workers forked after the review core is imported share it instead of each paying
+        # for the import (tree-sitter, SciPy, the templates) again.
+        import reviewtool.render.html  # noqa: F401
+        import reviewtool.render.jsonout  # noqa: F401
+        import reviewtool.review  # noqa: F401
+
         self.pool = ProcessPoolExecutor(max_workers=jobs)
 
     def _submit(self, fn: Callable[[Any], Any], item: Any) -> Future:

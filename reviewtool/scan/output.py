@@ -65,9 +65,12 @@ def write_index(
 def _findings_cell(version: dict) -> str:
     found = version.get("findings")
     if found is None:
-        reason = version.get("not_checked") or "not checked"
-        return f'<span class="nc" title="{escape(reason)}">n/c</span>'
-    return str(found["introduced"])
+        reason = version.get("unavailable") or "not checked"
+        return f'<span class="nc" title="{escape(reason)}">not checked</span>'
+    text = str(found["introduced"])
+    if version.get("not_checked"):
+        text += f' <span class="nc">({version["not_checked"]} functions not checked whole)</span>'
+    return text
 
 
 def render_index_html(document: dict) -> str:

@@ -196,11 +196,15 @@ def index_entry(document: dict, name: str, anchor: str, html: bool) -> dict:
                 "total": revision["total"],
                 "date": (revision["patches"] or [{}])[0].get("date"),
                 "findings": findings,
-                "not_checked": None if found is None or found["available"] else found["reason"],
+                # Changed functions the checker could not judge whole: a 0 above is not
+                # "clean" while this is above 0 (without --repo the checker reads hunks).
+                "not_checked": len(found.get("not_checked", [])) if found else None,
+                "unavailable": None if found is None or found["available"] else found["reason"],
                 "review_replies": sum(p.get("replies", 0) for p in revision["patches"]),
             }
         )
     latest = review.get("latest")
+    comments = review.get("review_comments")
     return {
         "name": name,
         "message_id": anchor,
@@ -209,8 +213,8 @@ def index_entry(document: dict, name: str, anchor: str, html: bool) -> dict:
         "versions": versions,
         "latest": latest,
         "unreviewed_patches": review.get("unreviewed", []),
-        # Review comments followed from vN into vN+1 are not in the review model yet.
-        "open_review_comments": None,
+        # Review comments on a version that the next one did not answer (None: not followed).
+        "open_review_comments": None if comments is None else sum(1 for c in comments if c["open"]),
         "json": f"series/{name}.json",
         "html": f"series/{name}.html" if html else None,
         "error": None,
