@@ -39,9 +39,7 @@ def test_bot_state_file_is_a_series_index_that_scan_can_read(tmp_path, smtp_serv
     assert "since v1" in body_of(handler.received[1])
 
 
-def test_a_patch_that_joins_an_answered_revision_late_gets_no_second_reply(
-    tmp_path, smtp_server
-):
+def test_a_patch_that_joins_an_answered_revision_late_gets_no_second_reply(tmp_path, smtp_server):
     handler, port = smtp_server()
     inbox = PublicInbox(tmp_path / "inbox")
     post = posting(3, 3)
