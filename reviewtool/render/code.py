@@ -114,6 +114,10 @@ def plain_rows(hunk: InterdiffHunk) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for line in hunk.lines:
         outer, body = line[:1], line[1:]
+        if body.startswith(" ## ") and outer != "-":
+            # A file boundary inside the hunk: say which file the next lines are in.
+            rows.append({"kind": "meta", "text": visible(body.strip())})
+            continue
         if body.startswith(("@@", " ## ")) or body[:1] not in (" ", "+"):
             continue
         text = body[1:]

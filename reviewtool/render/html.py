@@ -76,6 +76,7 @@ MIGRATION_CLASSES = {
     "untouched": "muted",
     "leftover": "bad",
     "other API": "info",
+    "declarations": "muted",
 }
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'"
 

@@ -19,6 +19,7 @@ from reviewtool.render.code import (
 )
 from reviewtool.render.view import excerpt_for
 from reviewtool.review import RevisionFindings, SeriesReview, VersionComparison
+from reviewtool.review.verdict import short_place
 from reviewtool.series.model import Patch, Revision
 
 if TYPE_CHECKING:  # types only: rendering must not load the analyses (SciPy, tree-sitter)
@@ -119,7 +120,9 @@ def _hunk_view(hunk: InterdiffHunk, k: int, anchor: str, to_index: int | None) -
     return {
         "number": k + 1,
         "anchor": hunk_anchor(anchor, to_index, k),
-        "where": " ".join(x for x in (hunk.file, hunk.function and f"{hunk.function}") if x),
+        "where": " ".join(
+            x for x in (hunk.file, hunk.function and short_place(hunk.function, "")) if x
+        ),
         "rebase": hunk.rebase,
         "rows": rangediff_rows(hunk),
         "plain": plain,
@@ -183,7 +186,9 @@ def _evidence_view(evidence: Evidence, result: Comparison, anchor: str) -> dict[
     where = ""
     if 0 <= evidence.hunk < len(hunks):
         hunk = hunks[evidence.hunk]
-        where = f" ({hunk.function or hunk.file})" if (hunk.function or hunk.file) else ""
+        where = (
+            f" ({short_place(hunk.function, hunk.file)})" if (hunk.function or hunk.file) else ""
+        )
     return {
         "text": f"patch {evidence.to_index}, hunk {evidence.hunk + 1}{where}",
         "href": hunk_anchor(anchor, evidence.to_index, evidence.hunk),
@@ -262,10 +267,16 @@ def migration_view(migration: MigrationMap | None) -> dict[str, Any] | None:
 STATUS_ELSEWHERE = "other API"
 
 
+# No call of either API changed, only declarations or prototypes: nothing was migrated there.
+STATUS_DECLARATIONS = "declarations"
+
+
 def shown_status(item: FileMigration) -> str:
     """The file's status as the matrix shows it."""
     if item.status == "migrated" and item.old_removed and not item.new_added:
         return STATUS_ELSEWHERE
+    if item.status == "migrated" and not (item.old_removed or item.new_added):
+        return STATUS_DECLARATIONS
     return item.status
 
 
