@@ -189,10 +189,25 @@ def _check_source(
     # Where a hunk's text ends is not where the function returns: only explicit returns count.
     walker.judge_fallthrough = not partial
     result = CheckResult(generation=generation.name)
-    for fdef in parsed.functions():
-        if fdef.kind != "function" or fdef.recovered or fdef.start_line > own_lines:
-            continue
+    own = [
+        fdef
+        for fdef in parsed.functions()
+        if fdef.kind == "function" and not fdef.recovered and fdef.start_line <= own_lines
+    ]
+    inner: set[str] = set()
+    if functions is None:
+        # A static helper only ever called directly is checked inside its callers (with the
+        # lock they hold and the page they pass), and reported in its own name once.
+        checked = {fdef.name: fdef.is_static for fdef in own}
+        inner = walker.inner_functions(checked, text)
+    by_name = {fdef.name: fdef for fdef in own}
+    order = walker.graph.callers_first(list(by_name))
+    own = [by_name[name] for name in order]
+    for fdef in own:
         if functions is not None and fdef.name not in functions:
+            continue
+        if fdef.name in inner or not walker.reaches_page(fdef.name):
+            # Nothing to walk: no page can come into its reach (or its callers walk it).
             continue
         try:
             explored = walker.check_function(fdef)

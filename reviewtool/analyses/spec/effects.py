@@ -14,6 +14,7 @@ from reviewtool.analyses.spec.state import (
     KIND_TEXT,
     MAX_INLINE_DEPTH,
     MAX_TRACE,
+    IDENT_RE,
     NAME_MACRO_RE,
     UNSEEN_FLAGS,
     Frame,
@@ -57,6 +58,9 @@ class EffectsMixin:
         line = line_of(node)
         out: list[tuple[State, tuple]] = []
         for s, values in self.eval_args(st, args, frame):
+            if name in self.definitions:
+                # Whether callers hold mmu_lock when they call it (read when it is walked).
+                self.entry_locks.setdefault(name, set()).add(s.sim.locked)
             if row is not None and row.effect != "snapshot":
                 out.extend(self.apply_row(s, row, node, args, values, frame, line))
             elif (
@@ -64,14 +68,40 @@ class EffectsMixin:
                 and frame.depth < MAX_INLINE_DEPTH
                 and name != frame.name
                 and self.relevant(name)
+                and self.worth_walking(s, name, args, values, frame)
             ):
                 out.extend(self.inline(s, self.definitions[name], args, values, frame, line))
             else:
                 self.forget_zeroes(s, args, frame)
+                kept = {v[1] for v in values if v[0] == "addr"}
+                if kept:
+                    # An address inside the page handed to a function we cannot see: it may
+                    # keep the mapping (a queue page), and with it the reference.
+                    s.lost = s.lost | kept
                 # What an unknown call returns: one symbol per call site, so that a copy of
                 # the result (`fault->slot = ...; slot = fault->slot`) answers tests alike.
                 out.append((s, ("sym", f"ret:{node.start_byte}")))
         return out
+
+    def worth_walking(self, st: State, name: str, args, values, frame: Frame) -> bool:
+        """False when walking into a callee cannot change what this path knows: no page can
+        come into its reach (neither acquired there nor passed in) and it neither takes nor
+        drops mmu_lock nor checks the notifier."""
+        if self.reaches_page(name) or self.graph.touches(name, self.graph.lock_names):
+            return True
+        if any(value[0] in ("pfn", "page", "alias") for value in values):
+            return True
+        for arg in args:
+            path = self.path_of(arg)
+            if path is None:
+                continue
+            frame_at, where = self.resolve(st, frame.depth, path)
+            for (depth, held), value in st.env.items():
+                if depth != frame_at or value[0] not in ("pfn", "page"):
+                    continue
+                if held == where or held.startswith(where + "."):
+                    return True
+        return False
 
     def forget_zeroes(self, st: State, args: list[Node], frame: Frame) -> None:
         """A struct passed by address may get its unnamed fields written (out-fields)."""
@@ -113,10 +143,31 @@ class EffectsMixin:
             return [(st, V.UNKNOWN)]
         value = self.arg_value(values, row.arg)
         if effect == "predicate":
+            if value[0] in ("pfn", "page") and row.sometimes:
+                if st.sim.pages[value[1]].kind not in row.true_when:
+                    return [(st, V.const(0))]
+                # True for some pages of these kinds only: the call site's own answer.
+                return [(st, ("sym", f"ret:{node.start_byte}"))]
             if value[0] in ("pfn", "page"):
                 return [(st, ("refc", value[1], tuple(row.true_when)))]
             if value == V.ERROR_PFN:
+                if row.sometimes:
+                    return [(st, V.UNKNOWN)] if ERROR in row.true_when else [(st, V.const(0))]
                 return [(st, V.const(int(ERROR in row.true_when)))]
+            return [(st, V.UNKNOWN)]
+        if effect == "nonnull":
+            return [(st, V.const(1))]
+        if effect == "address":
+            if value[0] in ("pfn", "page"):
+                return [(st, ("addr", value[1]))]
+            return [(st, V.UNKNOWN)]
+        if effect == "assert-held":
+            if row.arg_contains and not any(row.arg_contains in self.text(a) for a in args):
+                return [(st, V.UNKNOWN)]
+            if not st.sim.locked and frame.depth == 0:
+                # lockdep_assert_held(&kvm->mmu_lock): every caller holds it.
+                st.sim.lock()
+                st.event(line, f"mmu_lock held by the caller ({name})")
             return [(st, V.UNKNOWN)]
         if effect == "to-page":
             if value[0] in ("pfn", "page"):
@@ -137,6 +188,10 @@ class EffectsMixin:
                         st, "release-without-reference", frame, line, f"{name}() on a NULL page"
                     )
                 return [(st, V.UNKNOWN)]
+            if value[0] not in ("pfn", "page") and self.text(args[row.arg]).startswith("&"):
+                # `kvm_vcpu_unmap(vcpu, &map, dirty)`: the holder passed by address.
+                where = self.loc(st, args[row.arg], frame)
+                value = self.read(st, where) if where else value
             if value[0] not in ("pfn", "page"):
                 return [(st, V.UNKNOWN)]
             pid = value[1]
@@ -235,13 +290,31 @@ class EffectsMixin:
                 if where is not None and self.text(args[row.async_arg]).startswith("&"):
                     self.store(s, where, V.UNKNOWN if kind == ERROR else V.const(0))
             result = pfn
+            if row.result == "page":
+                # A struct page back, NULL (or an error pointer) when no page came.
+                result = ("page", pid, tuple(k for k in row.kinds if k != ERROR))
             if row.result == "arg" and row.result_arg is not None and row.result_arg < len(args):
-                where = self.loc(s, args[row.result_arg], frame)
+                holder = args[row.result_arg]
+                away = self.points_away(s, holder, frame)
+                where = self.loc(s, holder, frame)
                 if where:
                     self.store(s, where, pfn)
+                    if away:
+                        # A local pointer to a struct elsewhere (`map = &vmx->...; f(map)`):
+                        # the reference lives on where the pointer points.
+                        s.lost = s.lost | {pid}
                 result = V.const(-1 - zlib.crc32(b"EFAULT") % 4000) if kind == ERROR else V.const(0)
             out.append((s, result))
         return out
+
+    def points_away(self, st: State, holder: Node, frame: Frame) -> bool:
+        """True when an out-argument is a local pointer variable whose target the walker does
+        not follow (not `&x`, not a parameter standing for a caller's location)."""
+        if holder.type != "identifier":
+            return False
+        where = (frame.depth, holder.text.decode())
+        value = st.env.get(where, V.UNKNOWN)
+        return where in st.locals and value[0] != "alias"
 
     @staticmethod
     def refcounted_value(row: ApiRow, pid: int) -> tuple:
@@ -272,6 +345,61 @@ class EffectsMixin:
             out.append((copy, value, exit_line))
         return out
 
+    def set_aside(self, st: State, callee: str, depth: int) -> tuple[dict, dict]:
+        """Take out of the state what a callee cannot see or change (the callers' variables
+        no parameter points to, answers about them and about conditions it never names), so
+        that the callee's walk is shared by every caller state differing only in those; the
+        caller puts them back on each way out. Variables holding a page stay in view."""
+        reachable = {
+            (value[1], value[2].partition(".")[0])
+            for (frame, _), value in st.env.items()
+            if frame == depth and value[0] == "alias"
+        }
+        todo = list(reachable)
+        while todo:
+            target = st.env.get(todo.pop())
+            if target is not None and target[0] == "alias":
+                root = (target[1], target[2].partition(".")[0])
+                if root not in reachable:
+                    reachable.add(root)
+                    todo.append(root)
+        hidden_env = {
+            where: value
+            for where, value in st.env.items()
+            if where[0] < depth
+            and value[0] not in ("pfn", "page", "addr", "alias")
+            and (where[0], where[1].partition(".")[0]) not in reachable
+        }
+        names, spans = self.graph.reach_of(callee, self.definitions)
+        # A value passed on (a parameter holding the caller's unknown `early`) keeps the
+        # answers about it in view.
+        passed = {
+            value[1]
+            for where, value in st.env.items()
+            if value[0] == "sym" and where not in hidden_env
+        }
+        hidden_facts = {}
+        for text, answer in st.facts.items():
+            if text.startswith("sym:") and text[4:] in passed:
+                continue
+            if text.startswith("sym:ret:"):
+                at = int(text[8:])
+                if not any(start <= at < end for start, end in spans):
+                    hidden_facts[text] = answer
+            elif text.startswith("sym:"):
+                frame_text, _, path = text[4:].partition(":")
+                if frame_text.isdigit():
+                    where = (int(frame_text), path.partition(".")[0])
+                    if where[0] < depth and where not in reachable:
+                        hidden_facts[text] = answer
+            elif not names & set(IDENT_RE.findall(text)) and not self.is_config(text):
+                hidden_facts[text] = answer
+        if hidden_env:
+            st.env = {k: v for k, v in st.env.items() if k not in hidden_env}
+        if hidden_facts:
+            st.facts = {k: v for k, v in st.facts.items() if k not in hidden_facts}
+        return hidden_env, hidden_facts
+
     def inline(self, st, fdef, args, values, frame: Frame, line: int) -> list[tuple[State, tuple]]:
         """Walk a same-file callee in place; its paths continue in the caller."""
         depth = frame.depth + 1
@@ -279,7 +407,7 @@ class EffectsMixin:
         caller, nid = frame.here
         blocked = self.blocked_labels(st, caller, frame.depth)
         cont = self.after_call(caller, nid, frame.depth, frame.cont, fdef.name, blocked)
-        callee = Frame(fdef.name, depth, dict(params), cont=cont)
+        callee = Frame(fdef.name, depth, dict(params), cont=cont, pointers=self.pointer_locals(fdef))
         st.env = {k: v for k, v in st.env.items() if k[0] < depth}
         st.locals = frozenset(x for x in st.locals if x[0] < depth)
         for index, (pname, pointer) in enumerate(params):
@@ -292,8 +420,21 @@ class EffectsMixin:
             else:
                 st.env[(depth, pname)] = values[index] if index < len(values) else V.UNKNOWN
         st.event(line, f"call {fdef.name}()")
+        hidden_env, hidden_facts = self.set_aside(st, fdef.name, depth)
         out = []
         for s, value, exit_line in self.walk_cached(fdef, st, callee):
+            if hidden_env:
+                s.env = {**hidden_env, **s.env}
+            if hidden_facts:
+                s.facts = {**hidden_facts, **s.facts}
+            away = {
+                pid
+                for k, v in s.env.items()
+                if k[0] == depth and callee.elsewhere(k[1])
+                for pid in V.holds_reference_to(v)
+            }
+            if away:
+                s.lost = s.lost | away  # stored where the callee's pointers point
             mine = {v for k, v in s.env.items() if k[0] >= depth}
             s.env = {k: v for k, v in s.env.items() if k[0] < depth}
             s.locals = frozenset(x for x in s.locals if x[0] < depth)

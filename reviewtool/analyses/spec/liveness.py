@@ -39,7 +39,7 @@ from reviewtool.analyses.spec.state import (
 
 # Values that hold a page reference: kept whatever happens, since leak checks look at every
 # variable that could still drop the reference.
-HOLDS_PAGE = ("pfn", "page")
+HOLDS_PAGE = ("pfn", "page", "addr")
 # Struct fields an acquisition row reads by name (they need not appear in the code).
 _ROW_FIELDS = (
     "flags_field",
@@ -641,6 +641,7 @@ class LivenessMixin:
         if dropped:
             gone = set(dropped)
             env = st.env = {k: v for k, v in env.items() if k not in gone}
+        self._forget_pages(st)
         if not st.facts:
             return
         facts = None
@@ -669,6 +670,26 @@ class LivenessMixin:
                 del facts[text]
         if facts is not None:
             st.facts = facts
+
+    @staticmethod
+    def _forget_pages(st: State) -> None:
+        """Pages no variable holds that keep no reference (or whose reference went where the
+        walker stops following) can matter no more: dropping them lets paths merge."""
+        pages = st.sim.pages
+        if not pages:
+            return
+        held = set()
+        for value in st.env.values():
+            if value[0] in HOLDS_PAGE:
+                held.add(value[1])
+        gone = {
+            pid
+            for pid, page in pages.items()
+            if pid not in held and (page.refs == 0 or pid in st.lost)
+        }
+        if gone:
+            st.sim.forget(gone)
+            st.lost = st.lost - gone
 
     @staticmethod
     def _sym_static(name: str, ahead: Ahead) -> bool:

@@ -36,6 +36,9 @@ EFFECTS = (
     "predicate",
     "to-page",
     "get-page",
+    "assert-held",
+    "nonnull",
+    "address",
 )
 
 
@@ -49,7 +52,7 @@ class ApiRow:
     arg: int = 0
     source: str = ""
     # acquire
-    result: str = "return"  # "return", or "arg" with result_arg
+    result: str = "return"  # "return" (a pfn), "page" (a struct page, NULL on error), "arg"
     result_arg: int | None = None
     get: str = "flag"  # "always" or "flag" (FOLL_GET in the flags carrier)
     struct_arg: int | None = None
@@ -84,8 +87,10 @@ class ApiRow:
     needs_lock_when_dirty: bool = False
     # lock / unlock
     arg_contains: str = ""
-    # predicate: true when the page's kind is one of these
+    # predicate: true when the page's kind is one of these; with `sometimes`, true only then
+    # (and either way for those kinds: `is_sigpending_pfn()` is one error pfn among several)
     true_when: tuple[str, ...] = (ERROR,)
+    sometimes: bool = False
     # to-page
     nonnull_when: tuple[str, ...] = (HELD, UNHELD, NOT_REFCOUNTED)
 
@@ -139,6 +144,23 @@ class Spec:
     consumer_patterns: list[str] = field(default_factory=list)
     get_required: list[GetRequired] = field(default_factory=list)
     assume: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # [values]: names (globs) that stand for FOLL_* flags and for error pfns.
+    flag_names: tuple[str, ...] = ()
+    error_pfn_names: tuple[str, ...] = ()
+    # [conditions] bug_if_true: macros whose true branch is a kernel bug (WARN_ON_ONCE(),
+    # KVM_BUG_ON()): the walker follows the path where the condition does not hold.
+    bug_if_true: tuple[str, ...] = ()
+    # [companions]: files compiled as part of another one (glob -> including files, relative
+    # to the tree root the glob's own path starts at).
+    companions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def is_flag(self, name: str) -> bool:
+        """True when an identifier names a FOLL_* style flag."""
+        return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.flag_names)
+
+    def is_error_pfn(self, name: str) -> bool:
+        """True when an identifier names an error pfn constant (KVM_PFN_ERR_*)."""
+        return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.error_pfn_names)
 
     def row(self, name: str, arg_count: int) -> ApiRow | None:
         """The row for a call of `name` with `arg_count` arguments, if any."""
@@ -192,6 +214,14 @@ class Spec:
         ]
         self.get_required += other.get_required
         self.assume.update(other.assume)
+        self.flag_names = _union(self.flag_names, other.flag_names)
+        self.error_pfn_names = _union(self.error_pfn_names, other.error_pfn_names)
+        self.bug_if_true = _union(self.bug_if_true, other.bug_if_true)
+        self.companions.update(other.companions)
+
+
+def _union(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
+    return first + tuple(item for item in second if item not in first)
 
 
 def _call_arities(text: str, name: str) -> list[int]:
@@ -260,6 +290,10 @@ def _load_file(path: Path, seen: tuple[Path, ...] = ()) -> Spec:
         constants={k: int(v) for k, v in data.get("constants", {}).items()},
         config_names=dict(data.get("config", {})),
         assume={k: tuple(v) for k, v in data.get("assume", {}).items()},
+        flag_names=tuple(data.get("values", {}).get("flags", ())),
+        error_pfn_names=tuple(data.get("values", {}).get("error_pfns", ())),
+        bug_if_true=tuple(data.get("conditions", {}).get("bug_if_true", ())),
+        companions={k: tuple(v) for k, v in data.get("companions", {}).items()},
         consumer_names=set(data.get("consumers", {}).get("names", [])),
         consumer_patterns=list(data.get("consumers", {}).get("patterns", [])),
         get_required=[
@@ -324,6 +358,29 @@ class SpecSet:
             if generation.markers and generation.detects(text):
                 return generation
         return self.generations[-1]
+
+
+def companions_of(path: str, spec: Spec | None = None) -> list[str]:
+    """Files that compile `path` as part of themselves ([companions] of the spec data):
+    `arch/x86/kvm/mmu/paging_tmpl.h` -> `arch/x86/kvm/mmu/mmu.c`."""
+    table = (spec or common_spec()).companions
+    return [
+        companion
+        for pattern, found in table.items()
+        if fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path, f"*/{pattern}")
+        for companion in found
+    ]
+
+
+_COMMON: Spec | None = None
+
+
+def common_spec() -> Spec:
+    """The rows and tables every generation shares (common.toml), read once."""
+    global _COMMON
+    if _COMMON is None:
+        _COMMON = _load_file(DATA_DIR / "common.toml")
+    return _COMMON
 
 
 def load_specs(spec_files: list[str] | None = None) -> SpecSet:

@@ -7,7 +7,6 @@ shows the whole function, partial findings otherwise).
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from dataclasses import dataclass, field, replace
 
@@ -18,7 +17,7 @@ from reviewtool.analyses.findings import (
     NotChecked,
 )
 from reviewtool.analyses.spec.check import CheckResult, check_source
-from reviewtool.analyses.spec.model import Spec, SpecSet
+from reviewtool.analyses.spec.model import Spec, SpecSet, common_spec, companions_of
 from reviewtool.analyses.status import compare_findings
 from reviewtool.cparse import parse_c
 from reviewtool.diff import FunctionImage, function_images
@@ -27,15 +26,12 @@ from reviewtool.errors import UsageError
 
 _COMMENT_TAIL_RE = re.compile(r"^\s*\*(?!\w)")
 
-# Files compiled as part of another one: their callees live in the including file.
-COMPANIONS = {
-    "arch/x86/kvm/mmu/paging_tmpl.h": ["arch/x86/kvm/mmu/mmu.c"],
-    "arch/x86/kvm/mmu/tdp_mmu.c": ["arch/x86/kvm/mmu/mmu.c"],
-}
+# Files compiled as part of another one ([companions] of the spec data).
+COMPANIONS = {pattern: list(found) for pattern, found in common_spec().companions.items()}
 
 
 def _companions(path: str) -> list[str]:
-    return [c for pattern, cs in COMPANIONS.items() if fnmatch.fnmatch(path, pattern) for c in cs]
+    return companions_of(path)
 
 
 def _changed_functions(images: list[FunctionImage], path: str) -> set[str]:

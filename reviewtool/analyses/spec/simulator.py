@@ -40,6 +40,9 @@ class Page:
     snapshot_before: bool  # the notifier sequence was read before this fault-in
     line: int = 0  # where the fault-in happened, for messages
     struct_page: bool = True  # a not-refcounted pfn may have no struct page at all (PFNMAP)
+    # Faulted in with mmu_lock held, and the lock not dropped since: no invalidation can
+    # have come in between (the atomic prefetch paths).
+    under_lock: bool = False
 
 
 class Simulator:
@@ -48,6 +51,7 @@ class Simulator:
     def __init__(self, strict: bool = False) -> None:
         self.strict = strict
         self.pages: dict[int, Page] = {}
+        self.next_pid = 0  # ids stay unique when forgotten pages leave `pages`
         self.lock_depth = 0
         self.lock_seen = False  # mmu_lock was taken on this path: a fault path
         self.snapshot_taken = False
@@ -60,7 +64,9 @@ class Simulator:
         clone = Simulator.__new__(Simulator)
         clone.__dict__.update(self.__dict__)
         clone.pages = {
-            pid: Page(p.kind, p.refs, p.was_held, p.snapshot_before, p.line, p.struct_page)
+            pid: Page(
+                p.kind, p.refs, p.was_held, p.snapshot_before, p.line, p.struct_page, p.under_lock
+            )
             for pid, p in self.pages.items()
         }
         return clone
@@ -68,10 +74,16 @@ class Simulator:
     def key(self) -> tuple:
         """A hashable summary of the whole state (for merging identical paths)."""
         pages = tuple(
-            (pid, p.kind, p.refs, p.was_held, p.snapshot_before, p.struct_page)
+            (pid, p.kind, p.refs, p.was_held, p.snapshot_before, p.struct_page, p.under_lock, p.line)
             for pid, p in sorted(self.pages.items())
         )
         return (pages, self.lock_depth, self.lock_seen, self.snapshot_taken, self.retry_ok)
+
+    def forget(self, pids: set[int]) -> None:
+        """Drop pages nothing can reach any more (no variable holds them, and no reference
+        is kept or it went where the walker stops following), so that paths merge."""
+        for pid in pids:
+            self.pages.pop(pid, None)
 
     def _report(self, found: list[Violation]) -> list[Violation]:
         if found and self.strict:
@@ -101,9 +113,12 @@ class Simulator:
         """Fault in a pfn that turns out to be `kind`; returns its id and the violations."""
         if kind not in PAGE_KINDS:
             raise ValueError(f"unknown page kind {kind!r}")
-        pid = len(self.pages) + 1
+        self.next_pid += 1
+        pid = self.next_pid
         held = kind == HELD
-        self.pages[pid] = Page(kind, 1 if held else 0, held, self.snapshot_taken, line, struct_page)
+        self.pages[pid] = Page(
+            kind, 1 if held else 0, held, self.snapshot_taken, line, struct_page, self.locked
+        )
         found = []
         if not with_get and not guarded:
             found.append(
@@ -240,6 +255,8 @@ class Simulator:
             self.lock_depth -= 1
         if self.lock_depth == 0:
             self.retry_ok = False
+            for page in self.pages.values():
+                page.under_lock = False
         return []
 
     def snapshot(self) -> list[Violation]:
@@ -257,6 +274,8 @@ class Simulator:
         """Install a mapping of the faulted-in page."""
         if self.locked and self.retry_ok:
             return []
+        if self.locked and self.pages and all(p.under_lock for p in self.pages.values()):
+            return []  # every page came in under the lock still held
         if not self.locked:
             why = "without mmu_lock held"
         elif self.snapshot_taken and any(not p.snapshot_before for p in self.pages.values()):

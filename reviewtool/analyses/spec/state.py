@@ -102,6 +102,17 @@ class Frame:
     # (function, CFG node) being walked (set by the walker, read by calls).
     cont: object = None
     here: object = None
+    # Locals declared as pointers: `svm->field` is memory elsewhere, not this frame's.
+    pointers: frozenset[str] = frozenset()
+
+    def elsewhere(self, path: str) -> bool:
+        """True when a location of this frame is memory the frame does not own: a field
+        reached through a pointer (local or parameter), or a write through a pointer
+        parameter (`*hpa = ...`, which the walker stores under the parameter's name)."""
+        root, dot, _ = path.partition(".")
+        if root in self.pointers:
+            return bool(dot)
+        return self.params.get(root, False) and (bool(dot) or self.depth == 0)
 
 
 @dataclass

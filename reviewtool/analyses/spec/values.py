@@ -13,6 +13,8 @@ Plain tuples, so that a path's whole state hashes and identical paths merge:
   ("retry",)              the answer of an mmu-notifier retry check
   ("zero",)               a struct initialised with `{ ... }`: unnamed fields are zero
   ("alias", frame, path)  a pointer parameter standing for a caller's location
+  ("addr", pid)           an address inside page `pid` (page_to_virt()): whoever keeps it
+                          keeps the page, so handing it on hands the reference on
 """
 
 from __future__ import annotations
@@ -35,6 +37,6 @@ def flags(names: frozenset[str]) -> tuple:
 
 def holds_reference_to(value: tuple) -> set[int]:
     """Pages whose reference this value can be used to drop (a pfn or struct page)."""
-    if value[0] in ("pfn", "page"):
+    if value[0] in ("pfn", "page", "addr"):
         return {value[1]}
     return set()

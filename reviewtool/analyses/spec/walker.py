@@ -13,6 +13,7 @@ import zlib
 from tree_sitter import Node
 
 from reviewtool.analyses.spec import values as V
+from reviewtool.analyses.spec.callgraph import CallGraph, callers_only
 from reviewtool.analyses.spec.cfg import Cfg, build_cfg
 from reviewtool.analyses.spec.config import ConfigMixin
 from reviewtool.analyses.spec.effects import EffectsMixin
@@ -57,7 +58,10 @@ class Walker(ConfigMixin, EffectsMixin, LivenessMixin):
         # state is kept whole and compared at every node (slow; for tests that compare).
         self.pruning = True
         self.inline_cache: dict[tuple, list[tuple[State, tuple, int]]] = {}
-        self.relevance: set[str] | None = None
+        self._graph: CallGraph | None = None
+        # Per function: whether mmu_lock was held at each call of it walked so far.
+        self.entry_locks: dict[str, set[bool]] = {}
+        self._pointer_locals: dict[int, frozenset[str]] = {}
         self.findings: dict[tuple, RawFinding] = {}
         self.steps = 0
         self.exhausted = False
@@ -86,29 +90,46 @@ class Walker(ConfigMixin, EffectsMixin, LivenessMixin):
         found = self.literals[key] = self._literal(node)
         return found
 
+    @property
+    def graph(self) -> CallGraph:
+        """Who calls whom among the functions of the text (built once)."""
+        if self._graph is None:
+            bodies = {f: self.parsed.node_text(d.node) for f, d in self.definitions.items()}
+            self._graph = CallGraph.build(self.spec, bodies)
+        return self._graph
+
     def relevant(self, name: str) -> bool:
         """True when a same-file function touches references, locks or the notifier at all,
         directly or through its callees; others are not worth walking into."""
-        if self.relevance is None:
-            calls: dict[str, set[str]] = {}
-            for fname, fdef in self.definitions.items():
-                body = self.parsed.node_text(fdef.node)
-                calls[fname] = set(IDENT_RE.findall(body))
-            effects = {
-                n
-                for n, rows in self.spec.rows.items()
-                if any(r.effect not in PURE_EFFECTS for r in rows)
-            }
-            hot = {f for f, names in calls.items() if names & effects}
-            changed = True
-            while changed:
-                changed = False
-                for fname, names in calls.items():
-                    if fname not in hot and names & hot:
-                        hot.add(fname)
-                        changed = True
-            self.relevance = hot
-        return name in self.relevance
+        return self.graph.relevant(name)
+
+    def reaches_page(self, name: str) -> bool:
+        """True when a path through the function can meet a page at all."""
+        return self.graph.reaches_page(name)
+
+    def inner_functions(self, checked: dict[str, bool], text: str) -> set[str]:
+        """Functions checked inside their callers rather than on their own."""
+        return callers_only(self.graph, checked, text)
+
+    def pointer_locals(self, fdef) -> frozenset[str]:
+        """Locals a function declares as pointers (`struct vcpu_svm *svm = ...`)."""
+        found = self._pointer_locals.get(fdef.node.id)
+        if found is None:
+            names = set()
+            todo = [fdef.node.child_by_field_name("body")]
+            while todo:
+                node = todo.pop()
+                if node is None:
+                    continue
+                if node.type == "pointer_declarator":
+                    inner = node.child_by_field_name("declarator")
+                    while inner is not None and inner.type != "identifier":
+                        inner = inner.child_by_field_name("declarator")
+                    if inner is not None:
+                        names.add(inner.text.decode())
+                todo.extend(node.named_children)
+            found = self._pointer_locals[fdef.node.id] = frozenset(names)
+        return found
 
     def cfg(self, function: Node) -> Cfg:
         """The control-flow graph of a function node (built once)."""
@@ -124,7 +145,9 @@ class Walker(ConfigMixin, EffectsMixin, LivenessMixin):
             return
         config = st.get_label or self.render_assumptions(st)
         key = (rule, frame.name, line, config)
-        if key not in self.findings:
+        found = self.findings.get(key)
+        # Several pages broken at one line: name the same one whatever order paths come in.
+        if found is None or message < found.message:
             trace = (*st.trace, (line, f"{rule}: {message}"))
             self.findings[key] = RawFinding(rule, frame.name, line, message, config, trace)
 
@@ -218,7 +241,9 @@ class Walker(ConfigMixin, EffectsMixin, LivenessMixin):
                     blocked = self.blocked_labels(st, fdef, frame.depth)
                     ahead = self.ahead(fdef, nid, frame.depth, frame.cont, blocked)
                     self.prune(st, ahead, frame.depth)
-                key = (nid, st.key())
+                # How often the path passed each label is part of what it may still do: a
+                # state on its last pass must not stand in for the same state on its first.
+                key = (nid, st.key(), frozenset(st.label_visits.items()))
                 if key in seen:
                     continue
                 seen.add(key)
@@ -291,9 +316,9 @@ class Walker(ConfigMixin, EffectsMixin, LivenessMixin):
         if node.type == "identifier":
             if text in self.spec.constants:
                 return V.const(self.spec.constants[text])
-            if text.startswith("FOLL_"):
+            if self.spec.is_flag(text):
                 return V.flags(frozenset({text}))
-            if text.startswith(("KVM_PFN_ERR", "KVM_PFN_NOSLOT")):
+            if self.spec.is_error_pfn(text):
                 return V.ERROR_PFN
         if node.type == "unary_expression":
             op = self.text(node.child_by_field_name("operator"))
@@ -317,6 +342,13 @@ class Walker(ConfigMixin, EffectsMixin, LivenessMixin):
             args = self.call_args(node)
             if len(args) == 1:
                 return self.cond(st, args[0], frame)
+        if kind == "call_expression" and self.callee_name(node) in self.spec.bug_if_true:
+            # WARN_ON_ONCE(x), KVM_BUG_ON(x, kvm): the true branch is a kernel bug, so the
+            # path goes on where x is false; x is still evaluated for what it does.
+            out = []
+            for s, _ in self.eval_args(st, self.call_args(node), frame):
+                out.append((s, False))
+            return out
         if kind == "binary_expression":
             op = self.text(node.child_by_field_name("operator"))
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
@@ -371,7 +403,7 @@ class Walker(ConfigMixin, EffectsMixin, LivenessMixin):
         tag = value[0]
         if tag == "c":
             return [(st, bool(value[1]))]
-        if tag in ("pfn", "errpfn", "alias"):
+        if tag in ("pfn", "errpfn", "alias", "addr"):
             return [(st, True)]
         if tag in ("page", "refc"):
             answer = st.sim.pages[value[1]].kind in value[2]
@@ -524,6 +556,12 @@ class Walker(ConfigMixin, EffectsMixin, LivenessMixin):
     @staticmethod
     def arith(op: str, lv: tuple, rv: tuple) -> tuple:
         """`|`, `&` and `~` on FOLL_* flag sets and constants; anything else is unknown."""
+        if op in ("+", "-", "|") and "addr" in (lv[0], rv[0]):
+            return lv if lv[0] == "addr" else rv  # an offset (or tag bits) into the same page
+        if op == "&" and lv[0] == "pfn" and rv[0] != "flags":
+            # `pfn &= ~(nr_pages - 1)`: the head of the huge page the pfn lies in, the same
+            # folio and the same reference.
+            return lv
         if op in ("|", "&") and "flags" in (lv[0], rv[0]):
             # `flags = write ? FOLL_WRITE : 0;` then `flags |= ...`: 0 is the empty flag set.
             lv = V.flags(frozenset()) if lv == V.const(0) else lv
@@ -641,9 +679,13 @@ class Walker(ConfigMixin, EffectsMixin, LivenessMixin):
         for atom in self.spec.assume.get(fdef.name, ()):
             self.given[atom.lstrip("!")] = not atom.startswith("!")
         params = param_list(fdef.node)
-        frame = Frame(fdef.name, 0, dict(params))
+        frame = Frame(fdef.name, 0, dict(params), pointers=self.pointer_locals(fdef))
         st = State(Simulator())
         st.locals = frozenset((0, name) for name, _ in params)
+        if self.entry_locks.get(fdef.name) == {True}:
+            # Every call of it walked (callers are walked first) holds mmu_lock.
+            st.sim.lock()
+            st.event(line_of(fdef.node), "mmu_lock held by every caller")
         consumer = self.spec.is_consumer(fdef.name)
         for s, value, line in self.walk(fdef, st, frame):
             escaped: set[int] = set()
@@ -651,8 +693,7 @@ class Walker(ConfigMixin, EffectsMixin, LivenessMixin):
                 escaped |= V.holds_reference_to(value)
                 for (fr, path), v in s.env.items():
                     root = path.split(".")[0]
-                    pointer_param = frame.params.get(root, False) and "." in path
-                    if pointer_param or (fr, root) not in s.locals:
+                    if (fr == 0 and frame.elsewhere(path)) or (fr, root) not in s.locals:
                         escaped |= V.holds_reference_to(v)
             found = s.sim.exit(frozenset(escaped | s.lost))
             for violation in found:
