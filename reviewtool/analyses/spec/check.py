@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from reviewtool.analyses.findings import (
     NOT_CHECKED_BOUND,
@@ -15,7 +16,7 @@ from reviewtool.analyses.findings import (
     NotChecked,
     TraceStep,
 )
-from reviewtool.analyses.spec.model import Spec, SpecSet, load_specs
+from reviewtool.analyses.spec.model import Spec, SpecSet, companions_of, load_specs
 from reviewtool.analyses.spec.rules import severity_of
 from reviewtool.analyses.spec.walker import RawFinding, Walker
 from reviewtool.cparse import parse_c
@@ -139,6 +140,21 @@ def _cache_key(path, text, functions, partial, context) -> str:
     return digest.hexdigest()
 
 
+def check_tree_file(
+    root: str | Path, relpath: str, spec: Spec | SpecSet | None = None
+) -> CheckResult:
+    """Check every function of one file of a source tree, read with the files that compile
+    it as part of themselves ([companions] of the spec data: paging_tmpl.h -> mmu.c)."""
+    base = Path(root)
+    text = (base / relpath).read_text(encoding="utf-8", errors="replace")
+    context = {}
+    for companion in companions_of(relpath):
+        other = base / companion
+        if other.is_file():
+            context[companion] = other.read_text(encoding="utf-8", errors="replace")
+    return check_source(relpath, text, None, spec, context=context)
+
+
 def check_source(
     path: str,
     text: str,
@@ -200,14 +216,17 @@ def _check_source(
         # lock they hold and the page they pass), and reported in its own name once.
         checked = {fdef.name: fdef.is_static for fdef in own}
         inner = walker.inner_functions(checked, text)
-    by_name = {fdef.name: fdef for fdef in own}
-    order = walker.graph.callers_first(list(by_name))
-    own = [by_name[name] for name in order]
+    by_name: dict[str, list] = {}
+    for fdef in own:
+        by_name.setdefault(fdef.name, []).append(fdef)
+    own = [fdef for name in walker.graph.callers_first(list(by_name)) for fdef in by_name[name]]
     for fdef in own:
         if functions is not None and fdef.name not in functions:
             continue
         if fdef.name in inner or not walker.reaches_page(fdef.name):
-            # Nothing to walk: no page can come into its reach (or its callers walk it).
+            # Checked without a walk of its own: no page can come into its reach, or its
+            # callers walk it in the states they call it in.
+            result.checked.append(fdef.name)
             continue
         try:
             explored = walker.check_function(fdef)

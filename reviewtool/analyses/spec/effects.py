@@ -11,10 +11,10 @@ from tree_sitter import Node
 from reviewtool.analyses.spec import values as V
 from reviewtool.analyses.spec.model import ERROR, ApiRow
 from reviewtool.analyses.spec.state import (
+    IDENT_RE,
     KIND_TEXT,
     MAX_INLINE_DEPTH,
     MAX_TRACE,
-    IDENT_RE,
     NAME_MACRO_RE,
     UNSEEN_FLAGS,
     Frame,
@@ -407,7 +407,9 @@ class EffectsMixin:
         caller, nid = frame.here
         blocked = self.blocked_labels(st, caller, frame.depth)
         cont = self.after_call(caller, nid, frame.depth, frame.cont, fdef.name, blocked)
-        callee = Frame(fdef.name, depth, dict(params), cont=cont, pointers=self.pointer_locals(fdef))
+        callee = Frame(
+            fdef.name, depth, dict(params), cont=cont, pointers=self.pointer_locals(fdef)
+        )
         st.env = {k: v for k, v in st.env.items() if k[0] < depth}
         st.locals = frozenset(x for x in st.locals if x[0] < depth)
         for index, (pname, pointer) in enumerate(params):

@@ -74,7 +74,16 @@ class Simulator:
     def key(self) -> tuple:
         """A hashable summary of the whole state (for merging identical paths)."""
         pages = tuple(
-            (pid, p.kind, p.refs, p.was_held, p.snapshot_before, p.struct_page, p.under_lock, p.line)
+            (
+                pid,
+                p.kind,
+                p.refs,
+                p.was_held,
+                p.snapshot_before,
+                p.struct_page,
+                p.under_lock,
+                p.line,
+            )
             for pid, p in sorted(self.pages.items())
         )
         return (pages, self.lock_depth, self.lock_seen, self.snapshot_taken, self.retry_ok)

@@ -26,7 +26,6 @@ from reviewtool.analyses.spec.state import (
     MAX_INLINE_DEPTH,
     MAX_LABEL_VISITS,
     MAX_STEPS_PER_FUNCTION,
-    PURE_EFFECTS,
     UNSEEN_FLAGS,
     Frame,
     RawFinding,
