@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from reviewtool.analyses.findings import NOT_CHECKED_BOUND, NOT_CHECKED_ERROR
 from reviewtool.analyses.spec.check import check_tree_file
 
 KERNEL = Path(__file__).resolve().parent.parent.parent / "shared" / "kernel" / "linux-6.12"
@@ -63,3 +64,13 @@ def test_each_real_bug_is_reported_once_where_it_is(results):
     ppc = results["arch/powerpc/kvm/book3s_pr.c"].findings
     assert [(f.function, f.rule) for f in ppc] == [("kvmppc_patch_dcbz", "leak")]
     assert any("get_page() takes another reference" in step.event for step in ppc[0].trace)
+
+
+def test_no_function_is_left_unexplored(results):
+    cut = [
+        (item.file, item.function, item.reason)
+        for r in results.values()
+        for item in r.not_checked
+        if item.reason in (NOT_CHECKED_BOUND, NOT_CHECKED_ERROR)
+    ]
+    assert cut == []

@@ -130,7 +130,19 @@ def _release_rows() -> dict:
     return rows
 
 
-def _mutants(line: str, rows: dict) -> list[tuple[str, str]]:
+def _dirty_marks() -> dict[str, str]:
+    """The first mark-dirty API of the spec data per argument kind (pfn / page)."""
+    from reviewtool.analyses.spec.model import load_specs  # noqa: PLC0415 - benchmark only
+
+    found: dict[str, str] = {}
+    for generation in load_specs().generations:
+        for row in generation.rows_with("mark"):
+            if row.dirty:
+                found.setdefault(row.takes, row.name)
+    return found
+
+
+def _mutants(line: str, rows: dict, marks: dict[str, str]) -> list[tuple[str, str]]:
     """(operator, mutated line) for one line holding a single release call."""
     match = _CALL_LINE_RE.match(line)
     if not match or match.group(2) not in rows:
@@ -140,7 +152,7 @@ def _mutants(line: str, rows: dict) -> list[tuple[str, str]]:
     parts = [a.strip() for a in args.split(",")]
     if row.arg >= len(parts) or "(" in args:
         return []
-    mark = "kvm_set_page_dirty" if row.takes == "page" else "kvm_set_pfn_dirty"
+    mark = marks[row.takes]
     return [
         ("delete a release", f"{indent};"),
         ("release -> mark dirty", f"{indent}{mark}({parts[row.arg]});"),
@@ -152,6 +164,7 @@ def mutation_score(root: Path) -> MutationScore:
     count the mutants for which the checker reports something new (some mutants are
     equivalent: a release that is a no-op on every path reaching it)."""
     rows = _release_rows()
+    marks = _dirty_marks()
     score = MutationScore()
     for path in sorted(root.rglob("*.c")):
         text = path.read_text(encoding="utf-8")
@@ -165,7 +178,7 @@ def mutation_score(root: Path) -> MutationScore:
         for number, line in enumerate(lines):
             if any(f.contains(number + 1) for f in seeded):
                 continue
-            for operator, mutated in _mutants(line, rows):
+            for operator, mutated in _mutants(line, rows, marks):
                 score.made[operator] += 1
                 changed = "\n".join([*lines[:number], mutated, *lines[number + 1 :]])
                 after = {(f.rule, f.line) for f in check_source(expect.path, changed).findings}

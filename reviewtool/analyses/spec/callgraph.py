@@ -16,6 +16,7 @@ The walker needs three answers before it walks anything:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from reviewtool.analyses.spec.model import Spec
@@ -29,6 +30,8 @@ _PAGE_SOURCES = ("acquire", "snapshot")
 _LOCK_EFFECTS = ("lock", "unlock", "retry-check")
 
 
+_OPEN_RE = re.compile(r"\s*\(")
+_USE_RE = re.compile(r"(?<![\w>.])([A-Za-z_]\w*)(\s*\()?")
 _COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 # A name followed by `(`: a call (or a function-like macro).
 _CALLED_RE = re.compile(r"(\b[A-Z][A-Z0-9_]*\(\s*\w+\s*\)|(?<![\w>.])[A-Za-z_]\w*)\s*\(")
@@ -151,15 +154,26 @@ def callers_only(graph: CallGraph, checked: dict[str, bool], text: str) -> set[s
     """Static functions of `checked` (name -> is_static) whose every use in `text` is a
     direct call, reached from a root through such calls: they are checked inside their
     callers. A function a spec row describes stays a root (callers apply the row instead)."""
+    # One pass over the text: how often each name stands alone, and how often as a call.
+    uses: Counter = Counter()
+    calls: Counter = Counter()
+    for match in _USE_RE.finditer(text):
+        uses[match.group(1)] += 1
+        if match.group(2):
+            calls[match.group(1)] += 1
     candidates = set()
     for fname, is_static in checked.items():
         if not is_static or fname in graph.spec.rows:
             continue
-        pattern = re.compile(rf"(?<![\w>.]){re.escape(fname)}(?!\w)")
-        uses = [m.end() for m in pattern.finditer(text)]
-        if len(uses) < 2:  # the definition only: nobody calls it here
+        if "(" in fname:  # FNAME(fetch): a macro-built name, looked up on its own
+            pattern = re.compile(rf"(?<![\w>.]){re.escape(fname)}(?!\w)")
+            ends = [m.end() for m in pattern.finditer(text)]
+            named, called = len(ends), sum(1 for end in ends if _OPEN_RE.match(text, end))
+        else:
+            named, called = uses[fname], calls[fname]
+        if named < 2:  # the definition only: nobody calls it here
             continue
-        if all(text[end:].lstrip()[:1] == "(" for end in uses):
+        if called == named:
             candidates.add(fname)  # else its address is taken (an ops table, a callback)
     roots = [f for f in checked if f not in candidates]
     reached: set[str] = set()

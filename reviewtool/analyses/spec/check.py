@@ -62,10 +62,9 @@ def _merge_configs(raw: list[RawFinding]) -> list[RawFinding]:
     for items in by_place.values():
         configs = {item.config for item in items}
         first = min(items, key=lambda item: len(item.trace))
-        if "" in configs or (
-            any(c.startswith("FOLL_GET passed") for c in configs)
-            and any(c.startswith("FOLL_GET not passed") for c in configs)
-        ):
+        decisions = {item.get_passed for item in items}
+        if "" in configs or {True, False} <= decisions:
+            # Broken whether the flag was passed or not: the configuration does not matter.
             first = RawFinding(
                 first.rule, first.function, first.line, first.message, "", first.trace
             )

@@ -254,8 +254,9 @@ class EffectsMixin:
         elif row.error_when_null_field and struct is not None:
             slot = self.read(st, (struct[0], f"{struct[1]}.{row.error_when_null_field}"))
         if row.get != "always" and st.assumptions and not st.get_label:
-            passed = "FOLL_GET passed" if with_get else "FOLL_GET not passed"
-            st.get_label = f"{passed} ({self.render_assumptions(st)})"
+            passed = "passed" if with_get else "not passed"
+            st.get_label = f"{row.get_flag} {passed} ({self.render_assumptions(st)})"
+            st.get_passed = with_get
         out = []
         struct_page = True
         if row.struct_page_field and struct is not None:

@@ -100,6 +100,9 @@ class Ahead:
     head_plain: bool = False  # the head only stores or returns the callee's value
     blocked: frozenset[int] = frozenset()  # labels this path may not pass again
     memo: dict[str, bool] = field(default_factory=dict)
+    # Call sites this frame may still run, and the bytes its function spans.
+    own_calls: frozenset[int] = frozenset()
+    span: tuple[int, int] = (0, 0)
     env_memo: dict[tuple[int, str], int] = field(default_factory=dict)
 
 
@@ -315,7 +318,14 @@ class LivenessMixin:
             calls |= cont.calls
         # An acquisition reads its struct's fields by name.
         reads |= {f for f, rows in self._row_fields().items() if rows & reads}
-        return Ahead(idents, frozenset(reads), frozenset(calls), static, (), cont, fdef.name, depth)
+        found = Ahead(
+            idents, frozenset(reads), frozenset(calls), static, (), cont, fdef.name, depth
+        )
+        found.own_calls = (
+            frozenset().union(*(static.calls[n] for n in nodes)) if nodes else frozenset()
+        )
+        found.span = (fdef.node.start_byte, fdef.node.end_byte)
+        return found
 
     def _memo(self, key: tuple, cont: Ahead | None, build) -> Ahead:
         memo = self.__dict__.setdefault("_ahead_memo", {})
@@ -427,6 +437,7 @@ class LivenessMixin:
                 found.idents[depth] = static.idents[nid] | found.idents[depth]
                 found.reads = found.reads | static.reads[nid]
                 found.calls = found.calls | static.calls[nid]
+                found.own_calls = found.own_calls | static.calls[nid]
             else:
                 # Only the store is left: its target (a parameter may stand for a caller's
                 # variable) is named, nothing is read or tested.
@@ -696,10 +707,19 @@ class LivenessMixin:
         """True when the answer about a symbolic value may be looked up again whatever the
         variables hold: its call site may run again, or its location be read by name."""
         if name.startswith("ret:"):
-            # The same call site run again gives the same symbol.
-            return int(name[4:]) in ahead.calls
+            # The same call site run again in the same call of its function gives the same
+            # symbol; once that function returned, the next call of it is another story.
+            site = int(name[4:])
+            point = ahead
+            while point is not None:
+                if point.span[0] <= site < point.span[1]:
+                    return site in point.own_calls
+                point = point.cont
+            return False
         frame_text, _, path = name.partition(":")
         root, _, rest = path.partition(".")
+        if int(frame_text) not in ahead.idents:
+            return False  # a frame that returned: its locations are gone
         # Read again while unwritten: its field is read ahead, and its root is named by its
         # frame or by any frame ahead (a sibling at that depth).
         if rest and rest.rpartition(".")[2] not in ahead.reads:

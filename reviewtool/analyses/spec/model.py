@@ -268,11 +268,24 @@ def _row(data: dict, origin: str) -> ApiRow:
     return ApiRow(**values)
 
 
+_TOML_CACHE: dict[tuple[Path, int, int], dict] = {}
+
+
+def _toml(path: Path) -> dict:
+    """A spec file's tables, read once per version of the file (generations share includes)."""
+    stat = path.stat()
+    key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
+    found = _TOML_CACHE.get(key)
+    if found is None:
+        found = _TOML_CACHE[key] = tomllib.loads(path.read_text(encoding="utf-8"))
+    return found
+
+
 def _load_file(path: Path, seen: tuple[Path, ...] = ()) -> Spec:
     if path in seen:
         raise InputError(f"spec include cycle through {path}")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = _toml(path)
     except OSError as exc:
         raise InputError(f"cannot read spec file {path}: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:

@@ -58,6 +58,7 @@ class State:
     assumptions: tuple[tuple[str, bool], ...] = ()
     assume_nodes: tuple[tuple[Node, bool], ...] = ()
     get_label: str = ""
+    get_passed: bool | None = None  # the flag the label names was passed (None: no label)
     locals: frozenset[tuple[int, str]] = frozenset()
     lost: frozenset[int] = frozenset()
     label_visits: dict[tuple[int, int], int] = field(default_factory=dict)
@@ -71,6 +72,7 @@ class State:
             self.assumptions,
             self.assume_nodes,
             self.get_label,
+            self.get_passed,
             self.locals,
             self.lost,
             dict(self.label_visits),
@@ -125,6 +127,8 @@ class RawFinding:
     message: str
     config: str
     trace: tuple[tuple[int, str], ...]
+    # With a configuration named after the FOLL_GET decision: whether the flag was passed.
+    get_passed: bool | None = None
 
 
 def param_list(function: Node) -> list[tuple[str, bool]]:

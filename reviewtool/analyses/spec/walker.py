@@ -148,7 +148,15 @@ class Walker(ConfigMixin, EffectsMixin, LivenessMixin):
         # Several pages broken at one line: name the same one whatever order paths come in.
         if found is None or message < found.message:
             trace = (*st.trace, (line, f"{rule}: {message}"))
-            self.findings[key] = RawFinding(rule, frame.name, line, message, config, trace)
+            self.findings[key] = RawFinding(
+                rule,
+                frame.name,
+                line,
+                message,
+                config,
+                trace,
+                st.get_passed if st.get_label else None,
+            )
 
     def violations(self, st: State, found: list[Violation], frame: Frame, line: int) -> None:
         """Report what the simulator found at this line."""
