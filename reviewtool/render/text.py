@@ -148,6 +148,11 @@ def _verdict_lines(sr: SeriesReview, paint: _Painter) -> list[str]:
     line = state(verdict.comparison, "changes")
     if line:
         out.append(line)
+    elif verdict.previous:
+        changed = sum(1 for c in verdict.changes if c.change not in ("identical", ""))
+        out.append(
+            f"  changed since {verdict.previous}: {changed} of {len(verdict.changes)} patches"
+        )
     for change in verdict.changes:
         if change.change in ("identical", ""):
             continue
