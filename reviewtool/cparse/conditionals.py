@@ -50,6 +50,11 @@ def line_starts(text: str) -> list[int]:
     return starts
 
 
+def has_directives(code: str) -> bool:
+    """True when the code holds at least one preprocessor line."""
+    return _DIRECTIVE_RE.search(code) is not None
+
+
 def directive_lines(code: str, code_lines: list[str], starts: list[int]) -> list[Directive]:
     """Every preprocessor line of the code, continuations joined."""
     out: list[Directive] = []
@@ -81,8 +86,10 @@ class ConditionalResolver:
         self.directive_at = {d.line: d for d in directives}
         self.skip = {n for d in directives for n in range(d.line, d.last + 1)}
         self.masked: list[MaskedRegion] = []
-        self._paren_depth = self._depths("(", ")")
-        self._brace_openers = self._initializer_braces()
+        lines = sorted(self.directive_at)
+        flat = self._without_directives("\n".join(code_lines))
+        self._paren_depth = self._depths_at(flat, lines)
+        self._brace_openers = self._initializer_lines(flat, lines)
         # Each conditional's first line, kept for messages before the rewrite blanks it.
         self._opening_text = {
             d.line: " ".join(code_lines[d.line].split())
@@ -91,32 +98,43 @@ class ConditionalResolver:
         }
 
     # -- structure of the code around a directive ----------------------------------------------
+    # Only the lines of directives are asked about; each pass below is linear in the text and
+    # works at C speed (str.count, re.finditer), since padded images hold thousands of lines.
 
-    def _depths(self, opening: str, closing: str) -> list[int]:
-        """Depth of a bracket kind at the start of each line, directive lines ignored."""
-        depths: list[int] = []
-        depth = 0
-        for number, line in enumerate(self.code_lines):
-            depths.append(depth)
-            if number not in self.skip:
-                depth += line.count(opening) - line.count(closing)
-        return depths
+    def _without_directives(self, code: str) -> str:
+        """The code with every directive line blanked (same offsets)."""
+        parts = []
+        position = 0
+        for directive in self.directives:
+            start = self.starts[directive.line]
+            end = self.starts[directive.last] + len(self.code_lines[directive.last])
+            parts.append(code[position:start])
+            parts.append(re.sub(r"[^\n]", " ", code[start:end]))
+            position = end
+        parts.append(code[position:])
+        return "".join(parts)
 
-    def _initializer_braces(self) -> list[bool]:
-        """For each line: does it start directly inside an initializer `= { ... }`?"""
-        flat = "\n".join(
-            " " * len(line) if number in self.skip else line
-            for number, line in enumerate(self.code_lines)
-        )
-        inside = [False] * len(self.code_lines)
+    def _depths_at(self, flat: str, lines: list[int]) -> dict[int, int]:
+        """Parenthesis depth at the start of each given line (sorted), directives ignored."""
+        out: dict[int, int] = {}
+        depth = position = 0
+        for line in lines:
+            end = self.starts[line]
+            depth += flat.count("(", position, end) - flat.count(")", position, end)
+            position = end
+            out[line] = depth
+        return out
+
+    def _initializer_lines(self, flat: str, lines: list[int]) -> dict[int, bool]:
+        """For each given line (sorted): does it start directly inside `= { ... }`?"""
+        out: dict[int, bool] = {}
         stack: list[bool] = []
-        filled = 0
+        pending = iter(lines)
+        line = next(pending, None)
         for match in re.finditer(r"[{}]", flat):
-            line = bisect.bisect_right(self.starts, match.start()) - 1
-            state = bool(stack) and stack[-1]
-            while filled <= line:
-                inside[filled] = state
-                filled += 1
+            while line is not None and self.starts[line] <= match.start():
+                out[line] = bool(stack) and stack[-1]
+                line = next(pending, None)
             if match.group(0) == "{":
                 before = match.start() - 1
                 while before >= 0 and flat[before].isspace():
@@ -124,10 +142,10 @@ class ConditionalResolver:
                 stack.append(before >= 0 and flat[before] in "=,")
             elif stack:
                 stack.pop()
-        state = bool(stack) and stack[-1]
-        for line in range(filled, len(inside)):
-            inside[line] = state
-        return inside
+        while line is not None:
+            out[line] = bool(stack) and stack[-1]
+            line = next(pending, None)
+        return out
 
     def _starts_statement(self, line: int) -> bool:
         """True when the code before a line ends a statement, opens a block or is a case label.
@@ -187,15 +205,15 @@ class ConditionalResolver:
                 stack[-1].append(directive.line)
             elif name == "endif" and stack:
                 self._resolve_group(stack.pop() + [directive.line], blank)
-            elif self._brace_openers[directive.line]:
+            elif self._brace_openers.get(directive.line):
                 # `#define` / `#include` inside an initializer list: no grammar rule holds it.
                 self._blank_directive(directive, blank)
         return self.masked
 
     def _needs_rewrite(self, group: list[int]) -> bool:
-        if any(self._paren_depth[line] > 0 for line in group):
+        if any(self._paren_depth.get(line, 0) > 0 for line in group):
             return True
-        if self._brace_openers[group[0]]:
+        if self._brace_openers.get(group[0]):
             return True
         if not self._starts_statement(group[0]):
             return True

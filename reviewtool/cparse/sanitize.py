@@ -15,6 +15,7 @@ from reviewtool.cparse.conditionals import (
     ConditionalResolver,
     MaskedRegion,
     directive_lines,
+    has_directives,
     line_starts,
 )
 from reviewtool.cparse.kernel import (
@@ -137,13 +138,25 @@ class _Editor:
 
 def sanitize(text: str) -> Sanitized:
     """Rewrite kernel idioms tree-sitter-c trips on, keeping every offset of the real file."""
+    lead = len(text) - len(text.lstrip("\n"))
+    if lead:
+        # An image padded to its real line numbers: the padding needs no rewriting, and the
+        # per-line passes below would spend their time on it.
+        inner = sanitize(text[lead:])
+        masked = [
+            MaskedRegion(r.start_line + lead, r.end_line + lead, r.reason) for r in inner.masked
+        ]
+        return Sanitized("\n" * lead + inner.text, masked, inner.edits)
     code, comments = _analysis_copy(text)
     code_lines = code.split("\n")
-    starts = line_starts(code)
     editor = _Editor(text, comments)
-    directives = directive_lines(code, code_lines, starts)
-    _macro_definitions(text, code_lines, starts, directives, editor)
-    masked = ConditionalResolver(code_lines, starts, directives).resolve(editor.blank)
+    masked: list[MaskedRegion] = []
+    # Line offsets are needed only around directives; a function image usually has none.
+    starts = line_starts(code) if has_directives(code) else []
+    directives = directive_lines(code, code_lines, starts) if starts else []
+    if directives:
+        _macro_definitions(text, code_lines, starts, directives, editor)
+        masked = ConditionalResolver(code_lines, starts, directives).resolve(editor.blank)
     # Directive lines (macro bodies included) are left to the preprocessor grammar.
     for directive in directives:
         for number in range(directive.line, directive.last + 1):

@@ -157,8 +157,10 @@ class _Visible:
     function: str
     lines: dict[int, str] = field(default_factory=dict)
     complete: bool = False
+    _padded: str | None = field(default=None, repr=False, compare=False)
 
     def add(self, text: str, start: int, complete: bool) -> None:
+        self._padded = None
         lines = text.split("\n")
         # A hunk may begin or end inside a comment; half a comment turns the rest into junk.
         head = 0
@@ -177,8 +179,21 @@ class _Visible:
         return min(self.lines)
 
     def padded(self) -> str:
-        """The visible lines at their real line numbers, blank lines between hunks."""
-        return "\n".join(self.lines.get(n, "") for n in range(1, max(self.lines) + 1))
+        """The visible lines at their real line numbers, blank lines between hunks.
+
+        Built once per function from its runs of lines (it is asked for again as context of
+        every other changed function): the padding is made by string repetition, not a
+        Python loop over thousands of blank line numbers.
+        """
+        if self._padded is None:
+            parts = []
+            previous = 1
+            for number in sorted(self.lines):
+                parts.append("\n" * (number - previous))
+                parts.append(self.lines[number])
+                previous = number
+            self._padded = "".join(parts)
+        return self._padded
 
 
 def _visible(images: list[FunctionImage], side: str) -> dict[tuple[str, str], _Visible]:
