@@ -427,6 +427,11 @@ def _finding_card(
         "config": finding.config,
         "message": finding.message,
         "partial": finding.partial,
+        "evidence": finding.evidence,
+        "hunks": [
+            {"patch_index": h.patch_index, "file": h.file, "header": h.header, "text": h.text}
+            for h in finding.hunks
+        ],
         "in_base": in_base and finding.status != "fixed",
         "patch_index": patch_index,
         "patch_total": (revision.total or len(revision.patches)) if revision else None,

@@ -14,6 +14,9 @@ def format_finding(finding: Finding) -> str:
     lines = [f"{finding.compiler_line()}{config}{status}{where}{partial}"]
     lines.append(f"    in {finding.function}():")
     lines += finding.trace_lines()
+    for hunk in finding.hunks:  # a finding from hunks names the hunks it rests on
+        patch = f"patch {hunk.patch_index}: " if hunk.patch_index else ""
+        lines.append(f"    evidence: {patch}{hunk.file} {hunk.header}")
     return "\n".join(lines) + "\n"
 
 

@@ -17,7 +17,7 @@ from reviewtool.analyses.changelog_check import Verdict
 from reviewtool.analyses.findings import Finding
 from reviewtool.analyses.migration import MigrationMap
 from reviewtool.analyses.rangediff import Comparison
-from reviewtool.analyses.spec.revision import RevisionCheck
+from reviewtool.analyses.spec.revision import RevisionCheck, with_hunk_findings
 from reviewtool.errors import ReviewtoolError, UsageError
 from reviewtool.review.findings import as_check, check_by_patch, file_sources, revision_findings
 from reviewtool.review.model import (
@@ -53,6 +53,8 @@ class Analyses:
     )
     build_map: Callable[..., MigrationMap] = migration.build_map
     check_revision: Callable[..., RevisionCheck | list[Finding]] = spec.check_revision_result
+    # Without a tree: findings reasoned over the delta of each patch of a whole revision.
+    from_hunks: Callable[[Revision], list[Finding]] = spec.findings_from_hunks
 
 
 # What build_review runs unless told otherwise.
@@ -278,7 +280,11 @@ def _findings(
                 return as_check(
                     ANALYSES.check_revision(revision, repo=repo, base=revision.base_commit)
                 )
-            return check_by_patch(ANALYSES.check_revision, revision, cache)
+            result = check_by_patch(ANALYSES.check_revision, revision, cache)
+            # What one patch's delta means depends on the patches before it (where the flag
+            # is passed): that reasoning runs over the whole revision, not patch by patch.
+            result.findings = with_hunk_findings(result.findings, ANALYSES.from_hunks(revision))
+            return result
 
         ok, result = _run(review, ANALYSIS_SPEC, label, check)
         if not ok:

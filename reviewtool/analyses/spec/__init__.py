@@ -3,11 +3,13 @@
 check_source(path, text, functions=None, spec=None) -> CheckResult(findings, notes)
 check_revision(revision, repo=None, base=None, spec=None) -> list[Finding]
 check_revision_result(...) -> RevisionCheck(findings, checked, not_checked)
+findings_from_hunks(revision, spec=None) -> list[Finding]   (no tree: the delta of each patch)
 compare_findings(old, new) -> list[Finding]   (analyses.status: introduced / fixed / persisting)
 load_specs(["my-api.toml"]) -> SpecSet        (built-in generations plus --spec files)
 """
 
 from reviewtool.analyses.spec.check import CheckResult, check_source
+from reviewtool.analyses.spec.from_hunks import findings_from_hunks
 from reviewtool.analyses.spec.model import ApiRow, Spec, SpecSet, load_specs
 from reviewtool.analyses.spec.revision import (
     RevisionCheck,
@@ -38,5 +40,6 @@ __all__ = [
     "check_source",
     "compare_findings",
     "compare_versions",
+    "findings_from_hunks",
     "load_specs",
 ]

@@ -17,6 +17,7 @@ from reviewtool.analyses.findings import (
     NotChecked,
 )
 from reviewtool.analyses.spec.check import CheckResult, check_source
+from reviewtool.analyses.spec.from_hunks import findings_from_hunks
 from reviewtool.analyses.spec.model import Spec, SpecSet, common_spec, companions_of
 from reviewtool.analyses.status import compare_findings
 from reviewtool.cparse import parse_c
@@ -281,9 +282,17 @@ def check_revision_result(
         out = _check_with_tree(revision, repo, base, spec)
     else:
         out = _check_images(revision, spec)
+        out.findings = with_hunk_findings(out.findings, findings_from_hunks(revision, spec))
     _not_checked_binary(revision, out)
     out.settle()
     return out
+
+
+def with_hunk_findings(found: list[Finding], from_hunks: list[Finding]) -> list[Finding]:
+    """The walker's findings plus those reasoned over the hunks, one per patch and identity:
+    where the walker saw the same thing in the same patch, its finding stands."""
+    seen = {(f.patch_index, f.status, *f.key()) for f in found}
+    return found + [f for f in from_hunks if (f.patch_index, f.status, *f.key()) not in seen]
 
 
 def check_revision(
