@@ -174,6 +174,10 @@ def test_touching_selects_series_by_function_or_file(tmp_path):
     mbox = archive(tmp_path)
     by_call = scan_dir([mbox], tmp_path / "a", touching=["area2_new_helper"])
     assert [e["title"] for e in by_call["series"]] == ["KVM: x86: Rework the frobnicator of area 2"]
+    by_removed = scan_dir([mbox], tmp_path / "r", touching=["area3_old_helper"])
+    assert [e["title"] for e in by_removed["series"]] == [
+        "KVM: x86: Rework the frobnicator of area 3"
+    ]
     by_glob = scan_dir([mbox], tmp_path / "b", touching=["area[13]_step2"])
     assert len(by_glob["series"]) == 2
     by_file = scan_dir([mbox], tmp_path / "c", touching=["area4.c"])

@@ -18,6 +18,9 @@ from reviewtool.series.classify import message_kind
 
 # `@@ -1,2 +1,3 @@ static int name(...)`: the function git names after a hunk header.
 HUNK_FUNCTION_RE = re.compile(r"^@@ [^@]* @@.*?\b([A-Za-z_]\w*)\s*\(", re.M)
+# Added and removed lines (not the `+++ b/x` / `--- a/x` file headers).
+ADDED_LINE_RE = re.compile(r"^\+(?!\+\+)(.*)$", re.M)
+REMOVED_LINE_RE = re.compile(r"^-(?!--)(.*)$", re.M)
 # A call or a definition on a changed line: `name(`.
 CALL_RE = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 # Words that look like calls but are C syntax.
@@ -90,15 +93,12 @@ def diff_summary(diff: str) -> tuple[tuple[str, ...], tuple[str, ...], int, int]
     names: dict[str, None] = {}
     for match in HUNK_FUNCTION_RE.finditer(diff):
         names.setdefault(match.group(1), None)
-    added = removed = 0
-    for line in diff.splitlines():
-        if line.startswith("+") and not line.startswith("+++"):
-            added += 1
-        elif line.startswith("-") and not line.startswith("---"):
-            removed += 1
-        else:
-            continue
-        for match in CALL_RE.finditer(line):
-            names.setdefault(match.group(1), None)
+    # Whole-text regular expressions: a Python loop over every line of every patch was most
+    # of the indexing time.
+    added_lines = ADDED_LINE_RE.findall(diff)
+    removed_lines = REMOVED_LINE_RE.findall(diff)
+    for match in CALL_RE.finditer("\n".join(added_lines + removed_lines)):
+        names.setdefault(match.group(1), None)
+    added, removed = len(added_lines), len(removed_lines)
     kept = [n for n in names if n not in C_KEYWORDS][:MAX_NAMES_PER_MESSAGE]
     return tuple(files), tuple(kept), added, removed
