@@ -204,3 +204,20 @@ def test_cover_letter_mentions_are_not_listed_as_code_left_behind(example_doc) -
     if left:
         rows = left[0].getnext().xpath(".//tbody/tr")
         assert all(_text(row.xpath("td")[2]) != "cover" for row in rows)
+
+
+def test_a_vague_changelog_item_is_not_called_found() -> None:
+    # Was (first draft of the verdict): "each item of the changelog was found" over an item
+    # the check judged too vague to confirm.
+    from reviewtool.analyses.changelog_check import Evidence, Verdict
+
+    review = make_review()
+    latest = review.series_reviews[0].comparisons[-1]
+    latest.verdicts = [
+        Verdict("Add patch 3 to stop releasing pages", "confirmed", [Evidence(3, None)]),
+        Verdict("Addressed review feedback", "vague"),
+    ]
+    doc = lxml.html.fromstring(render_html(review))
+    part = doc.xpath("//*[@data-part='changelog']")[0]
+    assert "was found" not in _text(part)
+    assert "1 confirmed, 1 vague" in _text(part)

@@ -135,6 +135,7 @@ def verdict_view(
             "entries": [{"item": v.item, "reason": v.reason} for v in verdict.claims_not_found],
             "anchor": f"{cmp_view['anchor']}-changelog" if cmp_view else "",
             "checked": bool(cmp_view and cmp_view["changelog"]),
+            "breakdown": _verdict_counts(cmp_view["changelog"] if cmp_view else []),
         },
         "comments": {
             "state": verdict.comments.state,
@@ -180,6 +181,14 @@ def verdict_view(
         },
         "checked": CHECKED,
     }
+
+
+def _verdict_counts(items: list[dict[str, Any]]) -> str:
+    """`3 confirmed, 1 vague` over the changelog items of one step."""
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item["verdict"]] = counts.get(item["verdict"], 0) + 1
+    return ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
 
 
 def _card_anchor(cards: list[dict[str, Any]], rule: str, file: str, line: int) -> str:
