@@ -43,7 +43,7 @@ def _wall(command: list[str], env: dict[str, str], repeat: int) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run(command, env=env, capture_output=True, check=False)
+        subprocess.run(command, env=env, cwd=env["TMPDIR"], capture_output=True, check=False)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -76,6 +76,8 @@ def main() -> int:
         )
         scratch_tmp = root / "tmp"
         scratch_tmp.mkdir()
+        # cwd is the scratch parent: `python -m` puts the cwd first on sys.path, and PYTHONPATH
+        # (which code to measure) must win.
         env = {
             **os.environ,
             "TMPDIR": str(scratch_tmp),
@@ -93,6 +95,7 @@ def main() -> int:
             run = subprocess.Popen(
                 _command("check", repo, root),
                 env=env,
+                cwd=scratch_tmp,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -108,7 +111,13 @@ def main() -> int:
             leftovers_seen += len(list(scratch_tmp.glob(f"{SCRATCH_PREFIX}*")))
             if kernelrepo.snapshot(repo.path) != before:
                 changed += 1
-        subprocess.run(_command("check", repo, root), env=env, capture_output=True, check=False)
+        subprocess.run(
+            _command("check", repo, root),
+            env=env,
+            cwd=scratch_tmp,
+            capture_output=True,
+            check=False,
+        )
         remaining = list(scratch_tmp.glob(f"{SCRATCH_PREFIX}*"))
         print(
             f"kills: {args.kills} ({by_signal['SIGKILL']} SIGKILL, {by_signal['SIGTERM']} SIGTERM) "

@@ -113,7 +113,9 @@ def main() -> int:
         for _ in range(args.repeat):
             start = time.perf_counter()
             used = resource.getrusage(resource.RUSAGE_CHILDREN)
-            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            done = subprocess.run(
+                command, env=env, cwd=tmp, capture_output=True, text=True, check=False
+            )  # cwd: `python -m` puts it first on sys.path, and PYTHONPATH must win
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             times.append(time.perf_counter() - start)
             cpu.append(after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime)
