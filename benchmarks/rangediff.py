@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_rangediff_support import (  # noqa: E402
+from helpers.rangediff_support import (  # noqa: E402
     GIT_ENV,
     GitSeries,
     kernel_tree,

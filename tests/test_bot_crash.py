@@ -22,6 +22,9 @@ from test_bot_fixtures import BOT_FROM, Inbox, add_to_maildir, free_port, postin
 
 from reviewtool.bot.runner import HOOK_POINTS
 
+# Slow (subprocesses, real git or corpus): `pytest -m "not slow"` leaves these out.
+pytestmark = pytest.mark.slow
+
 KILLER = Path(__file__).resolve().parent / "helpers" / "botkill.py"
 
 # (point, nth passage): every point, and later passages where a run passes a point more than

@@ -20,24 +20,13 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from helpers.reference import V8_TITLES
 
 AUTHOR = ("David Stevens", "stevensd@chromium.org")
 LIST_ADDR = "kvm@vger.kernel.org"
 CC = ["Sean Christopherson <seanjc@google.com>", "linux-kernel@vger.kernel.org"]
 BOT_FROM = "KVM review bot <review-bot@example.org>"
 BASE_DATE = datetime(2023, 8, 24, 8, 4, tzinfo=UTC)
-
-# v8 of the reference series (KVM-FACTS): its patch titles in order.
-V8_TITLES = [
-    "KVM: Assert that a page's refcount is elevated when marking accessed/dirty",
-    "KVM: mmu: Introduce __kvm_follow_pfn function",
-    "KVM: mmu: Make __kvm_follow_pfn not imply FOLL_GET",
-    "KVM: x86/mmu: Migrate to __kvm_follow_pfn",
-    "KVM: x86/mmu: Don't pass FOLL_GET to __kvm_follow_pfn",
-    "KVM: arm64: Migrate to __kvm_follow_pfn",
-    "KVM: PPC: Migrate to __kvm_follow_pfn",
-    "KVM: mmu: remove __gfn_to_pfn_memslot",
-]
 
 
 def _diff(index: int, title: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from test_review_support import make_mail, make_review, make_series, mbox_text
+from helpers.review_support import make_mail, make_review, make_series, mbox_text
 
 from reviewtool.ingest import load
 from reviewtool.mail.model import Trailer
@@ -23,9 +23,12 @@ from reviewtool.review import build_review
 from reviewtool.series.model import ChangelogStep, Cover, Patch, Revision, Series
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="headless Chromium not installed (Debian package `chromium`)"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="headless Chromium not installed (Debian package `chromium`)"
+    ),
+]
 # Chromium is slow to start on a loaded CI machine; a hung browser must not hang the suite.
 BROWSER_TIMEOUT_S = 90
 WINDOW = "1280,2000"

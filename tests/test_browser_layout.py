@@ -18,16 +18,19 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from test_review_support import make_review
+from helpers.review_support import make_review
 
 from reviewtool.ingest import load
 from reviewtool.render.html import render_html
 from reviewtool.review import build_review
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="headless Chromium not installed (Debian package `chromium`)"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="headless Chromium not installed (Debian package `chromium`)"
+    ),
+]
 BROWSER_TIMEOUT_S = 120
 # A laptop screen, and the A4 page the PDF prints on (210 mm less 2 x 12 mm margins, at 96 dpi).
 SCREEN = (1400, 900)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_rangediff_support import Edit, GitSeries, PatchSpec, load_revision
+from helpers.rangediff_support import Edit, GitSeries, PatchSpec, load_revision
 
 from reviewtool.analyses.changelog_check import (
     CONFIRMED,

@@ -15,6 +15,10 @@ from pathlib import Path
 import pytest
 import tree_sitter
 import tree_sitter_c
+from helpers.reference import V8_TITLES
+
+# Slow (subprocesses, real git or corpus): `pytest -m "not slow"` leaves these out.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "kvm-follow-pfn"
@@ -35,16 +39,6 @@ NEW_API = "__kvm_follow_pfn"
 
 # What examples/README.md states, in the shape `reviewtool series --json` reports it.
 PATCH_COUNTS = {"1": 4, "2": 5, "3": 4, "4": 4, "5": 4, "6": 4, "7": 8, "7.1": 1, "8": 8}
-TITLES_V8 = [
-    "KVM: Assert that a page's refcount is elevated when marking accessed/dirty",
-    "KVM: mmu: Introduce __kvm_follow_pfn function",
-    "KVM: mmu: Make __kvm_follow_pfn not imply FOLL_GET",
-    "KVM: x86/mmu: Migrate to __kvm_follow_pfn",
-    "KVM: x86/mmu: Don't pass FOLL_GET to __kvm_follow_pfn",
-    "KVM: arm64: Migrate to __kvm_follow_pfn",
-    "KVM: PPC: Migrate to __kvm_follow_pfn",
-    "KVM: mmu: remove __gfn_to_pfn_memslot",
-]
 MMU_ADDED_IN_V8 = {2, 3, 8}
 CHANGELOG_ITEMS = {(1, 2): 3, (2, 3): 1, (3, 4): 2, (4, 5): 1, (5, 6): 4, (6, 7): 1, (7, 8): 7}
 FALSE_CLAIM = "Mark the arm64 and PPC faults as guarded by the mmu notifier."
@@ -373,7 +367,7 @@ def test_series_reports_one_series_with_every_version(series_json: dict) -> None
 
 def test_series_reports_v8_titles_and_the_mmu_component_added_since_v7(series_json: dict) -> None:
     revs = revisions(series_json)
-    assert [p["title"] for p in revs["8"]["patches"]] == TITLES_V8
+    assert [p["title"] for p in revs["8"]["patches"]] == V8_TITLES
     for v7, v8 in zip(revs["7"]["patches"], revs["8"]["patches"], strict=True):
         if v8["index"] in MMU_ADDED_IN_V8:
             assert v7["title"] == v8["title"].replace("KVM: mmu: ", "KVM: ")

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviewtool.ingest import assemble_raw
 from reviewtool.series.serialize import to_json
 from reviewtool.sources import RawMessage
+
+# Slow (subprocesses, real git or corpus): `pytest -m "not slow"` leaves these out.
+pytestmark = pytest.mark.slow
 
 DATA = Path(__file__).parent / "data" / "mail"
 SEEDS = [p.read_bytes() for p in sorted(DATA.glob("*.eml"))]

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+# Slow (subprocesses, real git or corpus): `pytest -m "not slow"` leaves these out.
+pytestmark = pytest.mark.slow
+
 MMU_C = "arch/arm64/kvm/mmu.c"
 
 CLEAN = """\

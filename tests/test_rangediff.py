@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_rangediff_support import (
+from helpers.rangediff_support import (
     Edit,
     GitSeries,
     PatchSpec,

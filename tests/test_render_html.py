@@ -8,9 +8,9 @@ from pathlib import Path
 import html5lib
 import lxml.html
 import pytest
+from helpers.review_support import make_review, make_series, mbox_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_review_support import make_review, make_series, mbox_text
 
 from reviewtool.ingest import load
 from reviewtool.mail.model import Trailer

@@ -6,7 +6,7 @@ import io
 import json
 
 import pytest
-from test_review_support import make_review
+from helpers.review_support import make_review
 
 from reviewtool.analyses.findings import Finding, TraceStep
 from reviewtool.errors import UsageError

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_review_support import FOLLOW_PFN_DIFF, RELEASE_DIFF, leak_finding, make_series
+from helpers.review_support import FOLLOW_PFN_DIFF, RELEASE_DIFF, leak_finding, make_series
 
 from reviewtool.analyses.findings import Finding, TraceStep
 from reviewtool.render.view import diffstat, excerpt_for, group_notes, parse_diff, person_name

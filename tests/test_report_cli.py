@@ -12,7 +12,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from test_review_support import make_series, mbox_text
+from helpers.review_support import make_series, mbox_text
 
 from reviewtool.cli import main
 from reviewtool.review import build as build_mod

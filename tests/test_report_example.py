@@ -12,6 +12,9 @@ from reviewtool.ingest import load
 from reviewtool.render.html import render_html
 from reviewtool.review import build_review
 
+# Slow (subprocesses, real git or corpus): `pytest -m "not slow"` leaves these out.
+pytestmark = pytest.mark.slow
+
 EXAMPLE_MBOX = Path(__file__).resolve().parent.parent / "examples" / "kvm-follow-pfn" / "mbox"
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import lxml.html
 import pytest
-from test_review_support import START, make_mail, make_review, make_series
+from helpers.review_support import START, make_mail, make_review, make_series
 
 from reviewtool.analyses.rangediff import InterdiffHunk
 from reviewtool.ingest import load

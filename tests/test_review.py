@@ -12,7 +12,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from test_review_support import leak_finding, make_series, mbox_text
+from helpers.review_support import leak_finding, make_series, mbox_text
 
 from reviewtool import review as review_mod
 from reviewtool.analyses.findings import Finding

@@ -8,6 +8,9 @@ from reviewtool.ingest import load
 from reviewtool.review import build_review
 from tests.conftest import EXAMPLE
 
+# Slow (subprocesses, real git or corpus): `pytest -m "not slow"` leaves these out.
+pytestmark = pytest.mark.slow
+
 FOLL_GET_CONFIG = "FOLL_GET passed (32-bit or !tdp_enabled)"
 
 

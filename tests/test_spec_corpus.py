@@ -9,6 +9,9 @@ import pytest
 from reviewtool.analyses.spec import RULE_NAMES, check_source
 from reviewtool.analyses.spec.accuracy import Score, read_expectations
 
+# Slow (subprocesses, real git or corpus): `pytest -m "not slow"` leaves these out.
+pytestmark = pytest.mark.slow
+
 CORPUS = Path(__file__).parent / "data" / "spec"
 FILES = sorted(CORPUS.rglob("*.c"))
 GENERATIONS = {"legacy": "legacy", "v8": "v8", "v10": "v10", "upstream": "upstream-6.13"}

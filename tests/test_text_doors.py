@@ -16,6 +16,9 @@ from reviewtool.render.safe_html import show_bidi_html
 from reviewtool.render.terminal import Painter
 from reviewtool.textlines import visible_text
 
+# Slow (subprocesses, real git or corpus): `pytest -m "not slow"` leaves these out.
+pytestmark = pytest.mark.slow
+
 # Retitle the terminal, clear the screen, a C1 CSI, and a right-to-left override.
 EVIL = "KVM: x86: \x1b]0;owned\x07retitle \x1b[2Jclear \x9b31m safe\u202egnp.exe"
 LIVE = ("\x1b", "\x07", "\x9b", "\u202e")

@@ -14,6 +14,7 @@ from typing import Any
 
 from reviewtool.errors import InputError
 from reviewtool.mail import Mail, parse_mail
+from reviewtool.mail.signoff import signoff_problems
 
 TOOL = "reviewtool"
 # The status of a finding's severity in b4's three-colour matrix.
@@ -99,7 +100,7 @@ def _check_patch(mail: Mail, repo: str | Path | None, report_url: str | None) ->
         notes.extend(f"{n.analysis} not run: {n.reason}" for n in review.unavailable())
         if review.findings:
             not_checked.extend(review.findings[-1].not_checked)
-    form = _form_warnings(mail)
+    form = signoff_problems(mail)
     unchecked = [item.text() for item in not_checked]
     if not findings:
         # Silence from a checker that never ran, or that saw only part of the code, is not a
@@ -141,15 +142,3 @@ def _not_checked_summary(items: list) -> str:
     reasons = ", ".join(sorted({item.reason for item in items}))
     noun = "changed function" if len(functions) == 1 else "changed functions"
     return f"{len(functions)} {noun} not checked ({reasons})"
-
-
-def _form_warnings(mail: Mail) -> list[str]:
-    """What is wrong with the patch as a mail, independent of its code."""
-    out: list[str] = []
-    author = (mail.in_body_from or mail.author).lower()
-    signoffs = [t for t in mail.trailers if t.name.lower() == "signed-off-by"]
-    if not signoffs:
-        out.append("no Signed-off-by")
-    elif not any(t.email and t.email in author for t in signoffs):
-        out.append(f"no Signed-off-by from the author ({mail.in_body_from or mail.author})")
-    return out
