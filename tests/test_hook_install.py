@@ -224,3 +224,13 @@ def test_a_push_that_sends_commits_starts_python(tmp_path: Path) -> None:
     )
     done = subprocess.run([str(script), "origin", "url"], input=lines, text=True, timeout=30)
     assert done.returncode == 0 and record.read_text() == "started\n"
+
+
+def test_the_push_path_does_not_import_gitpython() -> None:
+    # GitPython costs more to import than the hook's own code; the push path runs git itself
+    # (hook/gitio.py). Install and uninstall may still use GitPython.
+    probe = "import sys, reviewtool.cli.hook_cmd, reviewtool.hook.run, reviewtool.hook.report; "
+    probe += "print(sorted(m for m in sys.modules if m == 'git' or m.startswith('git.')))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -13,9 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import git
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from reviewtool.cparse.scan import Span
@@ -24,6 +22,7 @@ from reviewtool.analyses.findings import Finding, NotChecked
 from reviewtool.diff.model import is_c_path
 from reviewtool.errors import AnalysisError
 from reviewtool.hook.changes import CommitPatch, FileChange, commit_patches
+from reviewtool.hook.gitio import read_blob, rev_parse
 
 # Bytes that are not UTF-8 in a C file (a Latin-1 author name in a comment) must not stop the
 # check; replacing them keeps every line where it was.
@@ -56,7 +55,7 @@ class TreeAnalyser:
     path, so a base version shared by several pushed refs is read and checked once.
     """
 
-    def __init__(self, repo: git.Repo, spec_files: Iterable[Path] = (), reduce: bool = True):
+    def __init__(self, repo: Any, spec_files: Iterable[Path] = (), reduce: bool = True):
         self.repo = repo
         self.spec_files = tuple(spec_files)
         self.reduce = reduce
@@ -76,13 +75,11 @@ class TreeAnalyser:
         if key not in self._texts:
             # One `commit:path` request to git's cat-file process, instead of walking the
             # commit's trees object by object (a round trip per directory level).
-            try:
-                _sha, kind, _size, data = self.repo.git.get_object_data(f"{commit}:{path}")
-            except ValueError:
+            found = read_blob(self.repo, f"{commit}:{path}")
+            if found is None or found[0] != "blob":
                 self._texts[key] = None  # no such file in that commit
             else:
-                text = data.decode("utf-8", _DECODE_ERRORS) if kind == b"blob" else None
-                self._texts[key] = text
+                self._texts[key] = found[1].decode("utf-8", _DECODE_ERRORS)
         return self._texts[key]
 
     def select(
@@ -265,8 +262,8 @@ def _spans_at(spans: list[Span], lines: Iterable[int]) -> set[Span]:
 
 
 def analyse_commit(
-    repo: git.Repo,
-    commit: str | git.Commit,
+    repo: Any,
+    commit: Any,
     *,
     analyser: TreeAnalyser | None = None,
     patch: CommitPatch | None = None,
@@ -274,7 +271,10 @@ def analyse_commit(
 ) -> list[Finding]:
     """Findings in the functions `commit` changes, checked in the commit's own tree."""
     analyser = analyser or TreeAnalyser(repo)
-    sha = repo.commit(commit).hexsha if isinstance(commit, str) else commit.hexsha
+    rev = commit if isinstance(commit, str) else commit.hexsha  # a GitPython Commit too
+    sha = rev_parse(repo, f"{rev}^{{commit}}")
+    if sha is None:
+        raise AnalysisError(f"{rev!r} names no commit in this repository")
     if patch is None:
         patch = commit_patches(repo, [sha])[sha]
     findings: list[Finding] = []

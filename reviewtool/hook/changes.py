@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-
-import git
+from typing import Any
 
 from reviewtool.diff.model import Hunk, read_diff
 from reviewtool.errors import InputError
+from reviewtool.hook.gitio import git_output
 
 # C sources and headers; git's pathspec `*` crosses directories, so these match at any depth.
 C_PATHSPECS = ("*.c", "*.h")
@@ -59,11 +59,13 @@ class CommitPatch:
         return f'{self.sha[:12]} ("{self.subject}")'
 
 
-def commit_patches(repo: git.Repo, shas: list[str]) -> dict[str, CommitPatch]:
+def commit_patches(repo: Any, shas: list[str]) -> dict[str, CommitPatch]:
     """The C changes of each commit in `shas`, keyed by sha (commits without any are kept)."""
     if not shas:
         return {}
-    out = repo.git.log(
+    out = git_output(
+        repo,
+        "log",
         "--no-walk=unsorted",
         f"--format={_RECORD_FORMAT}",
         "-p",
@@ -76,7 +78,6 @@ def commit_patches(repo: git.Repo, shas: list[str]) -> dict[str, CommitPatch]:
         *shas,
         "--",
         *C_PATHSPECS,
-        strip_newline_in_stdout=False,
     )
     patches = parse_log(out, shas)
     # Commits with no C change print no diff but still print their header; keep every sha.

@@ -15,8 +15,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import git
-
 from reviewtool.errors import InputError, UsageError
 
 HOOK_NAME = "pre-push"
@@ -75,6 +73,8 @@ class InstallResult:
 
 def hooks_dir(repo_dir: Path | str) -> Path:
     """The directory git runs hooks from for the repository at `repo_dir`."""
+    import git  # noqa: PLC0415 - only for install/uninstall, never on the push path
+
     try:
         repo = git.Repo(repo_dir, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-
-import git
+from typing import Any
 
 from reviewtool.errors import InputError
+from reviewtool.hook.gitio import git_output, object_type, rev_parse
 
 ZERO_SHA = "0" * 40
 # A first push of a whole tree to an empty remote would send its entire history; the hook
@@ -79,7 +79,7 @@ def parse_prepush(text: str) -> list[RefUpdate]:
     return updates
 
 
-def updates_for_range(repo: git.Repo, from_ref: str | None, to_ref: str) -> list[RefUpdate]:
+def updates_for_range(repo: Any, from_ref: str | None, to_ref: str) -> list[RefUpdate]:
     """One update pushing `to_ref` onto `from_ref` (or onto nothing: a new branch).
 
     For runners that give a range instead of git's input, as the pre-commit framework does
@@ -90,9 +90,7 @@ def updates_for_range(repo: git.Repo, from_ref: str | None, to_ref: str) -> list
     return [RefUpdate(to_ref, to_sha, to_ref, from_sha)]
 
 
-def push_ranges(
-    repo: git.Repo, updates: list[RefUpdate], limit: int = MAX_COMMITS
-) -> list[PushRange]:
+def push_ranges(repo: Any, updates: list[RefUpdate], limit: int = MAX_COMMITS) -> list[PushRange]:
     """The commits each update sends, without merges, oldest first.
 
     "Sent" means not reachable from the remote's old value of the ref nor from any
@@ -112,7 +110,9 @@ def push_ranges(
         if not update.is_new and _has_commit(repo, update.remote_sha):
             exclude.insert(0, update.remote_sha)
         # git applies --max-count before --reverse: these are the newest commits, oldest first.
-        out = repo.git.rev_list(
+        out = git_output(
+            repo,
+            "rev-list",
             "--reverse",
             "--topo-order",
             "--no-merges",
@@ -125,35 +125,29 @@ def push_ranges(
         if len(pushed.commits) > limit:
             pushed.commits, pushed.truncated = pushed.commits[1:], True
         if pushed.commits:
-            parents = repo.commit(pushed.commits[0]).parents
-            pushed.base = parents[0].hexsha if parents else None
+            parents = git_output(repo, "log", "-1", "--format=%P", pushed.commits[0]).split()
+            pushed.base = parents[0] if parents else None
     return ranges
 
 
-def _resolve(repo: git.Repo, rev: str) -> str:
-    try:
-        return repo.rev_parse(rev).hexsha
-    except (ValueError, git.BadName, git.GitCommandError) as exc:
-        raise PushInputError(f"{rev!r} does not name an object in this repository") from exc
+def _resolve(repo: Any, rev: str) -> str:
+    sha = rev_parse(repo, rev)
+    if sha is None:
+        raise PushInputError(f"{rev!r} does not name an object in this repository")
+    return sha
 
 
 def _is_zero(sha: str) -> bool:
     return set(sha) == {"0"}
 
 
-def _peel_to_commit(repo: git.Repo, sha: str) -> str | None:
-    try:
-        obj = repo.rev_parse(sha)
-        while obj.type == "tag":
-            obj = obj.object
-    except (ValueError, git.BadName, git.GitCommandError) as exc:
-        raise PushInputError(f"pushed object {sha} is not in this repository") from exc
-    return obj.hexsha if obj.type == "commit" else None
+def _peel_to_commit(repo: Any, sha: str) -> str | None:
+    if object_type(repo, sha) is None:
+        raise PushInputError(f"pushed object {sha} is not in this repository")
+    # A tag of a tree or blob peels to no commit: nothing to check.
+    return rev_parse(repo, f"{sha}^{{commit}}")
 
 
-def _has_commit(repo: git.Repo, sha: str) -> bool:
+def _has_commit(repo: Any, sha: str) -> bool:
     # After a fetch-less force push the remote's old tip may be unknown here.
-    try:
-        return repo.rev_parse(sha).type == "commit"
-    except (ValueError, git.BadName, git.GitCommandError):
-        return False
+    return object_type(repo, sha) == "commit"

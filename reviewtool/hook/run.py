@@ -11,14 +11,13 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import git
-
 from reviewtool.analyses.findings import Finding, NotChecked, severity_at_least
 from reviewtool.analyses.status import PERSISTING, compare_findings
 from reviewtool.config import DEFAULT_FAIL_ON, Config, load_config, on_error_hint
 from reviewtool.diff.model import is_c_path
-from reviewtool.errors import InputError, ReviewtoolError
+from reviewtool.errors import ReviewtoolError
 from reviewtool.hook.changes import CommitPatch, commit_patches
+from reviewtool.hook.gitio import GitRepo
 from reviewtool.hook.prepush import (
     PushRange,
     RefUpdate,
@@ -100,9 +99,10 @@ def run_hook(
     """
     result = HookResult(remote=remote)
     root = Path(repo_dir)
+    repo: GitRepo | None = None
     try:
-        repo = _open_repo(root)
-        root = Path(repo.working_tree_dir or repo.git_dir)
+        repo = GitRepo.discover(root)
+        root = repo.root
         config = load_config(root)
         result.fail_on, result.on_error = config.fail_on, config.on_error
         waivers = load_waivers(root)
@@ -118,14 +118,10 @@ def run_hook(
     except Exception as exc:  # noqa: BLE001 - on_error decides what a reviewtool bug does
         result.error = f"internal error: {type(exc).__name__}: {exc}"
         result.on_error = _on_error_after_failure(result, root)
+    finally:
+        if repo is not None:
+            repo.close()
     return result
-
-
-def _open_repo(path: Path) -> git.Repo:
-    try:
-        return git.Repo(path, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-        raise InputError(f"{path} is not inside a git repository") from exc
 
 
 def _on_error_after_failure(result: HookResult, root: Path) -> str:
@@ -136,7 +132,7 @@ def _on_error_after_failure(result: HookResult, root: Path) -> str:
 
 
 def _check_push(
-    repo: git.Repo, config: Config, updates: list[RefUpdate], result: HookResult
+    repo: GitRepo, config: Config, updates: list[RefUpdate], result: HookResult
 ) -> None:
     result.ranges = push_ranges(repo, updates)
     shas = list(dict.fromkeys(sha for pushed in result.ranges for sha in pushed.commits))

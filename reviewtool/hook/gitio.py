@@ -1,0 +1,126 @@
+"""The few git operations the pre-push hook needs, as plain `git` processes.
+
+The hook runs on every push, so its start-up is part of every push: GitPython costs more to
+import than the rest of the hook's own code, for a handful of commands. A `GitRepo` runs
+`git` directly and reads blobs through one `git cat-file --batch` process. Every function
+here also accepts a GitPython `Repo` (tests and library callers have one), through its
+`git.execute`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from reviewtool.errors import InputError
+
+
+class GitError(InputError):
+    """A git command failed; the message is git's own first line."""
+
+
+class GitRepo:
+    """A repository addressed by its top directory (or git dir, for a bare repository)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._batch: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def discover(cls, path: Path) -> GitRepo:
+        """The repository containing `path` (its top, or its git dir when bare)."""
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(path), "rev-parse", "--show-toplevel", "--absolute-git-dir"],
+                capture_output=True,
+                text=True,
+            )
+        except OSError as exc:
+            raise InputError(f"cannot run git: {exc.strerror}") from None
+        lines = done.stdout.splitlines()
+        if done.returncode or not lines:
+            raise InputError(f"{path} is not inside a git repository")
+        # A bare repository prints no top level: its git dir is the root.
+        top = lines[0] if len(lines) == 2 else lines[-1]
+        return cls(Path(top))
+
+    def run(self, *args: str) -> str:
+        """`git ARGS` in this repository; its stdout (a GitError with git's words on failure)."""
+        done = subprocess.run(
+            ["git", "-C", str(self.root), *args], capture_output=True, text=True, errors="replace"
+        )
+        if done.returncode:
+            first = (done.stderr.strip().splitlines() or ["failed"])[0]
+            raise GitError(f"git {args[0]}: {first}")
+        return done.stdout
+
+    def blob(self, spec: str) -> tuple[str, bytes] | None:
+        """(type, content) of the object `spec` names (`commit:path`), or None if missing."""
+        if self._batch is None:
+            self._batch = subprocess.Popen(
+                ["git", "-C", str(self.root), "cat-file", "--batch"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
+        assert self._batch.stdin is not None and self._batch.stdout is not None
+        # A path with a newline cannot be asked for on one line: it cannot be a C file we read.
+        if "\n" in spec:
+            return None
+        self._batch.stdin.write(spec.encode() + b"\n")
+        self._batch.stdin.flush()
+        header = self._batch.stdout.readline().split()
+        if len(header) != 3:
+            return None  # `<spec> missing` (or ambiguous): no such file there
+        kind, size = header[1].decode(), int(header[2])
+        data = self._batch.stdout.read(size)
+        self._batch.stdout.read(1)  # the newline after the content
+        return kind, data
+
+    def close(self) -> None:
+        """End the cat-file process."""
+        if self._batch is not None:
+            if self._batch.stdin:
+                self._batch.stdin.close()
+            self._batch.wait(timeout=10)
+            self._batch = None
+
+
+def git_output(repo: Any, *args: str) -> str:
+    """Run `git ARGS` for a GitRepo or a GitPython Repo."""
+    if isinstance(repo, GitRepo):
+        return repo.run(*args)
+    import git  # noqa: PLC0415 - only when a caller handed us GitPython's Repo
+
+    try:
+        return repo.git.execute(["git", *args], strip_newline_in_stdout=False)
+    except git.GitCommandError as exc:
+        first = (str(exc.stderr).strip().strip("'").strip().splitlines() or ["failed"])[0]
+        raise GitError(f"git {args[0]}: {first}") from None
+
+
+def read_blob(repo: Any, spec: str) -> tuple[str, bytes] | None:
+    """(type, content) of `commit:path`, or None when there is no such object."""
+    if isinstance(repo, GitRepo):
+        return repo.blob(spec)
+    try:
+        _sha, kind, _size, data = repo.git.get_object_data(spec)
+    except ValueError:
+        return None
+    return kind.decode(), data
+
+
+def object_type(repo: Any, rev: str) -> str | None:
+    """`commit`, `tag`, `tree`, `blob`, or None when `rev` names nothing here."""
+    try:
+        return git_output(repo, "cat-file", "-t", rev).strip() or None
+    except GitError:
+        return None
+
+
+def rev_parse(repo: Any, rev: str) -> str | None:
+    """The object id `rev` names, or None."""
+    try:
+        return git_output(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{object}}").strip()
+    except GitError:
+        return None
