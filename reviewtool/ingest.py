@@ -14,17 +14,29 @@ from reviewtool.mail.parse import parse_mail
 from reviewtool.series.assemble import Collection, assemble
 from reviewtool.series.model import Accounting, Rejected
 from reviewtool.sources import RawMessage, iter_messages
+from reviewtool.sources.reread import rereader
 
 Progress = Callable[[int], None]
+# Body text kept in memory as read; past it, patches and replies keep headers, trailers,
+# files and patch-id only and are read back from their mbox offset or file when an
+# analysis needs the text. Small inputs (every test, a series or two) never reach it.
+KEEP_TEXT_BYTES = 32 * 2**20
 
 
 def load(
-    paths: Iterable[str], progress: Progress | None = None, *, sloppy_trailers: bool = False
+    paths: Iterable[str],
+    progress: Progress | None = None,
+    *,
+    sloppy_trailers: bool = False,
+    keep_text_bytes: int = KEEP_TEXT_BYTES,
 ) -> Collection:
     """Read every message under the paths and assemble the series they hold."""
     skipped: list[str] = []
     collection = assemble_raw(
-        iter_messages(list(paths), skipped), progress, sloppy_trailers=sloppy_trailers
+        iter_messages(list(paths), skipped),
+        progress,
+        sloppy_trailers=sloppy_trailers,
+        keep_text_bytes=keep_text_bytes,
     )
     collection.skipped_files = skipped
     if skipped:
@@ -35,9 +47,17 @@ def load(
 
 
 def decode_all(
-    raws: Iterable[RawMessage], accounting: Accounting, progress: Progress | None = None
+    raws: Iterable[RawMessage],
+    accounting: Accounting,
+    progress: Progress | None = None,
+    keep_text_bytes: int | None = None,
 ) -> Iterator[Mail]:
-    """Decode each message; a message that cannot be decoded is rejected with its reason."""
+    """Decode each message; a message that cannot be decoded is rejected with its reason.
+
+    With `keep_text_bytes`, once that much body text is held, each further patch or reply
+    drops its text (read back from the source on use) so memory holds headers only."""
+    kept = 0
+    plain_files: dict[str, bool] = {}
     for raw in raws:
         accounting.read += 1
         if progress is not None:
@@ -46,19 +66,32 @@ def decode_all(
             accounting.rejected.append(Rejected(raw.location, raw.error))
             continue
         try:
-            yield parse_mail(raw.data, raw.location)
+            mail = parse_mail(raw.data, raw.location)
         except InputError as exc:
             accounting.rejected.append(Rejected(raw.location, str(exc)))
         except Exception as exc:  # noqa: BLE001 - mail is untrusted; one bad message never stops a run
             accounting.rejected.append(
                 Rejected(raw.location, f"could not decode: {type(exc).__name__}: {exc}")
             )
+            continue
+        if keep_text_bytes is not None:
+            if kept >= keep_text_bytes and (mail.has_diff or mail.prefix.reply):
+                mail.reread = rereader(raw.location, plain_files)
+                if mail.release_text():
+                    yield mail
+                    continue
+            kept += len(mail.body)
+        yield mail
 
 
 def assemble_raw(
-    raws: Iterable[RawMessage], progress: Progress | None = None, *, sloppy_trailers: bool = False
+    raws: Iterable[RawMessage],
+    progress: Progress | None = None,
+    *,
+    sloppy_trailers: bool = False,
+    keep_text_bytes: int | None = KEEP_TEXT_BYTES,
 ) -> Collection:
     """Decode raw messages and assemble them."""
     accounting = Accounting()
-    mails = decode_all(raws, accounting, progress)
+    mails = decode_all(raws, accounting, progress, keep_text_bytes)
     return assemble(mails, accounting, sloppy_trailers=sloppy_trailers)

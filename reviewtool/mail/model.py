@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+
+# The texts a large input drops once a message is summarised (has_diff, files, patch_id
+# stay) and reads back from the source on first use: memory holds headers, not bodies.
+RELEASABLE_TEXTS = ("body", "commit_message", "diff")
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,57 @@ class Mail:
     prerequisite_patch_ids: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     x_mailer: str = ""
+    # Reads this message's bytes again (sources.reread); None when it cannot be re-read.
+    reread: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)
+
+    def __getattr__(self, name: str):
+        # Only called when normal lookup fails: a released text is read back once, here.
+        if name in RELEASABLE_TEXTS and self.__dict__.get("reread") is not None:
+            self._read_back()
+            return self.__dict__[name]
+        raise AttributeError(name)
+
+    def release_text(self) -> bool:
+        """Drop body, commit message and diff after summarising them; False (and kept) when
+        the message cannot be read back from its source."""
+        if self.reread is None or "body" not in self.__dict__:
+            return False
+        _ = self.has_diff, self.files, self.patch_id  # summarised before the text goes
+        for name in RELEASABLE_TEXTS:
+            self.__dict__.pop(name, None)
+        return True
+
+    @property
+    def text_released(self) -> bool:
+        """True while the texts are dropped (they come back on first use)."""
+        return "body" not in self.__dict__
+
+    def _read_back(self) -> None:
+        from reviewtool.errors import InputError
+        from reviewtool.mail.parse import parse_mail
+
+        again = parse_mail(self.reread(), self.location)
+        if again.message_id != self.message_id.split("#", 1)[0]:
+            raise InputError(f"{self.location}: the message there changed since it was read")
+        for name in RELEASABLE_TEXTS:
+            self.__dict__[name] = getattr(again, name)
+
+    @cached_property
+    def files(self) -> tuple[str, ...]:
+        """Paths the diff touches (the `b/` side), in order, each once."""
+        from reviewtool.mail.patterns import DIFF_GIT_RE
+
+        seen: dict[str, None] = {}
+        for match in DIFF_GIT_RE.finditer(self.diff):
+            seen.setdefault(match.group("b"), None)
+        return tuple(seen)
+
+    @cached_property
+    def patch_id(self) -> str | None:
+        """`git patch-id --stable` of the diff, or None when there is no diff."""
+        from reviewtool.mail.patchid import patch_id
+
+        return patch_id(self.diff) if self.diff else None
 
     @property
     def author(self) -> str:
@@ -84,7 +141,7 @@ class Mail:
         """The subject without prefixes."""
         return self.prefix.title
 
-    @property
+    @cached_property
     def has_diff(self) -> bool:
         """True when the message carries a patch."""
         return bool(self.diff)

@@ -112,7 +112,7 @@ def counter_problem(mail: Mail) -> str | None:
 
 def _same_message(a: Mail, b: Mail) -> bool:
     """Copies of one message from two lists: same subject and same diff."""
-    return a.subject == b.subject and a.diff == b.diff
+    return a.subject == b.subject and a.patch_id == b.patch_id and a.diff == b.diff
 
 
 def normalise_title(title: str) -> str:
@@ -142,7 +142,7 @@ class _Assembler:
         self.patch_parents: set[str] = {
             mail.in_reply_to
             for mail in by_id.values()
-            if mail.in_reply_to and mail.diff and not mail.prefix.reply
+            if mail.in_reply_to and mail.has_diff and not mail.prefix.reply
         }
 
     def order_of(self, msgid: str) -> int:

@@ -22,7 +22,7 @@ def message_kind(mail: Mail) -> str:
         return "reply"
     if prefix.index == 0 and is_patch_prefix(prefix):
         return "cover"
-    if mail.diff:
+    if mail.has_diff:
         return "patch"
     if is_patch_prefix(prefix) and DIFFSTAT_SUMMARY_RE.search(mail.body):
         return "cover"  # a cover letter sent without `0/N`, recognised by its diffstat

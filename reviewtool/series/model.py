@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 
 from reviewtool.mail.model import Mail, Trailer
 
@@ -49,12 +48,10 @@ class Patch:
     # the previous version (b4 keeps trailers only while the patch-id holds).
     carried_over_changed: list[Trailer] = field(default_factory=list)
 
-    @cached_property
+    @property
     def patch_id(self) -> str | None:
         """`git patch-id --stable` of the diff, or None when there is no diff."""
-        from reviewtool.series.patchid import patch_id
-
-        return patch_id(self.mail.diff)
+        return self.mail.patch_id
 
     @property
     def title(self) -> str:
@@ -89,12 +86,7 @@ class Patch:
     @property
     def files(self) -> list[str]:
         """Paths the diff touches, in order, each once."""
-        from reviewtool.mail.patterns import DIFF_GIT_RE
-
-        seen: dict[str, None] = {}
-        for match in DIFF_GIT_RE.finditer(self.mail.diff):
-            seen.setdefault(match.group("b"), None)
-        return list(seen)
+        return list(self.mail.files)
 
     def reviewed_by(self) -> list[Trailer]:
         """Review, ack and test trailers from the patch itself and from replies, deduplicated."""
