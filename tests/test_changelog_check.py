@@ -295,8 +295,8 @@ def test_cli_diff_json_lists_one_comparison_per_pair(versions, capsys):
 
     mail, _, _ = versions
     assert main(["diff", str(mail), "--json", "--from", "v1", "--to", "v2"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert [(c["from"], c["to"]) for c in data] == [("v1", "v2")]
+    data = json.loads(capsys.readouterr().out)["comparisons"]
+    assert [(c["from"]["label"], c["to"]["label"]) for c in data] == [("v1", "v2")]
     assert {"pairs", "added", "dropped", "changelog", "undocumented"} <= set(data[0])
 
 

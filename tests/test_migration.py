@@ -249,7 +249,8 @@ def test_cli_prints_json_map_and_text_table(series, capsys) -> None:
     assert main(["migrate", mail, "--old", OLD, "--new", NEW, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert (data["old"], data["new"]) == (OLD, NEW)
-    assert [r["version"] for r in data["revisions"]] == ["v1", "v2"]
+    assert [r["label"] for r in data["revisions"]] == ["v1", "v2"]
+    assert [r["version"] for r in data["revisions"]] == [1, 2]
     assert all(r["partial"] for r in data["revisions"])  # no --repo: hunks only
     assert main(["migrate", mail, "--repo", str(series["repo"])]) == 0
     text = capsys.readouterr().out

@@ -63,7 +63,7 @@ def test_check_json_carries_not_checked_with_reasons(capsys):
     assert {entry["reason"] for entry in entries} == {NOT_CHECKED_HUNKS_ONLY}
     first = entries[0]
     assert set(first) >= {"file", "function", "reason", "detail", "version", "patch_index"}
-    assert first["version"] == "v1" and first["patch_index"]
+    assert first["label"] == "v1" and first["version"] == 1 and first["patch_index"]
 
 
 def test_check_on_a_c_file_whose_walk_hit_the_bound_says_so_and_exits_3(tmp_path, capsys):

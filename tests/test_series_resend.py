@@ -162,13 +162,11 @@ def test_diff_compares_point_revision_with_what_follows(repo, tmp_path):
     (tmp_path / "v7" / "v7.1.patch").write_text(point.replace("int more2;", "int more2_fix;"))
     done = cli("diff", str(tmp_path), "--json")
     assert done.returncode == 0, done.stderr
-    pairs = [(c["from"], c["to"]) for c in json.loads(done.stdout)]
-    labels = [
-        (a if isinstance(a, str) else a["label"], b if isinstance(b, str) else b["label"])
-        for a, b in pairs
-    ]
+    comparisons = json.loads(done.stdout)["comparisons"]
+    labels = [(c["from"]["label"], c["to"]["label"]) for c in comparisons]
     assert labels == [("v7", "v7.1"), ("v7.1", "v8")]
-    explicit = json.loads(cli("diff", str(tmp_path), "--from", "7.1", "--to", "8", "--json").stdout)
+    done = cli("diff", str(tmp_path), "--from", "7.1", "--to", "8", "--json")
+    explicit = json.loads(done.stdout)["comparisons"]
     assert not explicit[0]["added"]  # all three of v7 as amended pair with v8's three
     assert len(explicit[0]["pairs"]) == 3
 

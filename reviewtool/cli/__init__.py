@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "reviewtool.cli.bot_cmd",
     "reviewtool.cli.fetch_cmd",
     "reviewtool.cli.b4check_cmd",
+    "reviewtool.cli.schema_cmd",
 )
 
 

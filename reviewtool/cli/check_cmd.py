@@ -15,6 +15,7 @@ from reviewtool.errors import InputError
 from reviewtool.render.progress import ProgressBar
 from reviewtool.render.terminal import terminal_safe
 from reviewtool.render.text_check import format_coverage, format_finding
+from reviewtool.schemas import SCHEMA_VERSION, with_version_fields
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -136,9 +137,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(
             {
-                "findings": [f.to_json() for f in findings],
+                "schema_version": SCHEMA_VERSION,
+                "findings": [with_version_fields(f.to_json()) for f in findings],
                 "checked": run_.checked,
-                "not_checked": [item.to_json() for item in everything],
+                "not_checked": [with_version_fields(item.to_json()) for item in everything],
                 "notes": notes,
             }
         )

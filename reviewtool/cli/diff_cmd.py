@@ -14,6 +14,7 @@ from reviewtool.analyses.rangediff import DEFAULT_CREATION_FACTOR, Comparison, c
 from reviewtool.cli.common import add_paths_argument, load_collection, print_json, use_colour
 from reviewtool.errors import UsageError
 from reviewtool.render.text_diff import format_comparison
+from reviewtool.schemas import SCHEMA_VERSION, version_fields
 from reviewtool.series import Revision, Series, select_series
 from reviewtool.series.reroll import applied_revisions, parent_revision, rerolled_part
 
@@ -67,14 +68,19 @@ def run(args: argparse.Namespace) -> int:
     comments = [_comments_followed(comparison) for _, comparison in results]
     if args.json:
         print_json(
-            [
-                {
-                    "series": s.title,
-                    **c.to_json(),
-                    "review_comments": [x.to_json() for x in found],
-                }
-                for (s, c), found in zip(results, comments, strict=True)
-            ]
+            {
+                "schema_version": SCHEMA_VERSION,
+                "comparisons": [
+                    {
+                        "series": s.title,
+                        **c.to_json(),
+                        "from": version_fields(c.from_label),
+                        "to": version_fields(c.to_label),
+                        "review_comments": [x.to_json() for x in found],
+                    }
+                    for (s, c), found in zip(results, comments, strict=True)
+                ],
+            }
         )
     else:
         colour = use_colour(sys.stdout)

@@ -9,6 +9,7 @@ from reviewtool.analyses.migration import build_map, detect_candidates
 from reviewtool.cli.common import add_paths_argument, load_collection, print_json, use_colour
 from reviewtool.errors import UsageError
 from reviewtool.render.text_migrate import format_text
+from reviewtool.schemas import SCHEMA_VERSION, with_version_fields
 from reviewtool.series import Series, select_series
 
 
@@ -76,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
     result = build_map(chosen.revisions, args.old, args.new, repo=args.repo, base=args.base)
     result.notes[:0] = notes
     if args.json:
-        print_json(result.to_json())
+        document = result.to_json()
+        document["revisions"] = [with_version_fields(r) for r in document["revisions"]]
+        print_json({"schema_version": SCHEMA_VERSION, **document})
     else:
         sys.stdout.write(format_text(result, chosen.title, use_colour()))
     return 0

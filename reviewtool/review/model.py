@@ -303,6 +303,7 @@ class Review:
         collection = self.collection or Collection(list(self.all_series), self.accounting)
         series_doc = to_json(collection)
         return {
+            "schema_version": series_doc["schema_version"],
             "tool": {"name": "reviewtool", "version": self.tool_version},
             "generated": self.generated.isoformat(timespec="seconds"),
             "sources": list(self.sources),

@@ -14,6 +14,10 @@ from reviewtool.series.model import (
     Series,
 )
 
+# The JSON contract's version (reviewtool.schemas.SCHEMA_VERSION; kept here so the series
+# layer imports nothing above it).
+SCHEMA_VERSION = 1
+
 if TYPE_CHECKING:
     from reviewtool.series.assemble import Collection
 
@@ -21,6 +25,7 @@ if TYPE_CHECKING:
 def to_json(collection: Collection) -> dict[str, Any]:
     """The whole collection: series with revisions and patches, and the accounting."""
     return {
+        "schema_version": SCHEMA_VERSION,
         "series": [series_json(s) for s in collection.series],
         "accounting": accounting_json(collection.accounting),
         "notes": list(collection.notes),
