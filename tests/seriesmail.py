@@ -27,6 +27,7 @@ def make_posting(
     body: str = "Follow pages without taking references.\n",
     prefix: str = "KVM: mmu",
     extra: tuple[str, ...] = (),
+    stem: str = "step",
 ) -> list[Path]:
     """`count` commits on a branch from base, formatted as version `version` with a cover.
 
@@ -42,7 +43,7 @@ def make_posting(
         write(repo, f"virt/kvm/step{i}.c", f"{common}int step{i}{code_tweak};\nint more{i};\n")
         commit(
             repo,
-            f"{prefix}: step {i} of the change\n\nWhy step {i}.\n\n"
+            f"{prefix}: {stem} {i} of the change\n\nWhy step {i}.\n\n"
             f"Signed-off-by: David Stevens <stevensd@chromium.org>\n",
             date=f"2023-0{min(version, 9)}-0{min(i, 9)}T10:00:00+00:00",
         )

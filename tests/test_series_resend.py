@@ -184,3 +184,72 @@ def test_unthreaded_stitching_is_by_day_not_by_scan(repo, tmp_path):
     revision = load([str(tmp_path / "v2")]).series[0].revisions[0]
     assert [p.index for p in revision.patches] == [1, 2, 3]
     assert revision.stitched
+
+
+def test_diff_picks_the_series_that_has_the_versions(repo, tmp_path):
+    repo, base = repo
+    make_posting(repo, base, 1, tmp_path / "a1", count=2, title="KVM: first piece of work")
+    make_posting(
+        repo,
+        base,
+        2,
+        tmp_path / "a2",
+        count=2,
+        tweak="_a",
+        changed=(1,),
+        title="KVM: first piece of work",
+    )
+    make_posting(
+        repo, base, 7, tmp_path / "b7", count=2, prefix="mm: gup", title="mm: another piece"
+    )
+    make_posting(
+        repo,
+        base,
+        8,
+        tmp_path / "b8",
+        count=2,
+        prefix="mm: gup",
+        tweak="_b",
+        changed=(2,),
+        title="mm: another piece",
+    )
+    done = cli("diff", str(tmp_path), "--from", "7", "--to", "8", "--json")
+    assert done.returncode == 0, done.stderr
+    (comparison,) = json.loads(done.stdout)["comparisons"]
+    assert comparison["series"] == "mm: another piece"
+    assert (comparison["from"]["version"], comparison["to"]["version"]) == (7, 8)
+
+
+def test_diff_with_versions_two_series_have_lists_each_with_its_selector(repo, tmp_path):
+    repo, base = repo
+    for name, prefix in (("alpha", "KVM: mmu"), ("beta", "mm: gup")):
+        make_posting(
+            repo,
+            base,
+            1,
+            tmp_path / f"{name}1",
+            count=2,
+            prefix=prefix,
+            stem=name,
+            title=f"{prefix}: work {name}",
+        )
+        make_posting(
+            repo,
+            base,
+            2,
+            tmp_path / f"{name}2",
+            count=2,
+            prefix=prefix,
+            tweak="_x",
+            changed=(1,),
+            stem=name,
+            title=f"{prefix}: work {name}",
+        )
+    done = cli("diff", str(tmp_path), "--from", "1", "--to", "2")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "2 series have v1 and v2" in done.stderr
+    assert "--series 1" in done.stderr and "--series 2" in done.stderr
+    picked = cli("diff", str(tmp_path), "--from", "1", "--to", "2", "--series", "2", "--json")
+    assert picked.returncode == 0, picked.stderr
+    assert len(json.loads(picked.stdout)["comparisons"]) == 1

@@ -15,7 +15,7 @@ from reviewtool.cli.common import add_paths_argument, load_collection, print_jso
 from reviewtool.errors import UsageError
 from reviewtool.render.text_diff import format_comparison
 from reviewtool.schemas import SCHEMA_VERSION, version_fields
-from reviewtool.series import Revision, Series, select_series
+from reviewtool.series import Revision, Series, select_for_versions
 from reviewtool.series.reroll import applied_revisions, parent_revision, rerolled_part
 
 
@@ -55,7 +55,10 @@ def run(args: argparse.Namespace) -> int:
     collection = load_collection(
         args.paths, sloppy_trailers=getattr(args, "sloppy_trailers", False)
     )
-    chosen = select_series(collection.series, args.series)
+    # The series that has the versions asked for; several is an error naming each --series.
+    chosen = select_for_versions(
+        collection.series, args.series, [args.from_version, args.to_version]
+    )
     work: list[tuple[Series, Revision, Revision]] = []
     for series in chosen:
         work.extend((series, a, b) for a, b in revision_pairs(series, args))

@@ -10,7 +10,7 @@ from reviewtool.series.model import (
     Revision,
     Series,
 )
-from reviewtool.series.select import select_revisions, select_series
+from reviewtool.series.select import select_for_versions, select_revisions, select_series
 from reviewtool.series.serialize import to_json
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Series",
     "assemble",
     "normalise_title",
+    "select_for_versions",
     "select_revisions",
     "select_series",
     "to_json",

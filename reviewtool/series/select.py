@@ -5,6 +5,9 @@ from __future__ import annotations
 from reviewtool.errors import UsageError
 from reviewtool.series.model import Revision, Series
 
+# Candidates an ambiguity error names before "and N more".
+MAX_LISTED = 8
+
 
 def select_series(series: list[Series], selector: str | None) -> list[Series]:
     """Series matching a 1-based index, a change-id or a title substring; all when None."""
@@ -21,6 +24,38 @@ def select_series(series: list[Series], selector: str | None) -> list[Series]:
         titles = "; ".join(s.title for s in series[:5]) or "none"
         raise UsageError(f"--series {selector!r} matches no series (found: {titles})")
     return found
+
+
+def select_for_versions(
+    all_series: list[Series], selector: str | None, versions: list[str | None]
+) -> list[Series]:
+    """The series the selector picks that have every version asked for (`7`, `v7.1`).
+
+    With versions asked, exactly one series must have them all: none or several is a
+    UsageError that lists the candidates, each with the `--series N` that picks it."""
+    chosen = select_series(all_series, selector)
+    wanted = [str(v) for v in versions if v]
+    if not wanted:
+        return chosen
+    position = {id(s): n for n, s in enumerate(all_series, 1)}
+
+    def listed(group: list[Series]) -> str:
+        shown = [
+            f"--series {position[id(s)]} {s.title!r} ({', '.join(r.label for r in s.revisions)})"
+            for s in group[:MAX_LISTED]
+        ]
+        more = f"; and {len(group) - MAX_LISTED} more" if len(group) > MAX_LISTED else ""
+        return "; ".join(shown) + more
+
+    asked = " and ".join(f"v{v.lower().lstrip('v')}" for v in wanted)
+    having = [s for s in chosen if all(s.revision(v) is not None for v in wanted)]
+    if not having:
+        raise UsageError(f"no series has {asked}: {listed(chosen)}")
+    if len(having) > 1:
+        raise UsageError(
+            f"{len(having)} series have {asked}; choose one with --series: {listed(having)}"
+        )
+    return having
 
 
 def select_revisions(series: Series, start: str | None, end: str | None) -> list[Revision]:
