@@ -133,18 +133,28 @@ def generate(path: str, count: int) -> int:
 def run_reviewtool(path: str) -> dict:
     """Child: `reviewtool series --json` minus printing: load, assemble, serialise."""
     from reviewtool.ingest import load
-    from reviewtool.series import to_json
+
+    try:  # the streaming writer `series --json` uses; older checkouts build one document
+        from reviewtool.series.serialize import iter_json_text
+    except ImportError:
+        from reviewtool.series import to_json
+
+        def iter_json_text(collection):
+            yield json.dumps(to_json(collection), indent=2, ensure_ascii=False, default=str)
 
     start = time.perf_counter()
     collection = load([path])
-    text = json.dumps(to_json(collection), default=str)
+    written = 0
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        for text in iter_json_text(collection):
+            written += sink.write(text)
     seconds = time.perf_counter() - start
     revisions = sum(len(s.revisions) for s in collection.series)
     return {
         "messages": collection.accounting.read,
         "series": len(collection.series),
         "revisions": revisions,
-        "json_mb": len(text) / 1e6,
+        "json_mb": written / 1e6,
         "seconds": seconds,
     }
 

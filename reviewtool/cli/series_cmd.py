@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from reviewtool.cli.common import add_paths_argument, load_collection, print_json, use_colour
+from reviewtool.cli.common import add_paths_argument, load_collection, use_colour
 from reviewtool.render.text_series import format_table
-from reviewtool.series import select_series, to_json
+from reviewtool.series import select_series
+from reviewtool.series.serialize import iter_json_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     )
     collection.series = select_series(collection.series, args.series)
     if args.json:
-        print_json(to_json(collection))
+        for text in iter_json_text(collection):  # one series at a time: archives stay bounded
+            sys.stdout.write(text)
     else:
         sys.stdout.write(format_table(collection, use_colour()))
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +32,22 @@ def to_json(collection: Collection) -> dict[str, Any]:
         "accounting": accounting_json(collection.accounting),
         "notes": list(collection.notes),
     }
+
+
+def iter_json_text(collection: Collection) -> Iterator[str]:
+    """`to_json` as indented JSON text, one series at a time: an archive's document is never
+    held whole in memory (same document as json.dumps(to_json(collection), indent=2))."""
+
+    def dumped(value: Any, indent: str) -> str:
+        text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+        return text.replace("\n", "\n" + indent)
+
+    yield f'{{\n  "schema_version": {SCHEMA_VERSION},\n  "series": ['
+    for number, series in enumerate(collection.series):
+        yield ("," if number else "") + "\n    " + dumped(series_json(series), "    ")
+    yield ("\n  ]" if collection.series else "]") + ",\n"
+    yield f'  "accounting": {dumped(accounting_json(collection.accounting), "  ")},\n'
+    yield f'  "notes": {dumped(list(collection.notes), "  ")}\n}}\n'
 
 
 def series_json(series: Series) -> dict[str, Any]:
