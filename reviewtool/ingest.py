@@ -69,6 +69,7 @@ def decode_all(
             mail = parse_mail(raw.data, raw.location)
         except InputError as exc:
             accounting.rejected.append(Rejected(raw.location, str(exc)))
+            continue
         except Exception as exc:  # noqa: BLE001 - mail is untrusted; one bad message never stops a run
             accounting.rejected.append(
                 Rejected(raw.location, f"could not decode: {type(exc).__name__}: {exc}")

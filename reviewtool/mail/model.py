@@ -12,7 +12,7 @@ from functools import cached_property
 RELEASABLE_TEXTS = ("body", "commit_message", "diff")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per message, an archive holds millions
 class SubjectPrefix:
     """What the bracketed prefix of a subject says about a message's place in a series."""
 
@@ -35,7 +35,7 @@ class SubjectPrefix:
         return f"v{self.version}" + (f".{self.point}" if self.point is not None else "")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Trailer:
     """A `Name: value` line, with the message it came from."""
 
@@ -77,8 +77,9 @@ class Mail:
     prerequisite_patch_ids: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     x_mailer: str = ""
-    # Reads this message's bytes again (sources.reread); None when it cannot be re-read.
-    reread: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)
+    # Reads a message's bytes again from its location (sources.reread.read_again, shared by
+    # every message); None when this one cannot be re-read.
+    reread: Callable[[str], bytes] | None = field(default=None, repr=False, compare=False)
 
     def __getattr__(self, name: str):
         # Only called when normal lookup fails: a released text is read back once, here.
@@ -106,7 +107,7 @@ class Mail:
         from reviewtool.errors import InputError
         from reviewtool.mail.parse import parse_mail
 
-        again = parse_mail(self.reread(), self.location)
+        again = parse_mail(self.reread(self.location), self.location)
         if again.message_id != self.message_id.split("#", 1)[0]:
             raise InputError(f"{self.location}: the message there changed since it was read")
         for name in RELEASABLE_TEXTS:

@@ -50,7 +50,7 @@ def select_for_versions(
     asked = " and ".join(f"v{v.lower().lstrip('v')}" for v in wanted)
     having = [s for s in chosen if all(s.revision(v) is not None for v in wanted)]
     if not having:
-        raise UsageError(f"no series has {asked}: {listed(chosen)}")
+        raise UsageError(f"no version {asked} in any series: {listed(chosen)}")
     if len(having) > 1:
         raise UsageError(
             f"{len(having)} series have {asked}; choose one with --series: {listed(having)}"

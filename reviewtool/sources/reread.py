@@ -8,26 +8,34 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from functools import partial
 
 from reviewtool.errors import InputError
 from reviewtool.sources.mbox import GZIP_MAGIC, _split
 
 
-def rereader(location: str, plain: dict[str, bool] | None = None) -> Callable[[], bytes] | None:
-    """A function that reads the message at `location` again, or None when that cannot be
-    done cheaply (gzip, public-inbox objects, standard input). `plain` caches, per file,
-    whether it is a plain file, so an mbox is asked once, not once per message."""
+def rereader(location: str, plain: dict[str, bool] | None = None) -> Callable[[str], bytes] | None:
+    """`read_again` when the message at `location` can be read again cheaply, else None
+    (gzip, public-inbox objects, standard input). One shared function, called with the
+    location, so a message pays nothing for it. `plain` caches, per file, whether it is a
+    plain file, so an mbox is asked once, not once per message."""
     plain = {} if plain is None else plain
     path, sep, offset = location.rpartition("@")
     if sep and offset.isdigit():
         if path not in plain:
             plain[path] = _plain_file(path)
         if plain[path]:
-            return partial(_mbox_message, path, int(offset))
+            return read_again
     if location not in plain:
         plain[location] = _plain_file(location)
-    return partial(_whole_file, location) if plain[location] else None
+    return read_again if plain[location] else None
+
+
+def read_again(location: str) -> bytes:
+    """The bytes of the message at `location` (`path@offset` in an mbox, or a file)."""
+    path, sep, offset = location.rpartition("@")
+    if sep and offset.isdigit() and not os.path.isfile(location):
+        return _mbox_message(path, int(offset))
+    return _whole_file(location)
 
 
 def _plain_file(path: str) -> bool:
