@@ -253,3 +253,34 @@ def test_diff_with_versions_two_series_have_lists_each_with_its_selector(repo, t
     picked = cli("diff", str(tmp_path), "--from", "1", "--to", "2", "--series", "2", "--json")
     assert picked.returncode == 0, picked.stderr
     assert len(json.loads(picked.stdout)["comparisons"]) == 1
+
+
+def test_chain_reply_to_thousands_deep_does_not_exhaust_the_stack(tmp_path):
+    """`git send-email --chain-reply-to` threads patch N under N-1; a reply thread can be
+    as deep. Both are walked without recursion."""
+    count = 3000
+    parts = []
+    for i in range(1, count + 1):
+        parent = f"In-Reply-To: <p{i - 1}@example.org>\n" if i > 1 else ""
+        parts.append(
+            f"From mboxrd@z Thu Jan  1 00:00:00 1970\nFrom: A <a@example.org>\n"
+            f"Subject: [PATCH {i}/{count}] KVM: step {i}\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n"
+            f"Message-ID: <p{i}@example.org>\n{parent}\n"
+            f"Why.\n\nSigned-off-by: A <a@example.org>\n---\n"
+            f"diff --git a/f{i}.c b/f{i}.c\n--- a/f{i}.c\n+++ b/f{i}.c\n@@ -1 +1 @@\n-a\n+b\n\n"
+        )
+    for i in range(1, count + 1):
+        parent = f"<r{i - 1}@example.org>" if i > 1 else f"<p{count}@example.org>"
+        parts.append(
+            f"From mboxrd@z Thu Jan  1 00:00:00 1970\nFrom: B <b@example.org>\n"
+            f"Subject: Re: [PATCH {count}/{count}] KVM: step {count}\n"
+            f"Date: Tue, 2 Jan 2024 10:00:00 +0000\nMessage-ID: <r{i}@example.org>\n"
+            f"In-Reply-To: {parent}\n\nok {i}\n\n"
+        )
+    mbox = tmp_path / "deep.mbox"
+    mbox.write_text("".join(parts))
+    collection = load([str(mbox)])
+    (series,) = collection.series
+    (revision,) = series.revisions
+    assert len(revision.patches) == count and revision.missing == []
+    assert revision.patch(count).replies == count

@@ -180,25 +180,42 @@ class _Assembler:
         return pa.total is None or pb.total is None or pa.total == pb.total
 
     def _anchor(self, msgid: str, memo: dict[str, str | None]) -> str | None:
-        """The cover (or first patch) a patch hangs under in its thread, or None when unthreaded."""
-        if msgid in memo:
-            return memo[msgid]
-        memo[msgid] = None  # guards against reference loops in broken threading
+        """The cover (or first patch) a patch hangs under in its thread, or None when unthreaded.
+
+        Walks up the thread with a loop, not recursion: `git send-email --chain-reply-to`
+        threads patch N under patch N-1, and a 9999-patch chain must not exhaust the stack."""
+        chain: list[tuple[str, str]] = []  # (patch, the patch it answers), awaiting an anchor
+        current = msgid
+        while True:
+            if current in memo:
+                result = memo[current]
+                break
+            memo[current] = None  # guards against reference loops in broken threading
+            done, found = self._anchor_step(current)
+            if done:
+                result = memo[current] = found
+                break
+            assert found is not None
+            chain.append((current, found))
+            current = found
+        for child, parent_id in reversed(chain):
+            result = result or parent_id
+            memo[child] = result
+        return memo[msgid]
+
+    def _anchor_step(self, msgid: str) -> tuple[bool, str | None]:
+        """(True, anchor) when the thread settles it here; (False, parent) to go on up."""
         mail = self.by_id[msgid]
-        result: str | None = None
         for parent_id in mail.parent_ids:
             parent = self.by_id.get(parent_id)
             if parent is None or self.kind.get(parent_id) not in ("cover", "patch"):
                 continue
             if not self._same_revision(parent, mail):
-                break  # a new version sent inside an older one's thread starts its own revision
+                return True, None  # a new version inside an older one's thread starts its own
             if self.kind[parent_id] == "cover":
-                result = parent_id
-            else:
-                result = self._anchor(parent_id, memo) or parent_id
-            break
-        memo[msgid] = result
-        return result
+                return True, parent_id
+            return False, parent_id
+        return True, None
 
     def _revisions(self) -> list[Revision]:
         memo: dict[str, str | None] = {}
@@ -333,21 +350,46 @@ class _Assembler:
         return orphans
 
     def _reply_target(self, msgid: str, patch_at, cover_at, memo) -> str | None:
-        """The patch or cover a reply is about, through any replies in between."""
+        """The patch or cover a reply is about, through any replies in between.
+
+        A depth-first walk with an explicit stack (a reply thread can be thousands deep)."""
         if msgid in memo:
             return memo[msgid]
         memo[msgid] = None  # guards against loops
-        result = None
-        for parent_id in self.by_id[msgid].parent_ids:
-            if parent_id in patch_at or parent_id in cover_at:
-                result = parent_id
-                break
-            if self.kind.get(parent_id) == "reply":
-                result = self._reply_target(parent_id, patch_at, cover_at, memo)
-                if result:
+        stack: list[tuple[str, int]] = [(msgid, 0)]  # (reply, next parent to try)
+        while stack:
+            node, position = stack[-1]
+            parents = self.by_id[node].parent_ids
+            found: str | None = None
+            deeper = False
+            while position < len(parents):
+                parent_id = parents[position]
+                position += 1
+                if parent_id in patch_at or parent_id in cover_at:
+                    found = parent_id
                     break
-        memo[msgid] = result
-        return result
+                if self.kind.get(parent_id) != "reply":
+                    continue
+                if parent_id in memo:
+                    if memo[parent_id]:
+                        found = memo[parent_id]
+                        break
+                    continue
+                memo[parent_id] = None
+                stack[-1] = (node, position)
+                stack.append((parent_id, 0))
+                deeper = True
+                break
+            if deeper:
+                continue
+            stack.pop()
+            memo[node] = found
+            if found:
+                # Every reply waiting on this one is about the same patch.
+                for waiting, _ in stack:
+                    memo[waiting] = found
+                break
+        return memo[msgid]
 
     # -- series ------------------------------------------------------------------------
     def _link(self, revisions: list[Revision]) -> list[Series]:
