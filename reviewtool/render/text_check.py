@@ -48,9 +48,9 @@ def format_coverage(
         out.append(f"checked {checked} function(s) whole; nothing left unchecked")
         return "\n".join(out) + "\n"
     verdict = (
-        "NOTHING was checked whole: no findings is not an all-clear"
+        "NOTHING was checked whole: silence here is not an all-clear"
         if not checked
-        else ("no findings is not an all-clear for what was not checked")
+        else "what was found covers what was checked; this is not an all-clear for the rest"
     )
     out.append(
         f"checked {checked} function(s) whole; {len(everything)} not checked "
