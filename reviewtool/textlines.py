@@ -62,3 +62,50 @@ def show_bidi(text: str) -> str:
     """Only the bidi controls made visible (`<U+202E>`): for HTML, whose own escaping deals
     with the rest."""
     return _BIDI_RE.sub(_symbol, text)
+
+
+# A unified-diff hunk header; the one copy of this pattern (diff.patterns re-exports it).
+HUNK_HEADER_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
+
+
+def signature_offset(diff: str) -> int | None:
+    """Where a `-- ` signature starts in a mail's diff part, or None.
+
+    A removed line holding `- ` reads `-- `, just like the signature separator; git apply goes
+    by the hunk's line counts, so a `-- ` line counts as the signature only outside a hunk.
+    A hunk whose counts claim more lines than it has (a hand-edited patch) would swallow the
+    signature: then the last `-- ` line with at most three lines after it is the signature.
+    """
+    counted = _signature_after_hunks(diff)
+    if counted is not None:
+        return counted
+    tail = _TRAILING_SIGNATURE_RE.search(diff)
+    return tail.start() if tail else None
+
+
+_TRAILING_SIGNATURE_RE = re.compile(r"^-- \n(?:[^\n]*\n?){0,3}\Z", re.M)
+
+
+def _signature_after_hunks(diff: str) -> int | None:
+    offset = 0
+    old_left = new_left = 0
+    for line in diff.split("\n"):
+        if old_left > 0 or new_left > 0:
+            kind = line[:1]
+            if kind == "-":
+                old_left -= 1
+            elif kind == "+":
+                new_left -= 1
+            elif kind == "\\":
+                pass
+            else:
+                old_left, new_left = old_left - 1, new_left - 1
+        elif line == "-- ":
+            return offset
+        else:
+            match = HUNK_HEADER_RE.match(line)
+            if match:
+                old_left = int(match[2]) if match[2] is not None else 1
+                new_left = int(match[4]) if match[4] is not None else 1
+        offset += len(line) + 1
+    return None

@@ -139,3 +139,11 @@ def test_a_removed_dash_line_is_not_taken_for_a_signature(tmp_path: Path) -> Non
     assert _git_numstat(patch, tmp_path) == (1, 1)
     assert _shown(patch) == (1, 1)
     assert _shown(_patch(["--"], 1, 0)) == (0, 1)
+
+
+def test_a_removed_space_line_is_not_taken_for_the_mail_signature(tmp_path: Path) -> None:
+    # Removing a line that holds one space gives `-- `, the signature separator itself; only
+    # outside a hunk's counted lines is it the signature.
+    patch = _patch([" a", "-- ", "+b"], 2, 2)
+    assert _git_numstat(patch, tmp_path) == (1, 1)
+    assert _shown(patch) == (1, 1)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from reviewtool.textlines import HUNK_HEADER_RE
+
 # `@@ -old[,n] +new[,n] @@ section`: the one hunk header pattern of the package.
-HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
+HUNK_RE = HUNK_HEADER_RE
 QUOTED_PATH_RE = re.compile(r'^"(.*)"$')
 DEV_NULL = "/dev/null"
 # C sources and headers: the files whose hunks have functions.

@@ -30,6 +30,7 @@ from reviewtool.mail.patterns import (
 )
 from reviewtool.mail.subject import parse_subject
 from reviewtool.mail.trailers import commit_trailers, reply_trailers
+from reviewtool.textlines import signature_offset
 
 POLICY = EmailPolicy(utf8=True)
 # Headers a mailing list adds on its way through; the copy with fewest is closest to the sender.
@@ -60,8 +61,6 @@ LIST_HEADERS = frozenset(
 )
 MSGID_RE = re.compile(r"<([^<>\s]+)>")
 HEADER_SPLIT_RE = re.compile(rb"\r?\n\r?\n")
-# git-send-email ends a patch with `-- \n2.39.2\n`; mail clients with `-- \nsignature`.
-SIGNATURE_RE = re.compile(r"^-- $", re.M)
 # `Name <addr>` or `"Name, Jr." <addr>` or a bare address: the From shapes list mail carries.
 SIMPLE_ADDRESS_RE = re.compile(
     r'^\s*(?:"(?P<qname>[^"\\]*)"|(?P<name>[^"<>,;:()\\]*?))\s*<(?P<addr>[^<>\s@]+@[^<>\s@]+)>\s*$'
@@ -176,9 +175,9 @@ def split_patch(body: str) -> tuple[str, str]:
     head, diff = body[: match.start()], body[match.start() :]
     scissors = SCISSORS_RE.search(head)
     message = head[: scissors.start()] if scissors else head
-    signature = SIGNATURE_RE.search(diff)
-    if signature:
-        diff = diff[: signature.start()]
+    signature = signature_offset(diff)
+    if signature is not None:
+        diff = diff[:signature]
     return message.rstrip("\n"), diff.rstrip("\n") + "\n"
 
 
