@@ -215,7 +215,7 @@ def main() -> int:
         controller.start()
         try:
             config = replace(
-                BotConfig(smtp=SmtpConfig(host="127.0.0.1", port=port)),
+                BotConfig(smtp=SmtpConfig(host="127.0.0.1", port=port, tls="none")),
                 from_addr="bench bot <bot@example.org>",
                 per_hour=0,
                 settle_seconds=3600,
