@@ -63,8 +63,71 @@ def git_range_diff(repo: Path, old: str, new: str) -> list[tuple]:
     return parse_range_diff(out)
 
 
-def report(name: str, repeat: int, repo: Path, old_range: str, new_range: str, old, new) -> bool:
+def installed_env() -> dict[str, str]:
+    """The environment of an installed tool: byte code cached (in a private prefix, so that
+    the checkout stays clean), whatever PYTHONDONTWRITEBYTECODE this shell has."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "reviewtool-bench-pycache")
+    return env
+
+
+def reviewtool_diff(paths: list[Path]) -> None:
+    """`reviewtool diff PATHS` in a fresh process, as a user runs it."""
+    subprocess.run(
+        [sys.executable, "-m", "reviewtool", "diff", *map(str, paths)],
+        capture_output=True,
+        check=True,
+        cwd=ROOT,
+        env=installed_env(),
+    )
+
+
+def scipy_loaded(paths: list[Path]) -> bool:
+    """Whether `reviewtool diff PATHS` imported SciPy (it should only for large assignments)."""
+    probe = (
+        "import sys, runpy; sys.argv = ['reviewtool', 'diff', *sys.argv[1:]]\n"
+        "try:\n    runpy.run_module('reviewtool', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "sys.stderr.write('SCIPY=%d' % ('scipy' in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=installed_env(),
+    )
+    return "SCIPY=1" in out.stderr
+
+
+def child_cpu(action) -> float:
+    """CPU seconds (user + system) the child processes of `action` used: on a loaded machine
+    the wall time measures the queue for a core more than the program."""
+    import os
+
+    before = os.times()
+    action()
+    after = os.times()
+    return (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+
+
+def report(
+    name: str,
+    repeat: int,
+    repo: Path,
+    old_range: str,
+    new_range: str,
+    old,
+    new,
+    paths: list[Path],
+) -> bool:
     git_time, git_pairs = best_of(repeat, lambda: git_range_diff(repo, old_range, new_range))
+    reviewtool_diff(paths)  # once to fill the byte-code cache, as an installed tool has it
+    command_time, _ = best_of(repeat, lambda: reviewtool_diff(paths))
     pair_time, ours = best_of(repeat, lambda: pair_patches(old, new))
     full_time, _ = best_of(repeat, lambda: compare(old, new))
     same = sorted(ours, key=str) == sorted(git_pairs, key=str)
@@ -75,6 +138,19 @@ def report(name: str, repeat: int, repo: Path, old_range: str, new_range: str, o
         f"   ({pair_time / git_time:.2f}x git)"
     )
     print(f"  reviewtool compare (pairs+interdiff+changelog) {full_time * 1000:8.1f} ms")
+    git_cpu = min(
+        child_cpu(lambda: git_range_diff(repo, old_range, new_range)) for _ in range(repeat)
+    )
+    command_cpu = min(child_cpu(lambda: reviewtool_diff(paths)) for _ in range(repeat))
+    print(
+        f"  CPU time, git range-diff / reviewtool diff  {git_cpu * 1000:6.0f} ms / "
+        f"{command_cpu * 1000:6.0f} ms   ({command_cpu / max(git_cpu, 1e-9):.2f}x git)"
+    )
+    print(
+        f"  reviewtool diff (process, mail)     {command_time * 1000:8.1f} ms"
+        f"   ({command_time / git_time:.2f}x git; SciPy imported: "
+        f"{'yes' if scipy_loaded(paths) else 'no'})"
+    )
     print(f"  identical pairing: {'yes' if same else 'NO'}")
     return same
 
@@ -104,6 +180,7 @@ def example_case(repeat: int, work: Path) -> bool:
         f"{new.base_commit}..v8",
         old,
         new,
+        [mbox / "v7.mbox", mbox / "v8.mbox"],
     )
 
 
@@ -126,8 +203,11 @@ def generated_case(repeat: int, work: Path) -> bool:
     repo.commit_series("v1", base1, tree, v1)
     repo.commit_series("v2", base2, moved, v2)
     start = time.perf_counter()
-    old = load_revision(repo.format_patch("v1", 1, work / "mail1"))
-    new = load_revision(repo.format_patch("v2", 2, work / "mail2"))
+    mail1, mail2 = (
+        repo.format_patch("v1", 1, work / "mail1"),
+        repo.format_patch("v2", 2, work / "mail2"),
+    )
+    old, new = load_revision(mail1), load_revision(mail2)
     print(f"(generated mail written and read in {(time.perf_counter() - start) * 1000:.0f} ms)")
     b1, t1 = repo.branches["v1"]
     b2, t2 = repo.branches["v2"]
@@ -139,6 +219,7 @@ def generated_case(repeat: int, work: Path) -> bool:
         f"{b2}..{t2}",
         old,
         new,
+        [mail1, mail2],
     )
 
 

@@ -11,10 +11,10 @@ from reviewtool.analyses.changelog_check import (
     CONFIRMED,
     NOT_FOUND,
     VAGUE,
+    compare,
     parse_item,
     verify_changelog,
 )
-from reviewtool.analyses.rangediff import compare
 from reviewtool.cli import main
 from reviewtool.series.model import ChangelogStep
 

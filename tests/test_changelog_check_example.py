@@ -10,12 +10,11 @@ from __future__ import annotations
 import pytest
 from conftest import EXAMPLE
 
-from reviewtool.analyses.changelog_check import CONFIRMED, NOT_FOUND, VAGUE
+from reviewtool.analyses.changelog_check import CONFIRMED, NOT_FOUND, VAGUE, compare
 from reviewtool.analyses.rangediff import (
     STATUS_CODE_CHANGED,
     STATUS_IDENTICAL,
     STATUS_MESSAGE_ONLY,
-    compare,
 )
 from reviewtool.ingest import load
 

@@ -107,7 +107,7 @@ def test_both_series_together_stay_two_series(corpus_dir):
 
 
 def test_tracepoint_v4_catch_all_changelog_is_vague_not_false(tracepoints):
-    from reviewtool.analyses.rangediff import compare
+    from reviewtool.analyses.changelog_check import compare
 
     v3, v4 = tracepoints.series[0].revisions
     comparison = compare(v3, v4)
@@ -117,7 +117,7 @@ def test_tracepoint_v4_catch_all_changelog_is_vague_not_false(tracepoints):
 
 
 def test_apic_changelog_claims_about_tags_cover_and_messages_are_checked(apic):
-    from reviewtool.analyses.rangediff import compare
+    from reviewtool.analyses.changelog_check import compare
 
     v3, v4, v5 = apic.series[0].revisions
     by_item = {v.item: v for v in compare(v4, v5).changelog}

@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from reviewtool.analyses.changelog_check import compare
 from reviewtool.analyses.followup import ReviewComment, follow_comments
-from reviewtool.analyses.rangediff import DEFAULT_CREATION_FACTOR, Comparison, compare
+from reviewtool.analyses.rangediff import DEFAULT_CREATION_FACTOR, Comparison
 from reviewtool.cli.common import add_paths_argument, load_collection, print_json, use_colour
 from reviewtool.errors import UsageError
 from reviewtool.render.text_diff import format_comparison

@@ -1,0 +1,53 @@
+"""A cover letter's "vA -> vB" changelog checked against what the range-diff really shows.
+
+Each item gets a verdict with evidence (the new patch and the interdiff hunk):
+- confirmed: the changed lines bear it out - the identifiers it names appear in them, a
+  rename shows the old name gone and the new one present, "rebase" shows rebase hunks, a
+  move ("X before releasing mmu_lock") shows X crossing the unlock;
+- not-found: nothing in the changed lines matches;
+- vague: the item names nothing checkable ("Add comments and apply formatting
+  suggestions"); it is matched to the hunks it plausibly covers, if any.
+Changed patches that no item covers are listed as undocumented.
+
+Modules, one job each: `claims` (an item read as a claim; verdict types), `vocabulary` (the
+words, from vocabulary.toml), `units` (the changed hunks a claim is checked against),
+`verify` (the verifiers), `moves` (claims that code moved), `undocumented` (what no item
+covers; `compare`, the range-diff with its changelog checked).
+"""
+
+from reviewtool.analyses.changelog_check.claims import (
+    CONFIRMED,
+    NOT_FOUND,
+    VAGUE,
+    Claim,
+    Evidence,
+    Undocumented,
+    Verdict,
+    identifiers_in,
+    parse_item,
+)
+from reviewtool.analyses.changelog_check.undocumented import (
+    attach_changelog,
+    compare,
+    undocumented_changes,
+)
+from reviewtool.analyses.changelog_check.verify import verify_changelog, verify_item
+from reviewtool.series.changelog import changelog_step
+
+__all__ = [
+    "CONFIRMED",
+    "NOT_FOUND",
+    "VAGUE",
+    "Claim",
+    "Evidence",
+    "Undocumented",
+    "Verdict",
+    "attach_changelog",
+    "changelog_step",
+    "compare",
+    "identifiers_in",
+    "parse_item",
+    "undocumented_changes",
+    "verify_changelog",
+    "verify_item",
+]
