@@ -17,14 +17,15 @@ GIT_COST_MAX = 1 << 16
 GIT_SOLVER_LIMIT = 400
 
 
-def _git_assignment(matrix: list[list[int]]) -> list[int]:
+def _git_assignment(matrix: list[list[int]], potentials: list[int] | None = None) -> list[int]:
     """Column -> row of a minimum assignment, choosing among equal ones as git does.
 
     git's range-diff solves with a Jonker-Volgenant solver (linear-assignment.c) whose
     tie-breaking follows its scan order; equal totals are common (a patch split in two
     costs the same paired with either half), so to pair as git pairs we follow the same
     steps: column reduction, reduction transfer, two rounds of augmenting row reduction,
-    then shortest augmenting paths. matrix[row, column].
+    then shortest augmenting paths. matrix[row, column]. `potentials`, when given, receives
+    the column potentials the solver ends with (a certificate of optimality, see _solve).
     """
     n = len(matrix)
     if n < 2:
@@ -33,6 +34,9 @@ def _git_assignment(matrix: list[list[int]]) -> list[int]:
     column2row = [-1] * n
     row2column = [-1] * n
     v = [0] * n
+    if potentials is not None:
+        potentials[:] = [0] * n
+        v = potentials  # the same list: the caller reads the final potentials
     # The first row holding each column's minimum (numpy's argmin over axis 0).
     first_min = []
     for j in range(n):
@@ -166,18 +170,30 @@ def _git_assignment(matrix: list[list[int]]) -> list[int]:
     return column2row
 
 
-def _git_pairs(matrix: list[list[int]], na: int, nb: int) -> dict[int, int] | None:
+def _git_pairs(
+    matrix: list[list[int]], na: int, nb: int, potentials: list[int] | None = None
+) -> dict[int, int] | None:
     """Old position -> new position as git's solver pairs them; None when its result is not
     a consistent pairing (read only the real columns, as git reads them: its result leaves
     some dummy columns unset)."""
     try:
-        column2row = _git_assignment(matrix)
+        column2row = _git_assignment(matrix, potentials)
     except AnalysisError:
         return None
     pairs = {i: column2row[i] for i in range(na) if 0 <= column2row[i] < nb}
     if len(set(pairs.values())) != len(pairs):
         return None
     return pairs
+
+
+def _lower_bound(matrix: list[list[int]], potentials: list[int]) -> int:
+    """A lower bound on every assignment's cost from any column potentials v (LP duality:
+    with u_i = min_j (c_ij - v_j), sum u + sum v never exceeds the optimum)."""
+    n = len(matrix)
+    if len(potentials) != n:
+        return -(1 << 62)  # no potentials: no bound
+    rows = sum(min(row[j] - potentials[j] for j in range(n)) for row in matrix)
+    return rows + sum(potentials)
 
 
 def _total(matrix: list[list[int]], pairs: dict[int, int], na: int, nb: int) -> int:
@@ -192,13 +208,16 @@ def _total(matrix: list[list[int]], pairs: dict[int, int], na: int, nb: int) -> 
 def _solve(matrix: list[list[int]], na: int, nb: int) -> dict[int, int]:
     """Old position -> new position of an optimal pairing; git's choice among optimal ones.
 
-    Up to GIT_SOLVER_LIMIT rows git's solver alone decides, as it does in git (importing
-    SciPy would cost more than the whole range-diff of a 100-patch series). Past it, SciPy's
-    solver gives the optimum, and git's pairing is taken when it costs that optimum.
+    Up to GIT_SOLVER_LIMIT rows git's solver decides alone when its own potentials prove its
+    pairing optimal (its cost equals their dual bound), which is the usual case; importing
+    SciPy would cost more than the whole range-diff of a 100-patch series. Otherwise (ties
+    that leave git's result incomplete, or past the limit) SciPy's solver gives the optimum,
+    and git's pairing is still taken when it costs that optimum.
     """
     if len(matrix) <= GIT_SOLVER_LIMIT:
-        pairs = _git_pairs(matrix, na, nb)
-        if pairs is not None:
+        potentials: list[int] = []
+        pairs = _git_pairs(matrix, na, nb, potentials)
+        if pairs is not None and _total(matrix, pairs, na, nb) == _lower_bound(matrix, potentials):
             return pairs
     # Only here: NumPy and SciPy take about half a second to import.
     import numpy as np
@@ -207,7 +226,7 @@ def _solve(matrix: list[list[int]], na: int, nb: int) -> dict[int, int]:
     rows, cols = linear_sum_assignment(np.array(matrix, dtype=np.int64))
     best = int(sum(matrix[r][c] for r, c in zip(rows, cols, strict=True)))
     scipy_pairs = {int(c): int(r) for r, c in zip(rows, cols, strict=True) if c < na and r < nb}
-    pairs = _git_pairs(matrix, na, nb) if len(matrix) > GIT_SOLVER_LIMIT else None
+    pairs = _git_pairs(matrix, na, nb)
     if pairs is not None and _total(matrix, pairs, na, nb) == best:
         return pairs
     return scipy_pairs
