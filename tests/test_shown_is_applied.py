@@ -123,7 +123,7 @@ def hunk_bodies(draw):
 
 
 @settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(hunk_bodies())
 def test_lines_shown_added_and_removed_are_what_git_apply_counts(tmp_path: Path, case) -> None:
