@@ -32,13 +32,22 @@ def load(
 ) -> Collection:
     """Read every message under the paths and assemble the series they hold."""
     skipped: list[str] = []
+    damaged: list[str] = []
+
+    def watched() -> Iterator[RawMessage]:
+        for raw in iter_messages(list(paths), skipped):
+            if raw.damaged:
+                damaged.append(f"{raw.location}: {raw.error}")
+            yield raw
+
     collection = assemble_raw(
-        iter_messages(list(paths), skipped),
+        watched(),
         progress,
         sloppy_trailers=sloppy_trailers,
         keep_text_bytes=keep_text_bytes,
     )
     collection.skipped_files = skipped
+    collection.damaged = damaged
     if skipped:
         collection.notes.append(
             f"{len(skipped)} file(s) skipped as not mail: {', '.join(skipped[:5])}"

@@ -20,12 +20,14 @@ NOT_CHECKED_UNPARSED = "unparsed"  # tree-sitter could not parse lines of the fu
 NOT_CHECKED_BOUND = "bound"  # the walker's work bound cut the exploration short
 NOT_CHECKED_BINARY = "binary"  # a binary file: no text to read
 NOT_CHECKED_ERROR = "error"  # the walker could not follow the function (internal error)
+NOT_CHECKED_UNREADABLE = "unreadable"  # a hunk of the patch does not hold together: skipped
 NOT_CHECKED_REASONS = (
     NOT_CHECKED_HUNKS_ONLY,
     NOT_CHECKED_UNPARSED,
     NOT_CHECKED_BOUND,
     NOT_CHECKED_BINARY,
     NOT_CHECKED_ERROR,
+    NOT_CHECKED_UNREADABLE,
 )
 
 

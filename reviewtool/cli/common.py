@@ -49,6 +49,12 @@ def load_collection(paths: list[str], *, sloppy_trailers: bool = False) -> Colle
         if bar is not None:
             bar.close()
     accounting = collection.accounting
+    if collection.damaged:
+        # Read what could be read, but never report a damaged source as a clean run (exit 2).
+        raise InputError(
+            f"damaged input: {len(collection.damaged)} piece(s) could not be read "
+            f"({accounting.summary()}); first: {collection.damaged[0]}"
+        )
     if not accounting.messages():
         # Nothing decoded at all is an input error for every command (exit 2), and the
         # accounting says what was read and why it was rejected.

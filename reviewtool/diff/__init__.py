@@ -13,6 +13,7 @@ from reviewtool.diff.areas import area_of, area_sort_key
 from reviewtool.diff.images import (
     FunctionImage,
     close_comments,
+    diff_problems,
     function_images,
     function_name_from_header,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "area_of",
     "area_sort_key",
     "close_comments",
+    "diff_problems",
     "function_images",
     "function_name_from_header",
     "parse_patch_diff",

@@ -267,8 +267,11 @@ def _hunk_images(
 
 
 def function_images(diff: str | PatchDiff) -> list[FunctionImage]:
-    """Per hunk and per function it touches, the old and new text the hunk shows."""
-    patch = parse_patch_diff(diff) if isinstance(diff, str) else diff
+    """Per hunk and per function it touches, the old and new text the hunk shows.
+
+    A hunk that does not hold together is left out (`diff_problems` says which), so that one
+    damaged hunk never hides the rest of a patch from the analyses."""
+    patch = parse_patch_diff(diff, lenient=True) if isinstance(diff, str) else diff
     images: list[FunctionImage] = []
     for file_diff in patch.files:
         for index, hunk in enumerate(file_diff.hunks):
@@ -276,3 +279,8 @@ def function_images(diff: str | PatchDiff) -> list[FunctionImage]:
                 _hunk_images(file_diff.path, file_diff.old_path, hunk, index, file_diff.is_c)
             )
     return images
+
+
+def diff_problems(diff: str) -> list[str]:
+    """What of a diff the readers leave out: one "path: why" per damaged hunk."""
+    return parse_patch_diff(diff, lenient=True).problems

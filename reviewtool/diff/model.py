@@ -336,8 +336,11 @@ class _Reader:
                 return
             self.i += 1
         if old_left > 0 or new_left > 0:
-            # Kept as far as it goes (a reader shows what is there), but named as damaged.
+            # Kept as far as it goes (a reader shows what is there), but named as damaged;
+            # its lengths become what it holds, never what its header claimed.
             self.fail(diff.path, f"hunk {header[:60]!r} is cut short at the end of the diff")
+            hunk.old_length -= old_left
+            hunk.new_length -= new_left
         if self.i < n and lines[self.i].startswith("\\") and hunk.lines:
             hunk.markers[len(hunk.lines) - 1] = lines[self.i]
             self.i += 1

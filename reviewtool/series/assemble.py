@@ -53,6 +53,9 @@ class Collection:
     notes: list[str] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)
     orphan_replies: list[Mail] = field(default_factory=list)
+    # "location: why" for each piece a damaged source could not give (a truncated pack, a
+    # broken gzip stream): the doors must not report such a run as a clean one.
+    damaged: list[str] = field(default_factory=list)
 
 
 def assemble(

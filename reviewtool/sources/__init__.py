@@ -10,6 +10,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 
 from reviewtool.errors import InputError
+from reviewtool.sources.limits import GzipBombError, max_message_bytes, too_big
 from reviewtool.sources.maildir import is_maildir, iter_maildir, read_file
 from reviewtool.sources.mbox import GZIP_MAGIC, iter_mbox, looks_like_mbox, open_maybe_gzip
 from reviewtool.sources.publicinbox import is_public_inbox, iter_public_inbox
@@ -89,8 +90,18 @@ def _is_gzip(path: str) -> bool:
 
 
 def _read_gzip_message(path: str) -> RawMessage:
-    with open_maybe_gzip(path) as fh:
-        return RawMessage(fh.read(), path)
+    """One gzipped message, decompressed up to the size limit and never past it."""
+    limit = max_message_bytes()
+    try:
+        with open_maybe_gzip(path) as fh:
+            data = fh.read(limit + 1)
+    except GzipBombError as exc:
+        return RawMessage(b"", path, error=str(exc).removeprefix(f"{path}: "), damaged=True)
+    except (OSError, EOFError, zlib.error) as exc:
+        return RawMessage(b"", path, error=f"damaged gzip file: {exc}", damaged=True)
+    if len(data) > limit:
+        return RawMessage(b"", path, error=too_big(len(data), limit))
+    return RawMessage(data, path)
 
 
 def _sniff(path: str) -> str:
@@ -98,7 +109,7 @@ def _sniff(path: str) -> str:
     try:
         with open_maybe_gzip(path) as fh:
             head = fh.read(SNIFF_BYTES)
-    except (EOFError, zlib.error):
+    except (EOFError, zlib.error, GzipBombError):
         return "mbox"  # a damaged gzip: the mbox reader yields what it can and says so
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc

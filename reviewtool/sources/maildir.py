@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+from reviewtool.sources.limits import max_message_bytes, too_big
 from reviewtool.sources.raw import RawMessage
 
 MAILDIR_SUBDIRS = ("cur", "new")
@@ -26,9 +27,16 @@ def iter_maildir(path: str, subdirs: tuple[str, ...] = MAILDIR_SUBDIRS) -> Itera
 
 
 def read_file(path: str) -> RawMessage:
-    """One RFC 822 message stored alone in a file."""
+    """One RFC 822 message stored alone in a file (rejected unread past the size limit)."""
+    limit = max_message_bytes()
     try:
         with open(path, "rb") as fh:
-            return RawMessage(fh.read(), path)
+            size = os.fstat(fh.fileno()).st_size
+            if size > limit:
+                return RawMessage(b"", path, error=too_big(size, limit))
+            data = fh.read(limit + 1)  # a file that grows while read is bounded too
+            if len(data) > limit:
+                return RawMessage(b"", path, error=too_big(len(data), limit))
+            return RawMessage(data, path)
     except OSError as exc:
         return RawMessage(b"", path, error=f"cannot read file: {exc.strerror or exc}")

@@ -8,6 +8,13 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from reviewtool.sources.limits import (
+    READ_CHUNK_BYTES,
+    GzipBombError,
+    RatioGuard,
+    max_message_bytes,
+    too_big,
+)
 from reviewtool.sources.raw import RawMessage
 
 # A strict "From " separator: `From <addr> <asctime date>` as mbox writers put it
@@ -26,45 +33,62 @@ def looks_like_mbox(head: bytes) -> bool:
 
 
 def open_maybe_gzip(path: str) -> BinaryIO:
-    """Open a file for binary reading, transparently decompressing gzip."""
+    """Open a file for binary reading, transparently decompressing gzip (streamed, with a
+    guard that refuses a stream expanding like a decompression bomb)."""
     raw = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
     magic = raw.read(2)
     raw.seek(0)
     if magic == GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        stream = gzip.GzipFile(fileobj=raw, mode="rb")
+        return RatioGuard(stream, raw, path)  # type: ignore[return-value]
     return raw
 
 
 def iter_mbox(path: str, stream: BinaryIO | None = None) -> Iterator[RawMessage]:
     """Yield each message of an mbox file, never holding more than one in memory."""
     own = stream is None
+    limit = max_message_bytes()
     fh = open_maybe_gzip(path) if stream is None else stream
     try:
-        yield from _split(fh, path)
+        yield from _split(fh, path, limit)
+    except GzipBombError as exc:
+        yield RawMessage(b"", f"{path}", error=str(exc).removeprefix(f"{path}: "), damaged=True)
     except (OSError, EOFError, zlib.error) as exc:
-        yield RawMessage(b"", f"{path}", error=f"archive is damaged: {exc}")
+        yield RawMessage(b"", f"{path}", error=f"archive is damaged: {exc}", damaged=True)
     finally:
         if own:
             fh.close()
 
 
-def _split(fh: BinaryIO, path: str) -> Iterator[RawMessage]:
+def _split(fh: BinaryIO, path: str, limit: int) -> Iterator[RawMessage]:
+    """Cut the stream at separators. Lines are read in bounded pieces, and a message past
+    `limit` bytes is dropped as it grows (then rejected with its size), so that memory never
+    holds more than one message of at most `limit` bytes."""
     lines: list[bytes] = []
+    size = 0
+    oversize = False
     start = 0
     offset = 0
     strict = True
     previous_blank = True
     first = True
-    for line in fh:
-        if line.startswith(b"From ") and (first or previous_blank):
+    at_line_start = True
+    while True:
+        line = fh.readline(READ_CHUNK_BYTES)
+        if not line:
+            break
+        starts_line, at_line_start = at_line_start, line.endswith(b"\n")
+        if starts_line and line.startswith(b"From ") and (first or previous_blank):
             if first and not FROM_LINE_RE.match(line):
                 # An mbox whose writer used a separator we do not know: fall back to the
                 # classic rule (any "From " after a blank line).
                 strict = False
             if not strict or FROM_LINE_RE.match(line):
-                if lines:
+                if oversize:
+                    yield RawMessage(b"", f"{path}@{start}", error=too_big(size, limit))
+                elif lines:
                     yield _message(lines, path, start)
-                lines = []
+                lines, size, oversize = [], 0, False
                 start = offset
                 offset += len(line)
                 first = False
@@ -73,10 +97,18 @@ def _split(fh: BinaryIO, path: str) -> Iterator[RawMessage]:
         if first:
             # Text before any separator: not an mbox after all; treat the whole as one message.
             first = False
-        lines.append(line)
         offset += len(line)
-        previous_blank = line in (b"\n", b"\r\n")
-    if lines:
+        size += len(line)
+        previous_blank = starts_line and line in (b"\n", b"\r\n")
+        if oversize:
+            continue
+        if size > limit:
+            lines, oversize = [], True  # let go of it now, not at the next separator
+            continue
+        lines.append(line)
+    if oversize:
+        yield RawMessage(b"", f"{path}@{start}", error=too_big(size, limit))
+    elif lines:
         yield _message(lines, path, start)
 
 

@@ -12,3 +12,6 @@ class RawMessage:
     data: bytes
     location: str
     error: str | None = None  # set when the source could not read this piece
+    # True when the piece could not be read because the source itself is damaged (a
+    # truncated pack, a broken gzip stream): the run must not look like a clean one.
+    damaged: bool = False

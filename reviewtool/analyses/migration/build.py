@@ -33,12 +33,19 @@ def map_revision(
     prototype (see old_prototype).
     """
     diffs = _diffs(revision)
-    notes = []
+    # A hunk that does not hold together is skipped by the readers; the map says so.
+    notes = [
+        f"{revision.label} patch {index}: skipped {problem}"
+        for index, parsed, _ in diffs
+        for problem in parsed.problems
+    ]
     rev = base or revision.base_commit
     if repo is not None and rev:
         try:
             states = _tree_states(repo, rev, diffs, (old, new))
-            return _map_from_tree(revision, old, new, states, known_params)
+            result = _map_from_tree(revision, old, new, states, known_params)
+            result.notes[:0] = notes
+            return result
         except PatchApplyError as exc:
             notes.append(f"{revision.label}: {exc}; falling back to the hunks")
         except BaseNotFoundError as exc:

@@ -66,10 +66,7 @@ def static_definitions(revisions: Iterable[Revision], name: str) -> set[str]:
         for patch in revision.patches:
             if not patch.diff or name not in patch.diff:
                 continue
-            try:
-                parsed = parse_patch_diff(patch.diff)
-            except ReviewtoolError:
-                continue
+            parsed = parse_patch_diff(patch.diff, lenient=True)
             for file_diff in parsed.files:
                 for hunk in file_diff.hunks:
                     if pattern.match(hunk.section) or any(

@@ -98,5 +98,5 @@ def _diffs(revision: Revision) -> list[tuple[int, PatchDiff, str]]:
     out = []
     for patch in sorted(revision.patches, key=lambda p: p.index):
         if patch.diff:
-            out.append((patch.index, parse_patch_diff(patch.diff), patch.diff))
+            out.append((patch.index, parse_patch_diff(patch.diff, lenient=True), patch.diff))
     return out

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from reviewtool.analyses.findings import (
     NOT_CHECKED_BINARY,
     NOT_CHECKED_HUNKS_ONLY,
+    NOT_CHECKED_UNREADABLE,
     Finding,
     NotChecked,
 )
@@ -21,7 +22,7 @@ from reviewtool.analyses.spec.from_hunks import findings_from_hunks
 from reviewtool.analyses.spec.model import Spec, SpecSet, common_spec, companions_of
 from reviewtool.analyses.status import compare_findings
 from reviewtool.cparse import parse_c
-from reviewtool.diff import FunctionImage, function_images
+from reviewtool.diff import FunctionImage, diff_problems, function_images
 from reviewtool.diff.patterns import C_SUFFIXES
 from reviewtool.errors import UsageError
 
@@ -92,6 +93,23 @@ def _not_checked_binary(revision, out: RevisionCheck) -> None:
                     "",
                     NOT_CHECKED_BINARY,
                     "binary file: no text to check",
+                    revision.label,
+                    patch.index,
+                )
+            )
+
+
+def _not_checked_unreadable(revision, out: RevisionCheck) -> None:
+    """A hunk the diff reader could not read is skipped by every analysis; say so per file."""
+    for patch in revision.patches:
+        for problem in diff_problems(patch.diff) if patch.diff else []:
+            path, _, why = problem.partition(": ")
+            out.not_checked.append(
+                NotChecked(
+                    path,
+                    "",
+                    NOT_CHECKED_UNREADABLE,
+                    f"a hunk could not be read and was skipped: {why}",
                     revision.label,
                     patch.index,
                 )
@@ -284,6 +302,7 @@ def check_revision_result(
         out = _check_images(revision, spec)
         out.findings = with_hunk_findings(out.findings, findings_from_hunks(revision, spec))
     _not_checked_binary(revision, out)
+    _not_checked_unreadable(revision, out)
     out.settle()
     return out
 
