@@ -10,15 +10,17 @@ import importlib
 from typing import Any
 
 from reviewtool.diff.areas import area_of, area_sort_key
-from reviewtool.diff.images import (
-    FunctionImage,
-    close_comments,
-    diff_problems,
-    function_images,
-    function_name_from_header,
-)
 from reviewtool.diff.model import DiffLine, FileDiff, Hunk, PatchDiff, parse_patch_diff
 
+# Imported on first use too: the range-diff reads diffs but never function images, and a
+# command pays for every module it imports (`reviewtool diff` is measured against git).
+_IMAGES_NAMES = (
+    "FunctionImage",
+    "close_comments",
+    "diff_problems",
+    "function_images",
+    "function_name_from_header",
+)
 _TREE_NAMES = (
     "AppliedPatch",
     "BaseNotFoundError",
@@ -31,6 +33,8 @@ _TREE_NAMES = (
 
 
 def __getattr__(name: str) -> Any:
+    if name in _IMAGES_NAMES:
+        return getattr(importlib.import_module("reviewtool.diff.images"), name)
     if name in _TREE_NAMES:
         return getattr(importlib.import_module("reviewtool.diff.tree"), name)
     raise AttributeError(f"module 'reviewtool.diff' has no attribute {name!r}")
@@ -39,15 +43,11 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DiffLine",
     "FileDiff",
-    "FunctionImage",
     "Hunk",
     "PatchDiff",
     "area_of",
     "area_sort_key",
-    "close_comments",
-    "diff_problems",
-    "function_images",
-    "function_name_from_header",
     "parse_patch_diff",
+    *_IMAGES_NAMES,
     *_TREE_NAMES,
 ]

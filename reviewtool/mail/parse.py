@@ -11,7 +11,6 @@ from __future__ import annotations
 import binascii
 import email
 import email.utils
-import hashlib
 import quopri
 import re
 from datetime import UTC, datetime
@@ -94,6 +93,8 @@ def parse_mail(data: bytes, location: str) -> Mail:
 
     message_id = _first_msgid(first("message-id"))
     if not message_id:
+        import hashlib  # noqa: PLC0415 - rare, and OpenSSL is slow to load
+
         digest = hashlib.sha1(data).hexdigest()[:16]
         message_id = f"{digest}@reviewtool.invalid"
         warnings.append("no Message-ID: made one from the message's hash")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import re
 import zlib
 from collections.abc import Iterator
@@ -39,6 +38,8 @@ def open_maybe_gzip(path: str) -> BinaryIO:
     magic = raw.read(2)
     raw.seek(0)
     if magic == GZIP_MAGIC:
+        import gzip  # noqa: PLC0415 - only for .gz input
+
         stream = gzip.GzipFile(fileobj=raw, mode="rb")
         return RatioGuard(stream, raw, path)  # type: ignore[return-value]
     return raw

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from reviewtool.sources.limits import READ_CHUNK_BYTES, max_message_bytes, too_big
 from reviewtool.sources.raw import RawMessage
+
+if TYPE_CHECKING:
+    import subprocess
 
 # v2 inboxes keep their epochs as git/0.git, git/1.git, ...
 EPOCH_NAME_RE = re.compile(r"^(\d+)\.git$")
@@ -63,6 +66,8 @@ def iter_public_inbox(path: str, since: str | None = None) -> Iterator[RawMessag
 
 
 def _git(epoch: str, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    import subprocess  # noqa: PLC0415 - only when an inbox is read
+
     return subprocess.run(
         ["git", "--git-dir", _git_dir(epoch), *args],
         input=stdin,
@@ -131,6 +136,8 @@ def _batch(
     """(name, data or None, why not) for each object name, through `git cat-file --batch`;
     a git that dies on a corrupt object is restarted after it, so one bad object costs one
     message."""
+    import subprocess  # noqa: PLC0415 - only when an inbox is read
+
     pending = list(names)
     while pending:
         process = subprocess.Popen(
