@@ -18,7 +18,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "reviewtool"
 # DESIGN.md's layers, left to right: a module may import its own layer and those to its left.
 # Rows share a rank where DESIGN puts them side by side.
 LAYERS: list[tuple[int, tuple[str, ...]]] = [
-    (0, ("reviewtool.errors", "reviewtool.textlines")),  # the vocabulary every layer speaks
+    # Helpers every layer may use: typed errors, git's line cutting, safe output files.
+    (0, ("reviewtool.errors", "reviewtool.textlines", "reviewtool.outfile")),
     (1, ("reviewtool.sources",)),
     (2, ("reviewtool.mail",)),
     (3, ("reviewtool.series", "reviewtool.ingest")),  # ingest joins sources, mail and series

@@ -18,7 +18,9 @@ MAIL = Path(__file__).resolve().parent / "data" / "mail" / "encoding-qp-patch.em
 
 
 def _report(tmp_path: Path, *out: str) -> int:
-    return main(["report", str(MAIL), "--format", "html", *out])
+    # --fail-on none: the fixture's hunk is cut short, so not all of it is checked (exit 3);
+    # these tests are about where the output goes.
+    return main(["report", str(MAIL), "--format", "html", "--fail-on", "none", *out])
 
 
 def _read_fifo_in_background(fifo: Path) -> tuple[threading.Thread, list[bytes]]:
