@@ -394,7 +394,7 @@ class _Reasoner:
 
     def read_patch(self, index: int, diff_text: str) -> list[Finding]:
         """Take one patch's hunks into the state; the findings that patch introduces or fixes."""
-        patch = parse_patch_diff(diff_text)
+        patch = parse_patch_diff(diff_text, lenient=True)  # a damaged hunk: skipped, and said
         images = function_images(diff_text)
         state = self.state
         removed_now: list[_Removed] = []
