@@ -1,7 +1,8 @@
 """A function body as a small control-flow graph the path walker can follow.
 
-Loops are unrolled to "run 0 or 1 times" (the body once, then out), so the only back edges are
-gotos to earlier labels; the walker bounds how often a path may pass a label.
+A loop gets a head node (a label) its back edge returns to, as a `goto retry` does; the walker
+bounds how often a path may pass a label, and forgets at each new pass the answers about calls
+made inside the loop (they run again).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class CfgNode:
     cases: list[tuple[Node | None, int]] = field(default_factory=list)
     label: str = ""
     line: int = 0
+    span: tuple[int, int] | None = None  # a loop head: the bytes of the loop
 
 
 @dataclass
@@ -50,6 +52,13 @@ class _Builder:
     def add(self, node: CfgNode) -> int:
         self.nodes.append(node)
         return len(self.nodes) - 1
+
+    def loop_head(self, stmt: Node) -> int:
+        """The node a loop's back edge returns to: a label the walker counts passes of, and
+        whose span tells which answers a new pass must ask again."""
+        head = self.add(CfgNode("label", label=f"<loop:{stmt.start_byte}>", line=_line(stmt)))
+        self.nodes[head].span = (stmt.start_byte, stmt.end_byte)
+        return head
 
     def label(self, name: str) -> int:
         if name not in self.labels:
@@ -89,17 +98,21 @@ class _Builder:
                 other = self.build(inner[0] if inner else None, nxt, brk, cont)
             return self.add(CfgNode("branch", cond, true=then, false=other, line=_line(stmt)))
         if kind == "while_statement":
-            body = self.build(stmt.child_by_field_name("body"), nxt, nxt, nxt)
+            head = self.loop_head(stmt)
             cond = stmt.child_by_field_name("condition")
-            return self.add(CfgNode("branch", cond, true=body, false=nxt, line=_line(stmt)))
+            body = self.build(stmt.child_by_field_name("body"), head, nxt, head)
+            test = self.add(CfgNode("branch", cond, true=body, false=nxt, line=_line(stmt)))
+            self.nodes[head].next = test
+            return head
         if kind == "for_statement":
+            head = self.loop_head(stmt)
             update = stmt.child_by_field_name("update")
             after = (
-                self.add(CfgNode("expr", update, next=nxt, line=_line(update))) if update else nxt
+                self.add(CfgNode("expr", update, next=head, line=_line(update))) if update else head
             )
             body = self.build(stmt.child_by_field_name("body"), after, nxt, after)
             cond = stmt.child_by_field_name("condition")
-            head = (
+            self.nodes[head].next = (
                 self.add(CfgNode("branch", cond, true=body, false=nxt, line=_line(stmt)))
                 if cond is not None
                 else body
@@ -110,8 +123,17 @@ class _Builder:
             return head
         if kind == "do_statement":
             cond = stmt.child_by_field_name("condition")
-            tail = self.add(CfgNode("expr", cond, next=nxt, line=_line(cond))) if cond else nxt
-            return self.build(stmt.child_by_field_name("body"), tail, nxt, tail)
+            if cond is not None and cond.text.strip(b"() \t\n") == b"0":
+                # `do { ... } while (0)`: a statement block, run once.
+                return self.build(stmt.child_by_field_name("body"), nxt, nxt, nxt)
+            head = self.loop_head(stmt)
+            tail = (
+                self.add(CfgNode("branch", cond, true=head, false=nxt, line=_line(cond)))
+                if cond is not None
+                else head
+            )
+            self.nodes[head].next = self.build(stmt.child_by_field_name("body"), tail, nxt, tail)
+            return head
         if kind == "switch_statement":
             body = stmt.child_by_field_name("body")
             cases = [c for c in (body.named_children if body else []) if c.type == "case_statement"]

@@ -346,6 +346,29 @@ class EffectsMixin:
             out.append((copy, value, exit_line))
         return out
 
+    @staticmethod
+    def forget_finished(st: State, value: tuple, depth: int, spans: list) -> None:
+        """Answers about what a returned call of a function computed: its calls' results and
+        its locations. The next call of it computes them anew (unless a value kept on the
+        path still holds one)."""
+        held = {v[1] for v in st.env.values() if v[0] == "sym"}
+        if value[0] == "sym":
+            held.add(value[1])
+        kept = {}
+        for text, answer in st.facts.items():
+            if text.startswith("sym:") and text[4:] not in held:
+                name = text[4:]
+                if name.startswith("ret:"):
+                    site = int(name[4:])
+                    if any(start <= site < end for start, end in spans):
+                        continue
+                else:
+                    frame_text = name.partition(":")[0]
+                    if frame_text.isdigit() and int(frame_text) >= depth:
+                        continue
+            kept[text] = answer
+        st.facts = kept
+
     def set_aside(self, st: State, callee: str, depth: int) -> tuple[dict, dict]:
         """Take out of the state what a callee cannot see or change (the callers' variables
         no parameter points to, answers about them and about conditions it never names), so
@@ -424,8 +447,14 @@ class EffectsMixin:
                 st.env[(depth, pname)] = values[index] if index < len(values) else V.UNKNOWN
         st.event(line, f"call {fdef.name}()")
         hidden_env, hidden_facts = self.set_aside(st, fdef.name, depth)
+        _, spans = self.graph.reach_of(fdef.name, self.definitions)
+        # The passes the caller made through its labels (a walk shared from the cache carries
+        # those of the state that filled it); the callee's own end with its call.
+        passes = {k: v for k, v in st.label_visits.items() if k[0] < depth}
         out = []
         for s, value, exit_line in self.walk_cached(fdef, st, callee):
+            s.label_visits = dict(passes)
+            self.forget_finished(s, value, depth, spans)
             if hidden_env:
                 s.env = {**hidden_env, **s.env}
             if hidden_facts:

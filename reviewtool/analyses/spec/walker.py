@@ -261,6 +261,14 @@ class Walker(ConfigMixin, EffectsMixin, LivenessMixin):
                 if count >= MAX_LABEL_VISITS:
                     continue
                 st.label_visits[(frame.depth, nid)] = count + 1
+                if count and node.span is not None:
+                    # Another pass of a loop: its calls run again and may answer otherwise.
+                    low, high = node.span
+                    st.facts = {
+                        text: answer
+                        for text, answer in st.facts.items()
+                        if not (text.startswith("sym:ret:") and low <= int(text[8:]) < high)
+                    }
                 stack.append((node.next, st))
             elif node.kind == "expr":
                 for out, _ in self.eval(st.copy(), node.node, frame):
