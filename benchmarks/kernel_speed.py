@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -21,6 +22,7 @@ from pathlib import Path
 
 KERNEL = Path(__file__).resolve().parent.parent.parent / "shared" / "kernel" / "linux-6.12"
 MMU = "arch/x86/kvm/mmu/mmu.c"
+_FINDING_RE = re.compile(r"^\S+:\d+: (error|warning): ")
 TARGET_MMU_SECONDS, TARGET_MMU_MB, TARGET_ALL_SECONDS = 5.0, 200.0, 30.0
 
 
@@ -66,8 +68,8 @@ def main(argv: list[str]) -> int:
     mmu = (0.0, 0.0)
     for relpath in files:
         seconds, mb, out, err = _run(root, [relpath])
-        findings = sum(1 for line in out.splitlines() if line and not line.startswith(" "))
-        unexplored = err.count("not fully explored")
+        findings = sum(1 for line in out.splitlines() if _FINDING_RE.match(line))
+        unexplored = (out + err).count("not fully explored") + (out + err).count("(bound)")
         total += seconds
         peak = max(peak, mb)
         if relpath == MMU:
