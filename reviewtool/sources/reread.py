@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable
 
 from reviewtool.errors import InputError
+from reviewtool.sources.limits import max_message_bytes
 from reviewtool.sources.mbox import GZIP_MAGIC, _split
 
 
@@ -60,7 +61,9 @@ def _mbox_message(path: str, offset: int) -> bytes:
     try:
         with open(path, "rb") as fh:
             fh.seek(offset)
-            for raw in _split(fh, path):
+            for raw in _split(fh, path, max_message_bytes()):
+                if raw.error:
+                    raise InputError(f"{path}@{offset}: cannot read the message again: {raw.error}")
                 return raw.data
     except OSError as exc:
         raise InputError(f"{path}: cannot read the message again: {exc.strerror or exc}") from exc
