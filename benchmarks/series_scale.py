@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 
+from ingest import run_stdlib  # the same stdlib reader the ingest benchmark times
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, "data", "ingest-patch-body.txt"), encoding="utf-8") as _fh:
     PATCH_BODY = _fh.read()
@@ -157,26 +159,6 @@ def run_reviewtool(path: str) -> dict:
         "json_mb": written / 1e6,
         "seconds": seconds,
     }
-
-
-def run_stdlib(path: str) -> dict:
-    """Child: mailbox.mbox + email (policy=default), subject, Message-ID and body read."""
-    import email
-    import email.policy
-    import mailbox
-
-    def factory(fh):
-        return email.message_from_binary_file(fh, policy=email.policy.default)
-
-    start = time.perf_counter()
-    count = 0
-    for message in mailbox.mbox(path, factory=factory, create=False):
-        _ = message["subject"], message["message-id"]
-        body = message.get_body(("plain",))
-        if body is not None:
-            body.get_content()
-        count += 1
-    return {"messages": count, "seconds": time.perf_counter() - start}
 
 
 def child(kind: str, path: str) -> None:

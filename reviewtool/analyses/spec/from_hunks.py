@@ -34,7 +34,7 @@ from reviewtool.analyses.spec.condition import (
     parse_condition,
     satisfiable,
 )
-from reviewtool.analyses.spec.model import ApiRow, Spec, SpecSet, load_specs
+from reviewtool.analyses.spec.model import ApiRow, Spec, SpecSet, call_arguments, load_specs
 from reviewtool.analyses.spec.rules import severity_of
 from reviewtool.diff import function_images, parse_patch_diff
 from reviewtool.diff.model import Hunk, is_c_path
@@ -68,27 +68,13 @@ def _is_code(text: str) -> bool:
 
 
 def _call_args(text: str, name: str) -> list[list[str]]:
-    """The argument texts of every call of `name` on one line."""
-    out = []
-    for match in re.finditer(rf"(?<![\w>.]){re.escape(name)}\s*\(", text):
-        depth, args, current = 1, [], ""
-        for char in text[match.end() :]:
-            if char in "([{":
-                depth += 1
-            elif char in ")]}":
-                depth -= 1
-                if depth == 0:
-                    break
-            if char == "," and depth == 1:
-                args.append(current.strip())
-                current = ""
-            else:
-                current += char
-        else:
-            continue  # the call goes on past this line: its arguments are not all here
-        args.append(current.strip())
-        out.append([a for a in args if a] if any(args) else [])
-    return out
+    """The argument texts of every call of `name` that closes on this line (a call that goes
+    on past it does not show all its arguments)."""
+    return [
+        [a for a in args if a] if any(args) else []
+        for args, closed in call_arguments(text, name)
+        if closed
+    ]
 
 
 def _norm(expr: str) -> str:

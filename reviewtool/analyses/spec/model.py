@@ -224,24 +224,33 @@ def _union(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
     return first + tuple(item for item in second if item not in first)
 
 
-def _call_arities(text: str, name: str) -> list[int]:
-    """Argument counts of every call of `name` in `text` (a cheap scan, not a parse)."""
-    counts = []
+def call_arguments(text: str, name: str) -> list[tuple[list[str], bool]]:
+    """The argument texts of every call of `name` in `text` (a cheap scan, not a parse), each
+    with whether the call closes within `text`."""
+    out = []
     for match in re.finditer(rf"(?<![\w>.]){re.escape(name)}\s*\(", text):
-        depth, commas, empty = 1, 0, True
+        depth, args, current, closed = 1, [], [], False
         for char in text[match.end() :]:
             if char in "([{":
                 depth += 1
             elif char in ")]}":
                 depth -= 1
                 if depth == 0:
+                    closed = True
                     break
-            elif char == "," and depth == 1:
-                commas += 1
-            if not char.isspace() and depth >= 1:
-                empty = False
-        counts.append(0 if empty else commas + 1)
-    return counts
+            if char == "," and depth == 1:
+                args.append("".join(current).strip())
+                current = []
+            else:
+                current.append(char)
+        args.append("".join(current).strip())
+        out.append((args, closed))
+    return out
+
+
+def _call_arities(text: str, name: str) -> list[int]:
+    """Argument counts of every call of `name` in `text`."""
+    return [len(args) if any(args) else 0 for args, _ in call_arguments(text, name)]
 
 
 def _row(data: dict, origin: str) -> ApiRow:
