@@ -74,12 +74,22 @@ def format_patch(repo: Path, base: str, out: Path, version: int, *extra: str) ->
     files = sorted(out.glob("*.patch"))
     # git stamps Message-IDs with the wall clock; two versions made in one second would
     # share a cover Message-ID, which real postings never do.
+    # Every stamp this run made is rewritten wherever the headers name it (Message-Id,
+    # In-Reply-To, References): a second that ticks between the cover and a patch must not
+    # leave a reference to a stamp no message carries any more.
     stamp = f".{1692864000 + version * 86400}.git."
-    for path in files:
-        text = path.read_text()
-        own = re.search(r"^Message-Id: <[^>]*?(\.\d{9,11}\.git\.)", text, re.M | re.I)
-        if own:
-            path.write_text(text.replace(own.group(1), stamp))
+    texts = {path: path.read_text() for path in files}
+    ours = {
+        found.group(1)
+        for text in texts.values()
+        for found in [re.search(r"^Message-Id: <[^>]*?(\.\d{9,11}\.git\.)", text, re.M | re.I)]
+        if found
+    }
+    for path, text in texts.items():
+        head, sep, body = text.partition("\n\n")
+        for own in ours:
+            head = head.replace(own, stamp)
+        path.write_text(head + sep + body)
     return files
 
 
