@@ -23,7 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from helpers.rangediff_support import (  # noqa: E402
+from reviewtool.analyses.rangediff import compare, pair_patches  # noqa: E402
+from reviewtool.ingest import load  # noqa: E402
+from tests.helpers.rangediff_support import (  # noqa: E402
     GIT_ENV,
     GitSeries,
     kernel_tree,
@@ -33,9 +35,6 @@ from helpers.rangediff_support import (  # noqa: E402
     parse_range_diff,
     random_series,
 )
-
-from reviewtool.analyses.rangediff import compare, pair_patches  # noqa: E402
-from reviewtool.ingest import load  # noqa: E402
 
 SERIES_LENGTH = 100
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from helpers.reference import V8_TITLES
+
+from tests.helpers.reference import V8_TITLES
 
 AUTHOR = ("David Stevens", "stevensd@chromium.org")
 LIST_ADDR = "kvm@vger.kernel.org"

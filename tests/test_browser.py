@@ -14,13 +14,13 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from helpers.review_support import make_mail, make_review, make_series, mbox_text
 
 from reviewtool.ingest import load
 from reviewtool.mail.model import Trailer
 from reviewtool.render.html import render_html
 from reviewtool.review import build_review
 from reviewtool.series.model import ChangelogStep, Cover, Patch, Revision, Series
+from tests.helpers.review_support import make_mail, make_review, make_series, mbox_text
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [

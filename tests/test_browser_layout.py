@@ -18,11 +18,11 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from helpers.review_support import make_review
 
 from reviewtool.ingest import load
 from reviewtool.render.html import render_html
 from reviewtool.review import build_review
+from tests.helpers.review_support import make_review
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [

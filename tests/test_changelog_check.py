@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers.rangediff_support import Edit, GitSeries, PatchSpec, load_revision
 
 from reviewtool.analyses.changelog_check import (
     CONFIRMED,
@@ -17,6 +16,7 @@ from reviewtool.analyses.changelog_check import (
 )
 from reviewtool.cli import main
 from reviewtool.series.model import ChangelogStep
+from tests.helpers.rangediff_support import Edit, GitSeries, PatchSpec, load_revision
 
 FAULT_C = """\
 // SPDX-License-Identifier: GPL-2.0-only

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import tree_sitter
 import tree_sitter_c
-from helpers.reference import V8_TITLES
+
+from tests.helpers.reference import V8_TITLES
 
 # Slow (subprocesses, real git or corpus): `pytest -m "not slow"` leaves these out.
 pytestmark = pytest.mark.slow

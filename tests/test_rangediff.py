@@ -8,16 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from helpers.rangediff_support import (
-    Edit,
-    GitSeries,
-    PatchSpec,
-    kernel_tree,
-    load_revision,
-    moved_base,
-    mutate,
-    random_series,
-)
 
 from reviewtool.analyses.rangediff import (
     STATUS_CODE_CHANGED,
@@ -27,6 +17,16 @@ from reviewtool.analyses.rangediff import (
     diff_cost,
     normalise_diff,
     pair_patches,
+)
+from tests.helpers.rangediff_support import (
+    Edit,
+    GitSeries,
+    PatchSpec,
+    kernel_tree,
+    load_revision,
+    moved_base,
+    mutate,
+    random_series,
 )
 
 MAIL_DIFF = """\

@@ -8,7 +8,6 @@ from pathlib import Path
 import html5lib
 import lxml.html
 import pytest
-from helpers.review_support import make_review, make_series, mbox_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +16,7 @@ from reviewtool.mail.model import Trailer
 from reviewtool.render.html import render_html
 from reviewtool.review import AnalysisNote, Review, build_review, review_series
 from reviewtool.series.model import Accounting
+from tests.helpers.review_support import make_review, make_series, mbox_text
 
 SECTIONS = ("verdict", "comparisons", "findings", "comments", "revisions", "migration", "overview")
 

@@ -6,7 +6,6 @@ import io
 import json
 
 import pytest
-from helpers.review_support import make_review
 
 from reviewtool.analyses.findings import Finding, TraceStep
 from reviewtool.errors import UsageError
@@ -14,6 +13,7 @@ from reviewtool.render.email import MAX_COLUMNS, render_email_summary
 from reviewtool.render.jsonout import render_json
 from reviewtool.render.progress import ProgressBar
 from reviewtool.render.text import render_text
+from tests.helpers.review_support import make_review
 
 ANSI = "\x1b["
 

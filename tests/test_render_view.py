@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from helpers.review_support import FOLLOW_PFN_DIFF, RELEASE_DIFF, leak_finding, make_series
-
 from reviewtool.analyses.findings import Finding, TraceStep
 from reviewtool.render.view import diffstat, excerpt_for, group_notes, parse_diff, person_name
 from reviewtool.review import AnalysisNote
+from tests.helpers.review_support import FOLLOW_PFN_DIFF, RELEASE_DIFF, leak_finding, make_series
 
 
 def test_diffstat_counts_lines_per_file_like_git() -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from helpers.review_support import make_series, mbox_text
 
 from reviewtool.cli import main
 from reviewtool.review import build as build_mod
+from tests.helpers.review_support import make_series, mbox_text
 
 
 @pytest.fixture

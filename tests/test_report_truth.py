@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import lxml.html
 import pytest
-from helpers.review_support import START, make_mail, make_review, make_series
 
 from reviewtool.analyses.rangediff import InterdiffHunk
 from reviewtool.ingest import load
@@ -18,6 +17,7 @@ from reviewtool.render.html import render_html
 from reviewtool.render.text import render_text
 from reviewtool.review import RevisionFindings, build_review
 from reviewtool.series.model import Cover, Revision
+from tests.helpers.review_support import START, make_mail, make_review, make_series
 
 LORE = "https://lore.kernel.org/all/{msgid}/"
 

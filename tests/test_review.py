@@ -12,7 +12,6 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from helpers.review_support import leak_finding, make_series, mbox_text
 
 from reviewtool import review as review_mod
 from reviewtool.analyses.findings import Finding
@@ -21,6 +20,7 @@ from reviewtool.ingest import load
 from reviewtool.review import build as build_mod
 from reviewtool.review import build_review, changelog_step_for, review_series
 from reviewtool.series import to_json
+from tests.helpers.review_support import leak_finding, make_series, mbox_text
 
 
 @pytest.fixture
