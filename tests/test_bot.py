@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,9 +14,11 @@ from test_bot_fixtures import (
     BASE_DATE,
     BOT_FROM,
     LIST_ADDR,
+    Clock,
     Inbox,
     PublicInbox,
     add_to_maildir,
+    make_runner,
     message,
     posting,
     review_reply,
@@ -41,41 +42,10 @@ def smtp_server():
 SEAN = ("Sean Christopherson", "seanjc@google.com")
 
 
-class Clock:
-    """A clock the test moves by hand; sleeping moves it too."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def make_bot(tmp_path: Path, source: Path, port: int, clock: Clock | None = None, **overrides):
     """A runner on the given source sending to the loopback SMTP server."""
-    config = BotConfig(
-        smtp=SmtpConfig(host="127.0.0.1", port=port, tls="none", timeout=10),
-        from_addr=BOT_FROM,
-        settle_seconds=3600,
-        retry_base_seconds=5,
-        echo_wait_seconds=0,
-        max_age_days=0,
-    )
-    config = replace(config, **overrides)
-    store = Store(tmp_path / "bot.sqlite")
-    clock = clock or Clock()
-    runner = BotRunner(
-        config,
-        store,
-        [open_watcher(source)],
-        SmtpTransport(config.smtp),
-        clock=clock,
-        sleep=clock.sleep,
-    )
-    return runner, store
+    smtp = SmtpConfig(host="127.0.0.1", port=port, tls="none", timeout=10)
+    return make_runner(tmp_path, source, smtp, clock or Clock(), **overrides)
 
 
 def body_of(received) -> str:

@@ -12,7 +12,7 @@ import os
 import socket
 import subprocess
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.parser import BytesParser
 from email.policy import default as default_policy
@@ -21,6 +21,11 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
+from reviewtool.bot.config import BotConfig, SmtpConfig
+from reviewtool.bot.runner import BotRunner
+from reviewtool.bot.smtp import SmtpTransport
+from reviewtool.bot.state import Store
+from reviewtool.bot.watchers import open_watcher
 from tests.helpers.reference import V8_TITLES
 
 AUTHOR = ("David Stevens", "stevensd@chromium.org")
@@ -284,6 +289,43 @@ class PublicInbox:
         self._git("update-ref", "refs/heads/master", commit)
         self.head = commit
         return commit
+
+
+class Clock:
+    """A clock the test moves by hand; sleeping moves it too."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def make_runner(tmp_path: Path, source: Path, smtp: SmtpConfig, clock: Clock, **overrides):
+    """A bot runner on `source` sending through `smtp`, its time and sleep on `clock`;
+    `overrides` replace fields of the test configuration."""
+    config = BotConfig(
+        smtp=smtp,
+        from_addr=BOT_FROM,
+        settle_seconds=3600,
+        retry_base_seconds=5,
+        echo_wait_seconds=0,
+        max_age_days=0,
+    )
+    config = replace(config, **overrides)
+    store = Store(tmp_path / "bot.sqlite")
+    runner = BotRunner(
+        config,
+        store,
+        [open_watcher(source)],
+        SmtpTransport(config.smtp),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    return runner, store
 
 
 def add_to_maildir(maildir: Path, data: bytes, name: str) -> Path:

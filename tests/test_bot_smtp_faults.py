@@ -14,30 +14,14 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from test_bot_fixtures import BOT_FROM, Inbox, add_to_maildir, free_port, posting
+from test_bot_fixtures import Clock, Inbox, add_to_maildir, free_port, make_runner, posting
 
-from reviewtool.bot.config import BotConfig, SmtpConfig, load_config
-from reviewtool.bot.runner import BotRunner
-from reviewtool.bot.smtp import SmtpTransport
+from reviewtool.bot.config import SmtpConfig, load_config
 from reviewtool.bot.state import Store
-from reviewtool.bot.watchers import open_watcher
 from reviewtool.cli import main
 from reviewtool.errors import InputError
 
 SERIES = 9  # replies queued at once in the outage tests, as in the issue's report
-
-
-class Clock:
-    """A clock the test moves by hand; sleeping moves it too."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def _list(tmp_path: Path, count: int) -> tuple[Path, list[str]]:
@@ -53,25 +37,8 @@ def _list(tmp_path: Path, count: int) -> tuple[Path, list[str]]:
 
 
 def _bot(tmp_path: Path, source: Path, smtp: SmtpConfig, clock: Clock, **overrides):
-    config = BotConfig(
-        smtp=smtp,
-        from_addr=BOT_FROM,
-        settle_seconds=3600,
-        retry_base_seconds=600,  # longer than --once waits: each run is one attempt
-        echo_wait_seconds=0,
-        max_age_days=0,
-    )
-    config = replace(config, **overrides)
-    store = Store(tmp_path / "bot.sqlite")
-    runner = BotRunner(
-        config,
-        store,
-        [open_watcher(source)],
-        SmtpTransport(config.smtp),
-        clock=clock,
-        sleep=clock.sleep,
-    )
-    return runner, store
+    # A retry base longer than --once waits: each run is one attempt.
+    return make_runner(tmp_path, source, smtp, clock, **{"retry_base_seconds": 600, **overrides})
 
 
 def _plain(port: int, **kw) -> SmtpConfig:
