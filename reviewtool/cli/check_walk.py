@@ -14,7 +14,7 @@ from pathlib import Path
 
 from reviewtool.analyses.spec import check_source, load_specs
 from reviewtool.analyses.spec.check import CheckResult
-from reviewtool.analyses.spec.revision import COMPANIONS
+from reviewtool.analyses.spec.model import companions_beside
 from reviewtool.diff.patterns import C_SUFFIXES
 from reviewtool.errors import InputError
 
@@ -59,17 +59,10 @@ def c_files_under(directory: str | Path, limit: int | None = None) -> list[str]:
 
 def companion_texts(name: str) -> dict[str, str]:
     """The files that #include this one, found beside it (paging_tmpl.h -> mmu.c)."""
-    found = {}
-    path = Path(name).resolve()
-    for suffix, companions in COMPANIONS.items():
-        if not path.as_posix().endswith(suffix):
-            continue
-        root = Path(path.as_posix()[: -len(suffix)])
-        for companion in companions:
-            candidate = root / companion
-            if candidate.is_file():
-                found[str(candidate)] = candidate.read_text(encoding="utf-8", errors="replace")
-    return found
+    return {
+        str(companion): companion.read_text(encoding="utf-8", errors="replace")
+        for companion in companions_beside(name)
+    }
 
 
 def check_file(name: str, specs) -> CheckResult:

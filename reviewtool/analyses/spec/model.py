@@ -394,6 +394,20 @@ def companions_of(path: str, spec: Spec | None = None) -> list[str]:
     ]
 
 
+def companions_beside(path: str | Path, spec: Spec | None = None) -> list[Path]:
+    """The files on disk that compile `path` as part of themselves, in the same tree: the
+    tree's root is where the matching [companions] pattern starts in the path."""
+    parts = Path(path).resolve().as_posix().split("/")
+    found: list[Path] = []
+    for pattern, companions in (spec or common_spec()).companions.items():
+        depth = pattern.count("/") + 1
+        if len(parts) <= depth or not fnmatch.fnmatch("/".join(parts[-depth:]), pattern):
+            continue
+        root = Path("/".join(parts[:-depth]) or "/")
+        found += [root / c for c in companions if (root / c).is_file()]
+    return found
+
+
 _COMMON: Spec | None = None
 
 

@@ -19,7 +19,7 @@ from reviewtool.analyses.findings import (
 )
 from reviewtool.analyses.spec.check import CheckResult, check_source
 from reviewtool.analyses.spec.from_hunks import findings_from_hunks
-from reviewtool.analyses.spec.model import Spec, SpecSet, common_spec, companions_of
+from reviewtool.analyses.spec.model import Spec, SpecSet, companions_of
 from reviewtool.analyses.status import compare_findings
 from reviewtool.cparse import parse_c
 from reviewtool.diff import FunctionImage, diff_problems, function_images
@@ -27,9 +27,6 @@ from reviewtool.diff.patterns import C_SUFFIXES
 from reviewtool.errors import UsageError
 
 _COMMENT_TAIL_RE = re.compile(r"^\s*\*(?!\w)")
-
-# Files compiled as part of another one ([companions] of the spec data).
-COMPANIONS = {pattern: list(found) for pattern, found in common_spec().companions.items()}
 
 
 def _companions(path: str) -> list[str]:
