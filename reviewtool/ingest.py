@@ -14,7 +14,7 @@ from reviewtool.mail.parse import parse_mail
 from reviewtool.series.assemble import Collection, assemble
 from reviewtool.series.model import Accounting, Rejected
 from reviewtool.sources import RawMessage, iter_messages
-from reviewtool.sources.reread import rereader
+from reviewtool.sources.reread import can_read_again, read_again
 
 Progress = Callable[[int], None]
 # Body text kept in memory as read; past it, patches and replies keep headers, trailers,
@@ -86,12 +86,19 @@ def decode_all(
             continue
         if keep_text_bytes is not None:
             if kept >= keep_text_bytes and (mail.has_diff or mail.prefix.reply):
-                mail.reread = rereader(raw.location, plain_files)
+                if can_read_again(raw.location, plain_files):
+                    mail.reread = decode_again
                 if mail.release_text():
                     yield mail
                     continue
             kept += len(mail.body)
         yield mail
+
+
+def decode_again(location: str) -> Mail:
+    """The message at `location` read from its source and decoded again (a released text's
+    way back; the mail model holds this function, so it imports neither sources nor parser)."""
+    return parse_mail(read_again(location), location)
 
 
 def assemble_raw(

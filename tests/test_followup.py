@@ -8,7 +8,7 @@ import pytest
 
 from reviewtool.analyses.followup import own_text, split_points
 from reviewtool.ingest import load
-from reviewtool.review import build_review
+from reviewtool.review import build_review, review_json
 
 EXAMPLE_MBOX = Path(__file__).resolve().parents[1] / "examples/kvm-follow-pfn/mbox"
 
@@ -85,7 +85,7 @@ def test_json_lists_review_comments_with_the_issue_fields(corpus_dir) -> None:
     review = build_review(
         load([str(corpus_dir / "kvm-apic-bus-freq")]), analyses=["rangediff", "followup"]
     )
-    comments = review.to_json()["reviews"][0]["review_comments"]
+    comments = review_json(review)["reviews"][0]["review_comments"]
     assert comments
     fields = {"message_id", "author", "version", "patch_index", "quoted", "text", "verdict"}
     assert all(fields | {"evidence"} <= set(c) for c in comments)

@@ -127,22 +127,6 @@ def test_no_layer_imports_one_to_its_right() -> None:
     assert not wrong, "imports to the right:\n" + "\n".join(wrong)
 
 
-# Cycles known when this test was written, each named with the work that removes it; a cycle
-# not listed here fails the test.
-KNOWN_CYCLES = {
-    # mail/model.py re-reads a message's text on demand through mail/parse.py, which builds
-    # the model: the re-read belongs in the layer that holds the bytes (sources or ingest).
-    "reviewtool.mail.model -> reviewtool.mail.parse -> reviewtool.mail.model",
-    "reviewtool.mail.model -> reviewtool.mail.parse -> reviewtool.mail.subject"
-    " -> reviewtool.mail.model",
-    "reviewtool.mail.model -> reviewtool.mail.parse -> reviewtool.mail.trailers"
-    " -> reviewtool.mail.model",
-    # review/model.py's to_json imports the verdict, built from the model (issue 13.4, the
-    # review split): the verdict should be made where the JSON is, outside the model.
-    "reviewtool.review.model -> reviewtool.review.verdict -> reviewtool.review.model",
-}
-
-
 def test_the_import_graph_has_no_cycle() -> None:
     graph = _graph(runtime=True)
     state: dict[str, int] = {}  # 1 on the current path, 2 done
@@ -163,8 +147,7 @@ def test_the_import_graph_has_no_cycle() -> None:
     for node in sorted(graph):
         if node not in state:
             visit(node)
-    new = [cycle for cycle in cycles if cycle not in KNOWN_CYCLES]
-    assert not new, "import cycles:\n" + "\n".join(new)
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)
 
 
 def test_the_checker_sees_a_cycle_and_a_rightward_import(tmp_path: Path) -> None:

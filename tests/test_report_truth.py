@@ -15,7 +15,7 @@ from reviewtool.mail.model import Trailer
 from reviewtool.render.code import plain_rows, rangediff_rows
 from reviewtool.render.html import render_html
 from reviewtool.render.text import render_text
-from reviewtool.review import RevisionFindings, build_review
+from reviewtool.review import RevisionFindings, build_review, review_json
 from reviewtool.series.model import Cover, Revision
 from tests.helpers.review_support import START, make_mail, make_review, make_series
 
@@ -58,7 +58,7 @@ def test_a_version_whose_patches_are_not_in_the_input_is_not_called_reviewed() -
     assert "84 patches, none in the input" in _text(v4)
     assert "1-84" not in _text(v4.xpath(".//summary")[0]) or "missing 1-84" in _text(v4)
     assert "1, 2, 3" not in _text(v4)
-    doc_json = review.to_json()["reviews"][0]["verdict"]
+    doc_json = review_json(review)["reviews"][0]["verdict"]
     assert doc_json["judged"] == "v3" and doc_json["latest"] == "v4"
     assert doc_json["cover_only"] == [{"version": "v4", "total": 84, "patches_read": 0}]
     assert "v4     " in render_text(review)
@@ -78,7 +78,7 @@ def test_a_checker_that_never_ran_is_not_an_all_clear() -> None:
     part = doc.xpath("//*[@data-part='findings']")[0]
     assert part.get("data-state") == "not-checked"
     assert "not checked" in _text(part) and "no tree" in _text(part)
-    verdict = review.to_json()["reviews"][0]["verdict"]["findings_introduced"]
+    verdict = review_json(review)["reviews"][0]["verdict"]["findings_introduced"]
     assert verdict["state"] == "not-checked" and verdict["items"] == []
     assert "findings: not checked (AnalysisError: no tree)" in render_text(review)
 

@@ -18,7 +18,13 @@ from reviewtool.analyses.findings import Finding
 from reviewtool.errors import UsageError
 from reviewtool.ingest import load
 from reviewtool.review import build as build_mod
-from reviewtool.review import build_review, changelog_step_for, review_series
+from reviewtool.review import (
+    build_review,
+    changelog_step_for,
+    review_json,
+    review_series,
+    series_review_json,
+)
 from reviewtool.series import to_json
 from tests.helpers.review_support import leak_finding, make_series, mbox_text
 
@@ -57,7 +63,7 @@ def analysis_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 def test_review_json_series_part_is_the_series_command_json(mbox: Path) -> None:
     collection = load([str(mbox)])
     review = build_review(collection, sources=[str(mbox)])
-    doc = json.loads(json.dumps(review.to_json(), default=str))
+    doc = json.loads(json.dumps(review_json(review), default=str))
     expected = json.loads(json.dumps(to_json(collection), default=str))
     assert doc["series"] == expected["series"]
     assert doc["accounting"] == expected["accounting"]
@@ -84,7 +90,7 @@ def test_analysis_that_cannot_run_becomes_a_note_and_a_bug_is_not_hidden(
     assert len(notes) == 1
     assert "no replaced API found" in notes[0].reason
     assert review.series_reviews[0].migration is None
-    assert review.to_json()["reviews"][0]["migration"] is None
+    assert review_json(review)["reviews"][0]["migration"] is None
     analysis_module(
         "buggy_map",
         """
@@ -199,7 +205,7 @@ def test_series_selection_by_title_part_and_unknown_selector(mbox: Path) -> None
 def test_every_revision_pair_is_compared_in_order(mbox: Path) -> None:
     sr = build_review(load([str(mbox)])).series_reviews[0]
     assert [c.label for c in sr.comparisons] == ["v1 -> v2", "v2 -> v3"]
-    doc = sr.to_json()
+    doc = series_review_json(sr)
     assert [c["from"] for c in doc["comparisons"]] == ["v1", "v2"]
     assert all("available" in c for c in doc["comparisons"])
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
+from reviewtool.errors import InputError
+
 # The texts a large input drops once a message is summarised (has_diff, files, patch_id
 # stay) and reads back from the source on first use: memory holds headers, not bodies.
 RELEASABLE_TEXTS = ("body", "commit_message", "diff")
@@ -77,9 +79,10 @@ class Mail:
     prerequisite_patch_ids: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     x_mailer: str = ""
-    # Reads a message's bytes again from its location (sources.reread.read_again, shared by
-    # every message); None when this one cannot be re-read.
-    reread: Callable[[str], bytes] | None = field(default=None, repr=False, compare=False)
+    # Decodes the message again from its location (one function the ingest layer shares by
+    # every message: it joins the source's read-back and the decoder, which both sit apart
+    # from this model); None when this one cannot be re-read.
+    reread: Callable[[str], Mail] | None = field(default=None, repr=False, compare=False)
 
     def __getattr__(self, name: str):
         # Only called when normal lookup fails: a released text is read back once, here.
@@ -104,10 +107,7 @@ class Mail:
         return "body" not in self.__dict__
 
     def _read_back(self) -> None:
-        from reviewtool.errors import InputError
-        from reviewtool.mail.parse import parse_mail
-
-        again = parse_mail(self.reread(self.location), self.location)
+        again = self.reread(self.location)
         if again.message_id != self.message_id.split("#", 1)[0]:
             raise InputError(f"{self.location}: the message there changed since it was read")
         for name in RELEASABLE_TEXTS:

@@ -1,8 +1,9 @@
 """The review: one typed result object (series, comparisons, migration map, findings, review
 comments, accounting) that the renderers, the pre-push hook and the bot read.
 
-`model` holds the dataclasses and their JSON, `build` runs the analyses, `findings` folds the
-checker's per-patch findings into what each revision holds.
+`model` holds the dataclasses, `verdict` what a maintainer must act on, `document` the one
+JSON document, `build` runs the analyses, `findings` folds the checker's per-patch findings into
+what each revision holds.
 """
 
 from reviewtool.review.model import (
@@ -35,6 +36,8 @@ _LAZY = {
     "select_series": "build",
     "file_sources": "findings",
     "net_findings": "findings",
+    "review_json": "document",
+    "series_review_json": "document",
 }
 
 
@@ -70,7 +73,9 @@ __all__ = [
     "file_sources",
     "net_findings",
     "review_paths",
+    "review_json",
     "review_series",
     "reviewers",
     "select_series",
+    "series_review_json",
 ]

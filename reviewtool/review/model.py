@@ -1,9 +1,11 @@
 """The review model: `Review -> SeriesReview -> VersionComparison / MigrationMap / findings`.
 
-Plain typed dataclasses, no I/O: every renderer, the hook and the bot read these objects, and
-the JSON is made from them in one place (`to_json`). The analyses' own result types
-(`Comparison`, `Verdict`, `MigrationMap`, `Finding`) are held as they are, never copied into
-dicts, so renaming a field is a type error in every reader instead of a silently blank output.
+Plain typed dataclasses, no I/O: every renderer, the hook and the bot read these objects; each
+part makes its own JSON (`to_json`) and `review.document` joins them with each series' verdict
+(made from this model, so it sits above it) into the one JSON document. The analyses' own
+result types (`Comparison`, `Verdict`, `MigrationMap`, `Finding`) are held as they are, never
+copied into dicts, so renaming a field is a type error in every reader instead of a silently
+blank output.
 """
 
 from __future__ import annotations
@@ -224,25 +226,6 @@ class SeriesReview:
         """The notes of analyses that did not run, in the order they were tried."""
         return [note for note in self.notes if not note.available]
 
-    def to_json(self) -> dict[str, object]:
-        """One series' analyses (the series model itself is listed apart)."""
-        from reviewtool.review.verdict import series_verdict  # built from this model
-
-        latest = self.latest
-        return {
-            "series": self.index,
-            "title": self.series.title,
-            "latest": latest.label if latest else None,
-            "latest_patches_read": len(latest.patches) if latest else 0,
-            "unreviewed": [patch.index for patch in self.unreviewed_patches()],
-            "comparisons": [comparison.to_json() for comparison in self.comparisons],
-            "migration": self.migration.to_json() if self.migration is not None else None,
-            "findings": [entry.to_json() for entry in self.findings],
-            "review_comments": [comment.to_json() for comment in self.review_comments],
-            "verdict": series_verdict(self).to_json(),
-            "analyses": [note.to_json() for note in self.notes],
-        }
-
 
 @dataclass
 class Review:
@@ -295,25 +278,6 @@ class Review:
         for review in self.series_reviews:
             out.extend(review.unavailable())
         return out
-
-    def to_json(self) -> dict[str, object]:
-        """The JSON format; `series` and `accounting` exactly as `reviewtool series --json`."""
-        from reviewtool.series import Collection, to_json
-
-        collection = self.collection or Collection(list(self.all_series), self.accounting)
-        series_doc = to_json(collection)
-        return {
-            "schema_version": series_doc["schema_version"],
-            "tool": {"name": "reviewtool", "version": self.tool_version},
-            "generated": self.generated.isoformat(timespec="seconds"),
-            "sources": list(self.sources),
-            "repo": self.repo,
-            "archive_url": self.archive_url,
-            "series": series_doc["series"],
-            "accounting": series_doc["accounting"],
-            "reviews": [review.to_json() for review in self.series_reviews],
-            "analyses": [note.to_json() for note in self.notes],
-        }
 
 
 def reviewers(patch: Patch) -> list[str]:

@@ -9,6 +9,8 @@ from reviewtool.mail.model import Mail, Trailer
 
 # Trailers that say a person looked at the patch and vouches for it.
 REVIEW_TRAILER_NAMES = ("Reviewed-by", "Acked-by", "Tested-by")
+# Of those, the ones that count as "someone reviewed this patch" (a test report does not).
+REVIEWED_TRAILERS = ("Reviewed-by", "Acked-by")
 
 
 @dataclass
@@ -95,6 +97,15 @@ class Patch:
             if trailer.name in REVIEW_TRAILER_NAMES:
                 out.setdefault((trailer.name, trailer.email or trailer.value), trailer)
         return list(out.values())
+
+
+def reviewers(patch: Patch) -> list[str]:
+    """People who gave a Reviewed-by or Acked-by on a patch, in the order they did."""
+    names: list[str] = []
+    for trailer in patch.reviewed_by():
+        if trailer.name in REVIEWED_TRAILERS and trailer.value not in names:
+            names.append(trailer.value)
+    return names
 
 
 @dataclass

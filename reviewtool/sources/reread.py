@@ -7,28 +7,26 @@ bodies; an analysis that needs a body reads it back through this, one seek and o
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
 from reviewtool.errors import InputError
 from reviewtool.sources.limits import max_message_bytes
 from reviewtool.sources.mbox import GZIP_MAGIC, _split
 
 
-def rereader(location: str, plain: dict[str, bool] | None = None) -> Callable[[str], bytes] | None:
-    """`read_again` when the message at `location` can be read again cheaply, else None
-    (gzip, public-inbox objects, standard input). One shared function, called with the
-    location, so a message pays nothing for it. `plain` caches, per file, whether it is a
-    plain file, so an mbox is asked once, not once per message."""
+def can_read_again(location: str, plain: dict[str, bool] | None = None) -> bool:
+    """True when `read_again` can read the message at `location` again cheaply (not gzip,
+    public-inbox objects, standard input). `plain` caches, per file, whether it is a plain
+    file, so an mbox is asked once, not once per message."""
     plain = {} if plain is None else plain
     path, sep, offset = location.rpartition("@")
     if sep and offset.isdigit():
         if path not in plain:
             plain[path] = _plain_file(path)
         if plain[path]:
-            return read_again
+            return True
     if location not in plain:
         plain[location] = _plain_file(location)
-    return read_again if plain[location] else None
+    return plain[location]
 
 
 def read_again(location: str) -> bytes:
