@@ -5,14 +5,31 @@ them, and rule 9's question "does this configuration let the SPTE record refcoun
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 from tree_sitter import Node
 
+from reviewtool.analyses.spec.model import Spec
 from reviewtool.analyses.spec.state import MAX_ENTAILMENT_ATOMS, Frame, State
 
 
-class ConfigMixin:
-    """Configuration handling of the Walker (uses its spec, text(), path, top and given)."""
+class Configs:
+    """Configuration questions of one walked file under one spec generation."""
+
+    def __init__(self, spec: Spec, text: Callable[[Node], str], path: str) -> None:
+        self.spec = spec
+        self.text = text
+        self.path = path
+        self.config_atoms = {k.lstrip("!") for k in spec.config_names}
+        self.top = ""  # the function being checked
+        self.given: dict[str, bool] = {}  # configuration atoms it runs with ([assume])
+
+    def start(self, fname: str) -> None:
+        """Begin checking function `fname`: its [assume] atoms become given."""
+        self.top = fname
+        self.given = {}
+        for atom in self.spec.assume.get(fname, ()):
+            self.given[atom.lstrip("!")] = not atom.startswith("!")
 
     def render(self, node: Node, positive: bool) -> str:
         """A condition as a configuration reads: `!(a && b)` -> `!a or !b`, named per spec."""
