@@ -15,13 +15,12 @@ module does that reasoning, patch by patch through a revision:
   (`[[get_required]]`) in a configuration the remaining condition leaves out is `get-required`.
 
 API names, flags, fields and configurations all come from the spec data; nothing here knows a
-kernel function. Findings carry `evidence = "hunks"` and the hunks they rest on.
+kernel function. Findings carry `evidence = "hunks"` and the hunks they rest on. Reading the
+hunks is `hunk_view` (lines, conditions) and `hunk_facts` (flags, acquisitions, releases);
+this module keeps the reasoning and the findings.
 """
 
 from __future__ import annotations
-
-import re
-from dataclasses import dataclass, field
 
 from reviewtool.analyses.findings import EVIDENCE_HUNKS, Finding, HunkEvidence, TraceStep
 from reviewtool.analyses.spec.condition import (
@@ -34,335 +33,28 @@ from reviewtool.analyses.spec.condition import (
     parse_condition,
     satisfiable,
 )
-from reviewtool.analyses.spec.model import ApiRow, Spec, SpecSet, call_arguments, load_specs
+from reviewtool.analyses.spec.hunk_facts import (
+    Acquisition,
+    GetFact,
+    HunkState,
+    RemovedRelease,
+    acquisitions_in,
+    fact_key,
+    get_facts_in,
+    holder,
+    releases_in,
+)
+from reviewtool.analyses.spec.hunk_view import (
+    ShownFunction,
+    code_of,
+    exit_after,
+    functions_shown,
+    statement_text,
+)
+from reviewtool.analyses.spec.model import Spec, SpecSet, load_specs
 from reviewtool.analyses.spec.rules import severity_of
 from reviewtool.diff import function_images, parse_patch_diff
-from reviewtool.diff.model import Hunk, is_c_path
-
-_TAB = 8
-_IF_RE = re.compile(r"^\s*(?:\}\s*)?(else\s+)?if\s*\(")
-_ELSE_RE = re.compile(r"^\s*(?:\}\s*)?else\b(?!\s+if)")
-_RETURN_RE = re.compile(r"^\s*return\b")
-
-
-def _indent(text: str) -> int:
-    width = 0
-    for char in text:
-        if char == "\t":
-            width += _TAB - width % _TAB
-        elif char == " ":
-            width += 1
-        else:
-            break
-    return width
-
-
-def _code(text: str) -> str:
-    """The line without its comment (a cheap cut: enough to read flags and calls)."""
-    return re.sub(r"/\*.*?\*/", " ", text.split("//")[0])
-
-
-def _is_code(text: str) -> bool:
-    stripped = _code(text).strip()
-    return bool(stripped) and not stripped.startswith(("*", "/*", "#"))
-
-
-def _call_args(text: str, name: str) -> list[list[str]]:
-    """The argument texts of every call of `name` that closes on this line (a call that goes
-    on past it does not show all its arguments)."""
-    return [
-        [a for a in args if a] if any(args) else []
-        for args, closed in call_arguments(text, name)
-        if closed
-    ]
-
-
-def _norm(expr: str) -> str:
-    """An lvalue as a key: no spaces, no `&`, no outer parentheses."""
-    expr = "".join(expr.split()).lstrip("&")
-    while expr.startswith("(") and expr.endswith(")"):
-        expr = expr[1:-1]
-    return expr
-
-
-@dataclass
-class _Line:
-    """A line of one function as a patch's hunk shows it."""
-
-    kind: str  # " ", "-" or "+"
-    text: str
-    number: int  # new line number (old number for a removed line)
-
-
-@dataclass
-class _Shown:
-    """One function as one hunk shows it: its lines and the hunk they come from."""
-
-    path: str
-    function: str
-    lines: list[_Line]
-    evidence: HunkEvidence
-
-    def new_side(self) -> list[_Line]:
-        return [line for line in self.lines if line.kind != "-"]
-
-
-@dataclass
-class _GetFact:
-    """The get flag put into an acquisition's flags, as the hunks show it."""
-
-    path: str
-    function: str
-    line: int
-    text: str
-    cond: Cond
-    seen_whole: bool  # the enclosing statements up to the function body are all visible
-    evidence: HunkEvidence
-
-
-@dataclass
-class _Acquisition:
-    """An acquire call whose result the hunks show being stored."""
-
-    path: str
-    function: str
-    line: int
-    target: str
-    row: ApiRow
-    text: str
-    evidence: HunkEvidence
-
-
-@dataclass
-class _Removed:
-    """A release a patch removed and did not put back in the same function."""
-
-    path: str
-    function: str
-    line: int  # where the exit now is (a return after it), else where it was
-    text: str
-    target: str
-    row: ApiRow
-    patch_index: int
-    evidence: HunkEvidence
-    reported: Finding | None = None
-
-
-@dataclass
-class _State:
-    """What the hunks of the revision have shown so far."""
-
-    facts: dict[tuple[str, str], dict[str, _GetFact]] = field(default_factory=dict)
-    dropped: dict[tuple[str, str], list[_GetFact]] = field(default_factory=dict)
-    acquisitions: dict[str, _Acquisition] = field(default_factory=dict)
-    removed: list[_Removed] = field(default_factory=list)
-    required: dict[tuple[str, str], Finding] = field(default_factory=dict)
-
-
-def _shown(path: str, hunk: Hunk, index: int, images: list) -> list[_Shown]:
-    """The hunk cut into the functions it touches (kernel style tells where one ends)."""
-    evidence = HunkEvidence(
-        None,
-        path,
-        hunk.header or f"@@ -{hunk.old_start} +{hunk.new_start} @@",
-        "\n".join(line.kind + line.text for line in hunk.lines),
-    )
-    out = []
-    for image in images:
-        if image.hunk_index != index or not image.function:
-            continue
-        old_end = image.old_start + max(0, image.old_text.count("\n") - 1)
-        new_end = image.new_start + max(0, image.new_text.count("\n") - 1)
-        lines: list[_Line] = []
-        for line in hunk.lines:
-            if line.kind == "-":
-                if image.old_text and image.old_start <= (line.old_line or 0) <= old_end:
-                    lines.append(_Line("-", line.text, line.old_line or 0))
-            elif image.new_text and image.new_start <= (line.new_line or 0) <= new_end:
-                lines.append(_Line(line.kind, line.text, line.new_line or 0))
-        if lines:
-            out.append(_Shown(path, image.function, lines, evidence))
-    return out
-
-
-def _statement_head(lines: list[_Line], at: int) -> tuple[str, int]:
-    """The text of the statement head starting at `lines[at]`, joined until its parentheses
-    close (a condition may run over several lines), and the index after it."""
-    text, depth, j = "", 0, at
-    while j < len(lines):
-        part = _code(lines[j].text)
-        text += " " + part.strip()
-        depth += part.count("(") - part.count(")")
-        j += 1
-        if depth <= 0:
-            break
-    return text.strip(), j
-
-
-def _if_condition(head: str) -> str | None:
-    """`if (a || b) {` -> `a || b`."""
-    match = _IF_RE.match(head)
-    if not match:
-        return None
-    start = match.end()
-    depth = 1
-    for j in range(start, len(head)):
-        depth += {"(": 1, ")": -1}.get(head[j], 0)
-        if depth == 0:
-            return head[start:j]
-    return None
-
-
-def _enclosing(lines: list[_Line], at: int) -> tuple[Cond, bool]:
-    """The condition under which `lines[at]` runs, read from the visible lines above it by
-    kernel indentation; and whether the walk reached the function body (nothing hidden)."""
-    conds: list[Cond] = []
-    level = _indent(lines[at].text)
-    j = at - 1
-    # Kernel style: a function's body is indented one tab; a statement there runs unguarded.
-    while j >= 0 and level > _TAB:
-        text = lines[j].text
-        if not _is_code(text) or _indent(text) >= level:
-            j -= 1
-            continue
-        head_at = j
-        # A head over several lines starts where its indentation does.
-        while (
-            head_at > 0
-            and _is_code(lines[head_at].text)
-            and not re.match(
-                r"^\s*(?:\}\s*)?(?:else\b|if\b|for\b|while\b|switch\b|do\b|[\w\s*]+\(|\.|struct\b)",
-                lines[head_at].text,
-            )
-        ):
-            head_at -= 1
-        head, _ = _statement_head(lines, head_at)
-        level = _indent(lines[head_at].text)
-        if _ELSE_RE.match(head):
-            # `} else {`: the negation of the `if` at the same level above it.
-            k = head_at - 1
-            while k >= 0 and not (_indent(lines[k].text) == level and _IF_RE.match(lines[k].text)):
-                k -= 1
-            if k < 0:
-                return conjoin([*conds, Cond("atom", "?")]), False
-            cond = _if_condition(_statement_head(lines, k)[0])
-            conds.append(negate(parse_condition(cond)) if cond else Cond("atom", "?"))
-            j = k - 1
-            continue
-        cond = _if_condition(head)
-        if cond is not None:
-            conds.append(parse_condition(cond))
-        elif re.match(r"^\s*(for|while|switch|do)\b", head):
-            conds.append(Cond("atom", head.strip().rstrip("{").strip()))
-        j = head_at - 1
-    return conjoin(conds), level <= _TAB
-
-
-def _flag_re(row: ApiRow) -> re.Pattern[str] | None:
-    if not row.flags_field:
-        return None
-    field_ = re.escape(row.flags_field)
-    flag = re.escape(row.get_flag)
-    # `.flags = FOLL_GET | ...` (an initializer or an assignment) or `foll.flags |= FOLL_GET`;
-    # never `&= ~FOLL_GET`.
-    return re.compile(rf"(?:^|[.>])\s*{field_}\s*\|?=\s*[^;~]*(?<![\w~]){flag}\b")
-
-
-def _facts_in(
-    shown: _Shown, rows: list[ApiRow], lines: list[_Line]
-) -> list[tuple[_Line, _GetFact]]:
-    """The get-flag statements among `lines` (one side of a function), with conditions."""
-    out = []
-    patterns = [p for p in (_flag_re(row) for row in rows) if p is not None]
-    for at, line in enumerate(lines):
-        code = _code(line.text)
-        if any(p.search(code) for p in patterns):
-            cond, whole = _enclosing(lines, at)
-            fact = _GetFact(
-                shown.path,
-                shown.function,
-                line.number,
-                _statement(code),
-                cond,
-                whole,
-                shown.evidence,
-            )
-            out.append((line, fact))
-    return out
-
-
-def _fact_key(fact: _GetFact) -> str:
-    """Which flag statement a fact is, across versions of its text: the assignment's target
-    and operator, and its condition (`.flags =` stays the same statement when other flags
-    join it)."""
-    target = fact.text.split("=", 1)[0].strip()
-    return f"{target}= if {fact.cond}"
-
-
-def _holder(path: str, function: str, target: str) -> str:
-    """Where a reference is held: a field (`fault->pfn`) is the same across the functions
-    that pass the struct along; a plain variable belongs to its function."""
-    if "->" in target or "." in target:
-        return target
-    return f"{path}:{function}:{target}"
-
-
-def _statement(code: str) -> str:
-    """A line of code as a trace shows it: spaces collapsed, no trailing `;` or `,`."""
-    return " ".join(code.split()).rstrip(";,").rstrip()
-
-
-def _acquisitions_in(shown: _Shown, rows: list[ApiRow]) -> list[_Acquisition]:
-    out = []
-    for line in shown.new_side():
-        code = _code(line.text)
-        for row in rows:
-            for args in _call_args(code, row.name):
-                if not row.matches_call(len(args)):
-                    continue
-                if row.result == "arg" and row.result_arg is not None:
-                    if row.result_arg >= len(args):
-                        continue
-                    target = _norm(args[row.result_arg])
-                else:
-                    match = re.match(rf"^\s*([^=;]+?)\s*=\s*{re.escape(row.name)}\s*\(", code)
-                    if not match:
-                        continue
-                    target = _norm(match.group(1).split()[-1])
-                out.append(
-                    _Acquisition(
-                        shown.path,
-                        shown.function,
-                        line.number,
-                        target,
-                        row,
-                        _statement(code),
-                        shown.evidence,
-                    )
-                )
-    return out
-
-
-def _releases(lines: list[_Line], rows: list[ApiRow]) -> list[tuple[_Line, ApiRow, str]]:
-    out = []
-    for line in lines:
-        code = _code(line.text)
-        for row in rows:
-            for args in _call_args(code, row.name):
-                if row.matches_call(len(args)) and row.arg < len(args):
-                    out.append((line, row, _norm(args[row.arg])))
-    return out
-
-
-def _exit_after(shown: _Shown, removed: _Line) -> int:
-    """The line of the first `return` after a removed line, in the new text; else where the
-    removed line was."""
-    position = shown.lines.index(removed)
-    for line in shown.lines[position + 1 :]:
-        if line.kind != "-" and _RETURN_RE.match(line.text):
-            return line.number
-    following = [line.number for line in shown.lines[position + 1 :] if line.kind != "-"]
-    return following[0] if following else removed.number
+from reviewtool.diff.model import is_c_path
 
 
 class _Reasoner:
@@ -371,7 +63,7 @@ class _Reasoner:
     def __init__(self, spec: Spec, label: str) -> None:
         self.spec = spec
         self.label = label
-        self.state = _State()
+        self.state = HunkState()
         self.acquire_rows = spec.rows_with("acquire")
         self.release_rows = spec.rows_with("release")
         self.flag_rows = [row for row in self.acquire_rows if row.get != "always"]
@@ -383,14 +75,14 @@ class _Reasoner:
         patch = parse_patch_diff(diff_text, lenient=True)  # a damaged hunk: skipped, and said
         images = function_images(diff_text)
         state = self.state
-        removed_now: list[_Removed] = []
+        removed_now: list[RemovedRelease] = []
         touched: set[tuple[str, str]] = set()
         for file_diff in patch.files:
             if file_diff.binary or not is_c_path(file_diff.path):
                 continue
             mine = [i for i in images if i.path == file_diff.path]
             for number, hunk in enumerate(file_diff.hunks):
-                for shown in _shown(file_diff.path, hunk, number, mine):
+                for shown in functions_shown(file_diff.path, hunk, number, mine):
                     shown.evidence = HunkEvidence(
                         index,
                         shown.evidence.file,
@@ -403,44 +95,44 @@ class _Reasoner:
         state.removed += removed_now
         return self._judge(index, touched)
 
-    def _read_function(self, index: int, shown: _Shown) -> list[_Removed]:
+    def _read_function(self, index: int, shown: ShownFunction) -> list[RemovedRelease]:
         state = self.state
         key = (shown.path, shown.function)
         new_side = shown.new_side()
         old_side = [line for line in shown.lines if line.kind != "+"]
         facts = state.facts.setdefault(key, {})
-        new_facts = [fact for _, fact in _facts_in(shown, self.flag_rows, new_side)]
-        new_keys = {_fact_key(fact) for fact in new_facts}
-        for line, fact in _facts_in(shown, self.flag_rows, old_side):
-            if line.kind == "-" and _fact_key(fact) not in new_keys:
-                facts.pop(_fact_key(fact), None)
+        new_facts = [fact for _, fact in get_facts_in(shown, self.flag_rows, new_side)]
+        new_keys = {fact_key(fact) for fact in new_facts}
+        for line, fact in get_facts_in(shown, self.flag_rows, old_side):
+            if line.kind == "-" and fact_key(fact) not in new_keys:
+                facts.pop(fact_key(fact), None)
                 state.dropped.setdefault(key, []).append(fact)
         for fact in new_facts:
-            facts[_fact_key(fact)] = fact
-        for acquisition in _acquisitions_in(shown, self.acquire_rows):
-            state.acquisitions[_holder(shown.path, shown.function, acquisition.target)] = (
-                acquisition
-            )
-        added = {target for line, _, target in _releases(new_side, self.release_rows)}
+            facts[fact_key(fact)] = fact
+        for acquisition in acquisitions_in(shown, self.acquire_rows):
+            state.acquisitions[holder(shown.path, shown.function, acquisition.target)] = acquisition
+        added = {target for line, _, target in releases_in(new_side, self.release_rows)}
         added_now = {
-            target for line, _, target in _releases(new_side, self.release_rows) if line.kind == "+"
+            target
+            for line, _, target in releases_in(new_side, self.release_rows)
+            if line.kind == "+"
         }
         # A release put back in the function (moved, made conditional) ends an earlier removal.
         state.removed = [
             r for r in state.removed if not ((r.path, r.function) == key and r.target in added_now)
         ]
         out = []
-        for line, row, target in _releases(
+        for line, row, target in releases_in(
             [ln for ln in shown.lines if ln.kind == "-"], self.release_rows
         ):
             if target in added:
                 continue  # moved within the function, or still released on this side
             out.append(
-                _Removed(
+                RemovedRelease(
                     shown.path,
                     shown.function,
-                    _exit_after(shown, line),
-                    _statement(_code(line.text)),
+                    exit_after(shown, line),
+                    statement_text(code_of(line.text)),
                     target,
                     row,
                     index,
@@ -451,7 +143,7 @@ class _Reasoner:
 
     # -- judging after a patch ----------------------------------------------------------------
 
-    def _get_condition(self, acquisition: _Acquisition) -> tuple[Cond, list[_GetFact]] | None:
+    def _get_condition(self, acquisition: Acquisition) -> tuple[Cond, list[GetFact]] | None:
         """When the acquisition passes the get flag, as the hunks show it; None when the
         hunks show nothing about its flags (the analysis then says nothing)."""
         if acquisition.row.get == "always":
@@ -475,9 +167,9 @@ class _Reasoner:
         out += self._get_required(index, touched)
         return out
 
-    def _leak(self, removed: _Removed, index: int) -> Finding | None:
+    def _leak(self, removed: RemovedRelease, index: int) -> Finding | None:
         acquisition = self.state.acquisitions.get(
-            _holder(removed.path, removed.function, removed.target)
+            holder(removed.path, removed.function, removed.target)
         )
         if acquisition is None:
             return None
