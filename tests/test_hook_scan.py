@@ -96,8 +96,7 @@ def test_scan_names_functions_as_the_parser_does(path: Path) -> None:
 @pytest.mark.parametrize("path", C_FILES, ids=lambda p: str(p.relative_to(DATA)))
 def test_reduced_text_gives_the_findings_of_the_whole_file(path: Path) -> None:
     check = checker()
-    from reviewtool.analyses.spec.model import load_specs
-    from reviewtool.hook.analyse import detect_generation
+    from reviewtool.analyses.spec.model import detect_generation, load_specs
 
     text = path.read_text(encoding="utf-8")
     spans = scan_functions(text)

@@ -35,6 +35,38 @@ def signature(finding: Finding) -> tuple[str, ...]:
     return tuple(_DIGITS_RE.sub("", step.event) for step in finding.trace)
 
 
+def pair_findings(
+    old: list[Finding],
+    new: list[Finding],
+    *,
+    old_key: Identity = _key,
+    new_key: Identity = _key,
+) -> tuple[list[Finding | None], list[Finding]]:
+    """For each of `new`, the finding of `old` it is the same finding as (None: introduced);
+    and the old findings no new one pairs with (fixed), in order. Nothing is changed."""
+    old_groups: dict[tuple, list[Finding]] = {}
+    for finding in old:
+        old_groups.setdefault(old_key(finding), []).append(finding)
+    new_signatures: dict[tuple, set[tuple[str, ...]]] = {}
+    for finding in new:
+        new_signatures.setdefault(new_key(finding), set()).add(signature(finding))
+    twins: list[Finding | None] = []
+    for finding in new:
+        key = new_key(finding)
+        group = old_groups.get(key, [])
+        mine = signature(finding)
+        twin = next((o for o in group if signature(o) == mine), None)
+        if twin is None and group:
+            # No old finding on the same path: pair with any old one of this identity unless
+            # another new finding of it still waits for its own same-path twin.
+            if not any(signature(o) in new_signatures[key] for o in group):
+                twin = group[0]
+        if twin is not None:
+            group.remove(twin)
+        twins.append(twin)
+    return twins, [finding for group in old_groups.values() for finding in group]
+
+
 def compare_findings(
     old: list[Finding],
     new: list[Finding],
@@ -48,33 +80,11 @@ def compare_findings(
     one pairs with, marked fixed. `old_key`/`new_key` give each side's identity (default
     `Finding.key()`).
     """
-    old_groups: dict[tuple, list[Finding]] = {}
-    for finding in old:
-        old_groups.setdefault(old_key(finding), []).append(finding)
-    new_signatures: dict[tuple, set[tuple[str, ...]]] = {}
-    for finding in new:
-        new_signatures.setdefault(new_key(finding), set()).add(signature(finding))
-    out = []
-    for finding in new:
-        key = new_key(finding)
-        group = old_groups.get(key, [])
-        mine = signature(finding)
-        twin = next((o for o in group if signature(o) == mine), None)
-        if twin is None and group:
-            # No old finding on the same path: pair with any old one of this identity unless
-            # another new finding of it still waits for its own same-path twin.
-            if not any(signature(o) in new_signatures[key] for o in group):
-                twin = group[0]
-        if twin is not None:
-            group.remove(twin)
-            finding.status = PERSISTING
-        else:
-            finding.status = INTRODUCED
-        out.append(finding)
-    for group in old_groups.values():
-        for finding in group:
-            out.append(replace(finding, trace=list(finding.trace), status=FIXED))
-    return out
+    twins, unpaired = pair_findings(old, new, old_key=old_key, new_key=new_key)
+    for finding, twin in zip(new, twins, strict=True):
+        finding.status = INTRODUCED if twin is None else PERSISTING
+    fixed = [replace(finding, trace=list(finding.trace), status=FIXED) for finding in unpaired]
+    return [*new, *fixed]
 
 
 def fixed_since(old: list[Finding], new: list[Finding]) -> list[Finding]:

@@ -8,11 +8,12 @@ parent of the first pushed commit) is listed as old. Internal errors follow `on_
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reviewtool.analyses.findings import Finding, NotChecked, severity_at_least
-from reviewtool.analyses.status import PERSISTING, compare_findings
+from reviewtool.analyses.status import PERSISTING, compare_findings, pair_findings
 from reviewtool.config import DEFAULT_FAIL_ON, Config, load_config, on_error_hint
 from reviewtool.diff.model import is_c_path
 from reviewtool.errors import ReviewtoolError
@@ -172,9 +173,13 @@ def _check_range(
     ref: str,
     result: HookResult,
 ) -> list[HookFinding]:
-    """Findings of the commits of one range, each reported at the first commit that has it."""
+    """Findings of the commits of one range, each reported at the first commit that has it.
+
+    Each commit's findings in the functions it changes are paired with those still open
+    there by the status engine (`analyses.status`): a new one is reported at this commit, an
+    open one no longer found is marked fixed by it."""
     found: list[HookFinding] = []
-    open_keys: dict[tuple, HookFinding] = {}
+    open_items: dict[str, list[HookFinding]] = {}  # reported and not fixed since, per path
     for sha in pushed.commits:
         if sha in done:
             continue
@@ -192,18 +197,23 @@ def _check_range(
                 if item.key() not in seen:
                     result.not_checked.append(item)
                     seen.add(item.key())
-            keys_now = set()
-            for finding in outcome.findings:
-                key = _identity(finding, change.path)
-                keys_now.add(key)
-                if key not in open_keys:
+            still_open = open_items.setdefault(change.path, [])
+            # Only the functions checked again here can say whether a finding is still there.
+            rechecked = [item for item in still_open if item.finding.function in functions]
+            same = functools.partial(_identity, path=change.path)
+            twins, gone = pair_findings(
+                [item.finding for item in rechecked], outcome.findings, old_key=same, new_key=same
+            )
+            for finding, twin in zip(outcome.findings, twins, strict=True):
+                if twin is None:
                     item = HookFinding(finding, patch, ref)
-                    open_keys[key] = item
+                    still_open.append(item)
                     found.append(item)
-            for key, item in open_keys.items():
-                # The function was checked again in this commit and the finding is gone.
-                if key[1] == change.path and key[2] in functions and key not in keys_now:
+            gone_ids = {id(finding) for finding in gone}
+            for item in rechecked:
+                if id(item.finding) in gone_ids:
                     item.fixed_by = item.fixed_by or patch
+                    still_open.remove(item)
     return found
 
 

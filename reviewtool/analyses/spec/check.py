@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -16,8 +17,15 @@ from reviewtool.analyses.findings import (
     NotChecked,
     TraceStep,
 )
-from reviewtool.analyses.spec.model import Spec, SpecSet, companions_of, load_specs
+from reviewtool.analyses.spec.model import (
+    Spec,
+    SpecSet,
+    companions_of,
+    detect_generation,
+    load_specs,
+)
 from reviewtool.analyses.spec.rules import severity_of
+from reviewtool.analyses.spec.selection import select_functions
 from reviewtool.analyses.spec.walker import RawFinding, Walker
 from reviewtool.cparse import parse_c
 
@@ -55,7 +63,7 @@ def _spec_for(text: str, spec: Spec | SpecSet | None) -> Spec:
         spec = _DEFAULT_SPECS
     # Markers are words and calls, never a blank line: searching an image padded to its real
     # line numbers without its padding finds the same and skips thousands of empty lines.
-    return spec.detect(_BLANK_RUN_RE.sub("\n", text))
+    return detect_generation(spec, _BLANK_RUN_RE.sub("\n", text))
 
 
 def _merge_configs(raw: list[RawFinding]) -> list[RawFinding]:
@@ -157,6 +165,27 @@ def check_tree_file(
         if other.is_file():
             context[companion] = other.read_text(encoding="utf-8", errors="replace")
     return check_source(relpath, text, None, spec, context=context)
+
+
+def check_functions(
+    path: str,
+    text: str,
+    lines: Iterable[int] = (),
+    names: Iterable[str] = (),
+    spec: Spec | SpecSet | None = None,
+    context: dict[str, str] | None = None,
+) -> tuple[frozenset[str], CheckResult]:
+    """Check the functions of `text` that enclose `lines` or are called `names`, read with
+    the `context` texts of its companions (files that compile it as part of themselves);
+    return their names and the result. Bodies they cannot reach are blanked out first
+    (`selection.select_functions`); the generation is read from the whole texts."""
+    chosen = select_functions(text, lines, names, context)
+    if not chosen.functions:
+        return chosen.functions, CheckResult()
+    if not isinstance(spec, Spec):
+        spec = _spec_for("\n".join([text, *(context or {}).values()]), spec)
+    result = check_source(path, chosen.text, set(chosen.functions), spec, context=chosen.context)
+    return chosen.functions, result
 
 
 def check_source(

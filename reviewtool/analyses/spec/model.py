@@ -8,6 +8,7 @@ instead of editing Python.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -380,6 +381,41 @@ class SpecSet:
             if generation.markers and generation.detects(text):
                 return generation
         return self.generations[-1]
+
+
+def detect_generation(spec: Spec | SpecSet, text: str) -> Spec:
+    """`spec.detect(text)` (a lone Spec is its own answer), skipping each generation whose
+    markers cannot be in the text: a marker's literal core missing from the text settles it
+    at `in` speed (scanning a 5,000-line file for every generation's markers was a fifth of
+    the pre-push hook's time), and `Spec.detects` still decides the rest."""
+    if isinstance(spec, Spec):
+        return spec
+    for generation in spec.generations:
+        markers = generation.markers
+        if markers and _may_match(markers, text) and generation.detects(text):
+            return generation
+    return spec.generations[-1]
+
+
+def _may_match(markers: tuple[str, ...], text: str) -> bool:
+    for marker in markers:
+        core = _literal_core(marker)
+        if core is None or core in text:
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=64)
+def _literal_core(pattern: str) -> str | None:
+    """A string every match of `pattern` contains, when one is easy to read off."""
+    if pattern.startswith("call:"):  # `call:NAME/ARITY`: a call of NAME
+        return pattern[5:].partition("/")[0] or None
+    plain = pattern.replace(r"\b", "")
+    plain = re.sub(r"\\([.*+?()\[\]{}|^$\\])", r"\1", plain)
+    stripped = re.sub(r"\\[.*+?()\[\]{}|^$\\]", "", pattern.replace(r"\b", ""))
+    if re.search(r"[.*+?()\[\]{}|^$\\]", stripped):
+        return None
+    return plain or None
 
 
 def companions_of(path: str, spec: Spec | None = None) -> list[str]:
