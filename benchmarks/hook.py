@@ -10,6 +10,11 @@ process every time, and prints the median and the worst of the runs.
 
 Target: under 0.3 s (issue 12.7), and no Python start when there is nothing to push.
 No checkpatch.pl comparison: it is not installed here.
+
+Bytecode is compiled once before timing (into a private `PYTHONPYCACHEPREFIX`, whatever
+`PYTHONDONTWRITEBYTECODE` says): an installed package has its `.pyc` files, and compiling
+some 60 modules on every run would be timed otherwise. Wall time on a shared machine is
+noisy: read the CPU figures beside the load average printed with them.
 """
 
 from __future__ import annotations
@@ -143,19 +148,33 @@ def time_hook(work: Path, env: dict, stdin: str) -> tuple[float, float, str]:
     return elapsed, cpu, done.stderr
 
 
-def time_script(root: Path, env: dict, stdin: str, runs: int = 20) -> float:
-    """Median wall-clock seconds of the installed hook script itself for `stdin`."""
+def time_script(
+    root: Path, work: Path, env: dict, stdin: str, runs: int = 20
+) -> tuple[float, float, bool]:
+    """Median wall-clock and CPU seconds of the installed hook script for `stdin`, run in the
+    work repository as git runs it, and whether it started Python."""
     from reviewtool.hook.install import hook_script
 
     script = root / "pre-push"
     script.write_text(hook_script())
     script.chmod(0o755)
-    times = []
+    times, cpus, started = [], [], False
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run([str(script), "origin", "url"], input=stdin, text=True, env=env, check=True)
+        done = subprocess.run(
+            [str(script), "origin", "url"],
+            cwd=work,
+            input=stdin,
+            text=True,
+            env=env,
+            capture_output=True,
+        )
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        started = started or "reviewtool:" in done.stderr
+    return statistics.median(times), statistics.median(cpus), started
 
 
 PROBE = """\
@@ -191,9 +210,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS)
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT_"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         env.update(
+            PYTHONPYCACHEPREFIX=str(root / "pycache"),
             HOME=tmp,
             GIT_CONFIG_NOSYSTEM="1",
             GIT_AUTHOR_NAME="Bench",
@@ -203,13 +224,19 @@ def main() -> int:
         )
         work, stdin = build(root, env)
         sizes = [len((work / name).read_text().splitlines()) for name in FILES]
+        time_hook(work, env, stdin)  # compiles the bytecode, as installing the package does
         times, cpus, output = [], [], ""
         for _ in range(args.runs):
             elapsed, cpu, output = time_hook(work, env, stdin)
             times.append(elapsed)
             cpus.append(cpu)
         startup, startup_cpu, _ = time_hook(work, env, "")
-        script_empty = time_script(root, env, "")
+        script_push = time_script(root, work, env, stdin, runs=args.runs)
+        script_empty = time_script(root, work, env, "")
+        # A new branch whose commits the remote already has: nothing is sent.
+        pushed = git(work, env, "rev-parse", "origin/main")
+        copy = f"refs/heads/copy {pushed} refs/heads/copy {'0' * 40}\n"
+        script_copy = time_script(root, work, env, copy)
         inside = [time_in_process(work, env, stdin) for _ in range(args.runs)]
     summary = next((line for line in output.splitlines() if "checked" in line), "")
     median = statistics.median(times)
@@ -225,9 +252,18 @@ def main() -> int:
         f"{statistics.median(inside):.3f} s"
     )
     print(
-        f"installed hook script, push with nothing to send: {script_empty * 1000:.1f} ms "
-        "(no Python started)"
+        f"installed hook script, this push: median {script_push[0]:.3f} s, "
+        f"CPU {script_push[1]:.3f} s"
     )
+    for label, (wall, cpu, started) in (
+        ("empty input", script_empty),
+        ("new branch of commits the remote has", script_copy),
+    ):
+        python = "Python started" if started else "no Python started"
+        print(
+            f"installed hook script, nothing to send ({label}): {wall * 1000:.1f} ms, "
+            f"CPU {cpu * 1000:.1f} ms ({python})"
+        )
     verdict = "meets" if median <= TARGET_SECONDS else "misses"
     load = os.getloadavg()[0]
     cores = os.cpu_count()

@@ -207,8 +207,9 @@ def _script_with_recording_python(tmp_path: Path) -> tuple[Path, Path]:
         "\n",
         f"(delete) {'0' * 40} refs/heads/gone {'a' * 40}\n",
         f"(delete) {'0' * 64} refs/heads/gone {'a' * 64}\n",
+        f"refs/heads/main {'b' * 40} refs/heads/main {'b' * 40}\n",
     ],
-    ids=["empty", "blank-line", "deletion", "deletion-sha256"],
+    ids=["empty", "blank-line", "deletion", "deletion-sha256", "already-at-remote"],
 )
 def test_nothing_to_push_starts_no_python(tmp_path: Path, stdin: str) -> None:
     script, record = _script_with_recording_python(tmp_path)

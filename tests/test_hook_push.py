@@ -242,6 +242,21 @@ def test_branch_deletion_pushes_nothing_and_passes(ws: Workspace) -> None:
     assert run.returncode == 0 and "checked 0 commits in 1 ref to origin" in run.stderr
 
 
+def test_a_new_branch_of_commits_the_remote_has_starts_no_python(ws: Workspace) -> None:
+    # Every commit of the tip is already on a remote: the script's own `git rev-list` says
+    # nothing is sent, as `hook run` would ("checked 0 commits"), without starting Python.
+    ws.commit({MMU_C: LEAKING}, "KVM: arm64: Refuse exec faults on device memory")
+    ws.git("push", "-q", "--no-verify", "origin", "main")
+    done = ws.push("main:copy")
+    assert done.returncode == 0, done.stderr
+    assert ws.remote_has("refs/heads/copy")
+    assert "reviewtool" not in done.stderr
+    # A new commit on top is sent, and checked.
+    ws.commit({MMU_C: CLEAN}, "KVM: arm64: Release the page on exec faults")
+    done = ws.push("main:copy2")
+    assert "reviewtool: checked 1 commit in 1 ref to origin" in done.stderr, done.stderr
+
+
 def test_several_refs_at_once_block_on_the_one_that_leaks(ws: Workspace) -> None:
     ws.commit({MMU_C: CLEAN}, "KVM: arm64: Map stage-2 faults through __kvm_follow_pfn")
     ws.git("push", "-q", "--no-verify", "origin", "main")
@@ -513,3 +528,51 @@ def test_commit_records_name_real_object_ids(ws: Workspace) -> None:
         parse_log(f"\0{'f' * 40}\0\0subject\0\n", [sha])
     with pytest.raises(InputError, match="whole commit records"):
         parse_log("reviewtool-commit " + sha + "\nsubject\n", [sha])
+
+
+# -- a header compiled as part of another file is checked with it ---------------------------
+
+TMPL_H = "arch/x86/kvm/mmu/paging_tmpl.h"
+TMPL_MMU_C = """\
+// SPDX-License-Identifier: GPL-2.0-only
+#include "paging_tmpl.h"
+
+static kvm_pfn_t demo_faultin(struct kvm_memory_slot *slot, gfn_t gfn, bool write)
+{
+	struct kvm_follow_pfn foll = {
+		.slot = slot,
+		.gfn = gfn,
+		.flags = FOLL_GET | (write ? FOLL_WRITE : 0),
+	};
+
+	return __kvm_follow_pfn(&foll);
+}
+"""
+TMPL_CLEAN = """\
+static int FNAME(demo_fault)(struct kvm_vcpu *vcpu, struct kvm_memory_slot *slot, gfn_t gfn)
+{
+	kvm_pfn_t pfn;
+
+	pfn = demo_faultin(slot, gfn, true);
+	if (is_error_noslot_pfn(pfn))
+		return -EFAULT;
+	kvm_release_pfn_clean(pfn);
+	return 0;
+}
+"""
+TMPL_LEAKING = TMPL_CLEAN.replace(
+    "\tkvm_release_pfn_clean(pfn);\n",
+    "\tif (gfn > 10)\n\t\treturn -EAGAIN;\n\tkvm_release_pfn_clean(pfn);\n",
+)
+
+
+def test_a_header_is_checked_with_the_file_that_compiles_it(ws: Workspace) -> None:
+    # The reference is taken in mmu.c's helper: only read with mmu.c (its [companions] entry)
+    # does the header's early return leak it.
+    ws.commit({"arch/x86/kvm/mmu/mmu.c": TMPL_MMU_C, TMPL_H: TMPL_CLEAN}, "KVM: x86: Demo fault")
+    ws.git("push", "-q", "--no-verify", "origin", "main")
+    ws.commit({TMPL_H: TMPL_LEAKING}, "KVM: x86: Retry demo faults on high gfns")
+    done = ws.push("main")
+    assert done.returncode != 0, done.stderr
+    assert f"{TMPL_H}:9: error: leak: " in done.stderr
+    assert "leak function:FNAME(demo_fault)" in verdict(done.stderr)

@@ -3,33 +3,73 @@
 `install`/`uninstall` manage the hook script; `run_hook` checks a push (git's pre-push input)
 and returns a `HookResult`; `format_result` renders it; `analyse_commit` is the per-commit
 analysis with the repository as the tree.
+
+The names are imported on first use: the hook runs on every push, and `hook run` must not pay
+for the installer's or the analyser's imports before it knows it needs them.
 """
 
-from reviewtool.hook.analyse import TreeAnalyser, analyse_commit
-from reviewtool.hook.install import (
-    KEPT_NAME,
-    HookInstallError,
-    InstallResult,
-    hook_script,
-    hooks_dir,
-    install,
-    uninstall,
-)
-from reviewtool.hook.prepush import PushRange, RefUpdate, parse_prepush, push_ranges
-from reviewtool.hook.report import format_result
-from reviewtool.hook.run import HookFinding, HookResult, run_hook
-from reviewtool.hook.waivers import WAIVERS_FILE, Waiver, WaiverError, load_waivers, parse_waivers
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reviewtool.hook.analyse import TreeAnalyser, analyse_commit
+    from reviewtool.hook.install import (
+        KEPT_NAME,
+        HookInstallError,
+        InstallResult,
+        hook_script,
+        hooks_dir,
+        install,
+        uninstall,
+    )
+    from reviewtool.hook.prepush import PushRange, RefUpdate, parse_prepush, push_ranges
+    from reviewtool.hook.report import format_result
+    from reviewtool.hook.run import HookFinding, HookResult, run_hook
+    from reviewtool.hook.waivers import (
+        WAIVERS_FILE,
+        Waiver,
+        WaiverError,
+        load_waivers,
+        parse_waivers,
+    )
+
+_HOME = {
+    "TreeAnalyser": "analyse",
+    "analyse_commit": "analyse",
+    "KEPT_NAME": "install",
+    "HookInstallError": "install",
+    "InstallResult": "install",
+    "hook_script": "install",
+    "hooks_dir": "install",
+    "install": "install",
+    "uninstall": "install",
+    "PushRange": "prepush",
+    "RefUpdate": "prepush",
+    "parse_prepush": "prepush",
+    "push_ranges": "prepush",
+    "format_result": "report",
+    "HookFinding": "run",
+    "HookResult": "run",
+    "run_hook": "run",
+    "WAIVERS_FILE": "waivers",
+    "Waiver": "waivers",
+    "WaiverError": "waivers",
+    "load_waivers": "waivers",
+    "parse_waivers": "waivers",
+}
 
 __all__ = [
-    "KEPT_NAME",
-    "WAIVERS_FILE",
     "HookFinding",
     "HookInstallError",
     "HookResult",
     "InstallResult",
+    "KEPT_NAME",
     "PushRange",
     "RefUpdate",
     "TreeAnalyser",
+    "WAIVERS_FILE",
     "Waiver",
     "WaiverError",
     "analyse_commit",
@@ -44,3 +84,13 @@ __all__ = [
     "run_hook",
     "uninstall",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The public name `name`, imported from its module on first use."""
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

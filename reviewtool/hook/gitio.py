@@ -57,6 +57,16 @@ class GitRepo:
 
     def blob(self, spec: str) -> tuple[str, bytes] | None:
         """(type, content) of the object `spec` names (`commit:path`), or None if missing."""
+        found = self._cat(spec)
+        return None if found is None else (found[1], found[2])
+
+    def info(self, spec: str) -> tuple[str, str] | None:
+        """(object id, type) of what `spec` names (`sha^{commit}` too), or None if nothing.
+        Asked of the cat-file process the blobs come through: no git process of its own."""
+        found = self._cat(spec)
+        return None if found is None else (found[0], found[1])
+
+    def _cat(self, spec: str) -> tuple[str, str, bytes] | None:
         if self._batch is None:
             self._batch = subprocess.Popen(
                 ["git", "-C", str(self.root), "cat-file", "--batch"],
@@ -64,18 +74,18 @@ class GitRepo:
                 stdout=subprocess.PIPE,
             )
         assert self._batch.stdin is not None and self._batch.stdout is not None
-        # A path with a newline cannot be asked for on one line: it cannot be a C file we read.
+        # A name with a newline cannot be asked for on one line: it cannot be a C file we read.
         if "\n" in spec:
             return None
         self._batch.stdin.write(spec.encode() + b"\n")
         self._batch.stdin.flush()
         header = self._batch.stdout.readline().split()
         if len(header) != 3:
-            return None  # `<spec> missing` (or ambiguous): no such file there
-        kind, size = header[1].decode(), int(header[2])
+            return None  # `<spec> missing` (or ambiguous): no such object here
+        sha, kind, size = header[0].decode(), header[1].decode(), int(header[2])
         data = self._batch.stdout.read(size)
         self._batch.stdout.read(1)  # the newline after the content
-        return kind, data
+        return sha, kind, data
 
     def close(self) -> None:
         """End the cat-file process."""
@@ -112,6 +122,9 @@ def read_blob(repo: Any, spec: str) -> tuple[str, bytes] | None:
 
 def object_type(repo: Any, rev: str) -> str | None:
     """`commit`, `tag`, `tree`, `blob`, or None when `rev` names nothing here."""
+    if isinstance(repo, GitRepo):
+        found = repo.info(rev)
+        return None if found is None else found[1]
     try:
         return git_output(repo, "cat-file", "-t", rev).strip() or None
     except GitError:
@@ -120,6 +133,9 @@ def object_type(repo: Any, rev: str) -> str | None:
 
 def rev_parse(repo: Any, rev: str) -> str | None:
     """The object id `rev` names, or None."""
+    if isinstance(repo, GitRepo):
+        found = repo.info(f"{rev}^{{object}}")
+        return None if found is None else found[0]
     try:
         return git_output(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{object}}").strip()
     except GitError:

@@ -35,12 +35,30 @@ kept="$(dirname "$0")/{kept}"
 if [ -x "$kept" ]; then
 	feed | "$kept" "$@" || exit $?
 fi
-# Nothing to send (no input, or only deletions: an all-zero local sha): no Python at all.
+# Nothing to send: no Python at all. A line sends nothing when it is blank, a deletion (an
+# all-zero local sha), a ref already at the remote's value, or a tip whose commits (merges
+# aside) every remote already has, as `hook run` counts them; when git cannot tell (a remote
+# sha unknown here), Python decides.
 sends=no
-while read -r _lref lsha _rref _rsha; do
+while read -r _lref lsha _rref rsha; do
 	case "$lsha" in
-	""|*[!0]*) [ -n "$lsha" ] && sends=yes ;;
+	""|*[!0]*) ;;
+	*) continue ;;
 	esac
+	[ -n "$lsha" ] && [ "$lsha" != "$rsha" ] || continue
+	case "$lsha$rsha" in
+	*[!0-9a-f]*) sends=yes; break ;;  # not object ids: `hook run` says what is wrong
+	esac
+	case "$rsha" in
+	*[!0]*) old=$rsha ;;
+	*) old= ;;
+	esac
+	if new=$(git rev-list --no-merges --max-count=1 "$lsha" --not $old --remotes 2>/dev/null) &&
+		[ -z "$new" ]; then
+		continue
+	fi
+	sends=yes
+	break
 done <<EOF_INPUT
 $input
 EOF_INPUT

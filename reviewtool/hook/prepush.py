@@ -109,24 +109,26 @@ def push_ranges(repo: Any, updates: list[RefUpdate], limit: int = MAX_COMMITS) -
         exclude = ["--remotes"]
         if not update.is_new and _has_commit(repo, update.remote_sha):
             exclude.insert(0, update.remote_sha)
-        # git applies --max-count before --reverse: these are the newest commits, oldest first.
+        # git applies --max-count before --reverse: these are the newest commits, oldest first,
+        # each line `sha parents...` (the oldest one's first parent is the base).
         out = git_output(
             repo,
             "rev-list",
             "--reverse",
             "--topo-order",
             "--no-merges",
+            "--parents",
             f"--max-count={limit + 1}",
             tip,
             "--not",
             *exclude,
         )
-        pushed.commits = out.split()
-        if len(pushed.commits) > limit:
-            pushed.commits, pushed.truncated = pushed.commits[1:], True
-        if pushed.commits:
-            parents = git_output(repo, "log", "-1", "--format=%P", pushed.commits[0]).split()
-            pushed.base = parents[0] if parents else None
+        listed = [line.split() for line in out.splitlines() if line.strip()]
+        if len(listed) > limit:
+            listed, pushed.truncated = listed[1:], True
+        pushed.commits = [ids[0] for ids in listed]
+        if listed:
+            pushed.base = listed[0][1] if len(listed[0]) > 1 else None
     return ranges
 
 

@@ -9,8 +9,8 @@ subject, path or mail body can never become a live escape: it is shown, not obey
 
 from __future__ import annotations
 
+import os
 import re
-import secrets
 from collections.abc import Mapping
 
 from reviewtool.textlines import visible_text
@@ -34,7 +34,7 @@ class Painter:
     def __init__(self, colour: bool, codes: Mapping[str, str] = ANSI_CODES) -> None:
         self.colour = colour
         self.codes = codes
-        self._token = secrets.token_hex(8)
+        self._token = os.urandom(8).hex()
         self._mark = re.compile(r"\{" + self._token + r":([a-z+]*)\}")
 
     def __call__(self, text: str, *tones: str) -> str:

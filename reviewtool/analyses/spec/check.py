@@ -53,14 +53,18 @@ _LINE_RE = re.compile(r"line (\d+)")
 _BLANK_RUN_RE = re.compile(r"\n{2,}")
 
 
-def _spec_for(text: str, spec: Spec | SpecSet | None) -> Spec:
+def _default_specs() -> SpecSet:
     global _DEFAULT_SPECS
+    if _DEFAULT_SPECS is None:
+        _DEFAULT_SPECS = load_specs()
+    return _DEFAULT_SPECS
+
+
+def _spec_for(text: str, spec: Spec | SpecSet | None) -> Spec:
     if isinstance(spec, Spec):
         return spec
     if spec is None:
-        if _DEFAULT_SPECS is None:
-            _DEFAULT_SPECS = load_specs()
-        spec = _DEFAULT_SPECS
+        spec = _default_specs()
     # Markers are words and calls, never a blank line: searching an image padded to its real
     # line numbers without its padding finds the same and skips thousands of empty lines.
     return detect_generation(spec, _BLANK_RUN_RE.sub("\n", text))
@@ -183,7 +187,8 @@ def check_functions(
     if not chosen.functions:
         return chosen.functions, CheckResult()
     if not isinstance(spec, Spec):
-        spec = _spec_for("\n".join([text, *(context or {}).values()]), spec)
+        whole = "\n".join([text, *(context or {}).values()])
+        spec = detect_generation(spec or _default_specs(), whole)
     result = check_source(path, chosen.text, set(chosen.functions), spec, context=chosen.context)
     return chosen.functions, result
 

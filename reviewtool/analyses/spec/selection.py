@@ -98,9 +98,13 @@ def _reduced(
         else:
             # Not cut after its last kept body: the checked file sits inside its companion.
             reduced_context[name] = reduce_text(
-                other, list(found_spans), keep[name], other.count("\n") + 1
+                other, list(found_spans), keep[name], _line_count(other)
             )
     return Selection(reduced, frozenset(found), True, reduced_context)
+
+
+def _line_count(text: str) -> int:
+    return text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
 def _with_callees(
