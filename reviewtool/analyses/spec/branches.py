@@ -78,8 +78,8 @@ class Branches:
 
     def compare(self, st, op, lv, rv, node, frame) -> list[tuple[State, bool]]:
         """Answers of `==`, `!=`, `<`...: decided for constants, error pfns and NULL pages."""
-        if lv[0] == "c" and rv[0] == "c":
-            a, b = lv[1], rv[1]
+        if isinstance(lv, V.Const) and isinstance(rv, V.Const):
+            a, b = lv.number, rv.number
             result = {
                 "==": a == b,
                 "!=": a != b,
@@ -91,33 +91,30 @@ class Branches:
             return [(st, result[op])]
         if op in ("==", "!="):
             for this, other in ((lv, rv), (rv, lv)):
-                if this[0] == "pfn" and other == V.ERROR_PFN:
-                    if st.sim.pages[this[1]].kind != ERROR:
+                if isinstance(this, V.Pfn) and other == V.ERROR_PFN:
+                    if st.sim.pages[this.pid].kind != ERROR:
                         return [(st, op == "!=")]
                     break
-                if this[0] in ("page", "refc", "err", "pfn") and other == V.const(0):
+                if isinstance(this, (V.Page, V.Refcounted, V.Pfn)) and other == V.NULL:
                     return [(s, a != (op == "==")) for s, a in self.truth(st, this, node, frame)]
         return self.unknown(st, node, frame)
 
-    def truth(self, st: State, value: tuple, node: Node, frame: Frame) -> list[tuple[State, bool]]:
+    def truth(
+        self, st: State, value: V.Value, node: Node, frame: Frame
+    ) -> list[tuple[State, bool]]:
         """Answers of a value used as a condition; unknown values fork."""
-        tag = value[0]
-        if tag == "c":
-            return [(st, bool(value[1]))]
-        if tag in ("pfn", "errpfn", "alias", "addr"):
+        if isinstance(value, V.Const):
+            return [(st, bool(value.number))]
+        if isinstance(value, (V.Pfn, V.ErrorPfn, V.Alias, V.Addr)):
             return [(st, True)]
-        if tag in ("page", "refc"):
-            answer = st.sim.pages[value[1]].kind in value[2]
+        if isinstance(value, (V.Page, V.Refcounted)):
+            answer = st.sim.pages[value.pid].kind in value.kinds
             st.event(line_of(node), f"'{self.text(node)}' is {'true' if answer else 'false'}")
             return [(st, answer)]
-        if tag == "err":
-            answer = st.sim.pages[value[1]].kind == ERROR
-            st.event(line_of(node), f"'{self.text(node)}' is {'true' if answer else 'false'}")
-            return [(st, answer)]
-        if tag == "flags":
-            return [(st, bool(value[1]))]
-        if tag == "sym" and not self.walker.configs.is_config(self.text(node)):
-            key = f"sym:{value[1]}"
+        if isinstance(value, V.Flags):
+            return [(st, bool(value.names))]
+        if isinstance(value, V.Sym) and not self.walker.configs.is_config(self.text(node)):
+            key = f"sym:{value.name}"
             if key in st.facts:
                 return [(st, st.facts[key])]
             out = []
@@ -126,7 +123,7 @@ class Branches:
                 s.facts[key] = answer
                 out.append((s, answer))
             return out
-        if tag == "retry":
+        if isinstance(value, V.Retry):
             out = []
             for stale in (True, False):
                 s = st.copy()

@@ -49,9 +49,9 @@ class CallEffects:
 
     def eval_args(
         self, st: State, args: list[Node], frame: Frame
-    ) -> list[tuple[State, list[tuple]]]:
+    ) -> list[tuple[State, list[V.Value]]]:
         """Every combination of argument values (arguments may fork)."""
-        states: list[tuple[State, list[tuple]]] = [(st, [])]
+        states: list[tuple[State, list[V.Value]]] = [(st, [])]
         for arg in args:
             states = [
                 (s2, [*vals, v])
@@ -60,7 +60,7 @@ class CallEffects:
             ]
         return states
 
-    def call(self, st: State, node: Node, frame: Frame) -> list[tuple[State, tuple]]:
+    def call(self, st: State, node: Node, frame: Frame) -> list[tuple[State, V.Value]]:
         """A call: a spec row's effect, a same-file callee walked in place, or an unknown value."""
         name = self.callee_name(node)
         args = self.call_args(node)
@@ -69,7 +69,7 @@ class CallEffects:
         if row is None and wrapped:  # KVM_PGT_FN(kvm_pgtable_stage2_map)(...)
             row = self.spec.row(wrapped.group(1), len(args))
         line = line_of(node)
-        out: list[tuple[State, tuple]] = []
+        out: list[tuple[State, V.Value]] = []
         for s, values in self.eval_args(st, args, frame):
             if name in self.definitions:
                 # Whether callers hold mmu_lock when they call it (read when it is walked).
@@ -88,14 +88,14 @@ class CallEffects:
                 )
             else:
                 self.forget_zeroes(s, args, frame)
-                kept = {v[1] for v in values if v[0] == "addr"}
+                kept = {v.pid for v in values if isinstance(v, V.Addr)}
                 if kept:
                     # An address inside the page handed to a function we cannot see: it may
                     # keep the mapping (a queue page), and with it the reference.
                     s.lost = s.lost | kept
                 # What an unknown call returns: one symbol per call site, so that a copy of
                 # the result (`fault->slot = ...; slot = fault->slot`) answers tests alike.
-                out.append((s, ("sym", f"ret:{node.start_byte}")))
+                out.append((s, V.Sym(f"ret:{node.start_byte}")))
         return out
 
     def worth_walking(self, st: State, name: str, args, values, frame: Frame) -> bool:
@@ -106,7 +106,7 @@ class CallEffects:
             name, self.walker.graph.lock_names
         ):
             return True
-        if any(value[0] in ("pfn", "page", "alias") for value in values):
+        if any(isinstance(value, (V.Pfn, V.Page, V.Alias)) for value in values):
             return True
         for arg in args:
             path = path_of(arg)
@@ -114,7 +114,7 @@ class CallEffects:
                 continue
             frame_at, where = resolve(st, frame.depth, path)
             for (depth, held), value in st.env.items():
-                if depth != frame_at or value[0] not in ("pfn", "page"):
+                if depth != frame_at or not isinstance(value, V.PAGE_VALUES):
                     continue
                 if held == where or held.startswith(where + "."):
                     return True
@@ -128,7 +128,7 @@ class CallEffects:
                 if where is not None and st.env.get(where) == V.ZERO_STRUCT:
                     st.env[where] = V.UNKNOWN
 
-    def arg_value(self, values: list[tuple], index: int | None) -> tuple:
+    def arg_value(self, values: list[V.Value], index: int | None) -> V.Value:
         """The value of argument `index`, unknown when absent."""
         if index is None or index >= len(values):
             return V.UNKNOWN
@@ -136,7 +136,7 @@ class CallEffects:
 
     def apply_row(
         self, st, row: ApiRow, node, args, values, frame, line
-    ) -> list[tuple[State, tuple]]:
+    ) -> list[tuple[State, V.Value]]:
         """Apply one spec row's effect to the path."""
         effect = row.effect
         name = row.name
@@ -160,23 +160,23 @@ class CallEffects:
             return [(st, V.UNKNOWN)]
         value = self.arg_value(values, row.arg)
         if effect == "predicate":
-            if value[0] in ("pfn", "page") and row.sometimes:
-                if st.sim.pages[value[1]].kind not in row.true_when:
-                    return [(st, V.const(0))]
+            if isinstance(value, V.PAGE_VALUES) and row.sometimes:
+                if st.sim.pages[value.pid].kind not in row.true_when:
+                    return [(st, V.NULL)]
                 # True for some pages of these kinds only: the call site's own answer.
-                return [(st, ("sym", f"ret:{node.start_byte}"))]
-            if value[0] in ("pfn", "page"):
-                return [(st, ("refc", value[1], tuple(row.true_when)))]
+                return [(st, V.Sym(f"ret:{node.start_byte}"))]
+            if isinstance(value, V.PAGE_VALUES):
+                return [(st, V.Refcounted(value.pid, tuple(row.true_when)))]
             if value == V.ERROR_PFN:
                 if row.sometimes:
-                    return [(st, V.UNKNOWN)] if ERROR in row.true_when else [(st, V.const(0))]
-                return [(st, V.const(int(ERROR in row.true_when)))]
+                    return [(st, V.UNKNOWN)] if ERROR in row.true_when else [(st, V.NULL)]
+                return [(st, V.Const(int(ERROR in row.true_when)))]
             return [(st, V.UNKNOWN)]
         if effect == "nonnull":
-            return [(st, V.const(1))]
+            return [(st, V.Const(1))]
         if effect == "address":
-            if value[0] in ("pfn", "page"):
-                return [(st, ("addr", value[1]))]
+            if isinstance(value, V.PAGE_VALUES):
+                return [(st, V.Addr(value.pid))]
             return [(st, V.UNKNOWN)]
         if effect == "assert-held":
             if row.arg_contains and not any(row.arg_contains in self.text(a) for a in args):
@@ -187,16 +187,16 @@ class CallEffects:
                 st.event(line, f"mmu_lock held by the caller ({name})")
             return [(st, V.UNKNOWN)]
         if effect == "to-page":
-            if value[0] in ("pfn", "page"):
-                return [(st, ("page", value[1], tuple(row.nonnull_when)))]
+            if isinstance(value, V.PAGE_VALUES):
+                return [(st, V.Page(value.pid, tuple(row.nonnull_when)))]
             return [(st, V.UNKNOWN)]
         if effect == "get-page":
-            if value[0] in ("page", "pfn"):
+            if isinstance(value, V.PAGE_VALUES):
                 st.event(line, f"{name}() takes another reference")
-                self.walker.violations(st, st.sim.get_page(value[1]), frame, line)
+                self.walker.violations(st, st.sim.get_page(value.pid), frame, line)
             return [(st, V.UNKNOWN)]
         if effect in ("release", "mark"):
-            if value == V.const(0) and row.takes == "page" and st.sim.pages:
+            if value == V.NULL and row.takes == "page" and st.sim.pages:
                 # NULL left in a page variable by a path that found no refcounted page.
                 if effect == "mark":
                     self.walker.report(
@@ -207,14 +207,14 @@ class CallEffects:
                         st, "release-without-reference", frame, line, f"{name}() on a NULL page"
                     )
                 return [(st, V.UNKNOWN)]
-            if value[0] not in ("pfn", "page") and self.text(args[row.arg]).startswith("&"):
+            if not isinstance(value, V.PAGE_VALUES) and self.text(args[row.arg]).startswith("&"):
                 # `kvm_vcpu_unmap(vcpu, &map, dirty)`: the holder passed by address.
                 where = loc(st, args[row.arg], frame)
                 value = read(st, where) if where else value
-            if value[0] not in ("pfn", "page"):
+            if not isinstance(value, V.PAGE_VALUES):
                 return [(st, V.UNKNOWN)]
-            pid = value[1]
-            null_page = value[0] == "page" and st.sim.pages[pid].kind not in value[2]
+            pid = value.pid
+            null_page = isinstance(value, V.Page) and st.sim.pages[pid].kind not in value.kinds
             if effect == "mark":
                 st.event(line, f"{name}() marks the page")
                 found = st.sim.mark(pid, null_page, row.noop_kinds, row.takes == "pfn")
@@ -247,7 +247,7 @@ class CallEffects:
 
     def acquire(
         self, st: State, row: ApiRow, args, frame: Frame, line: int
-    ) -> list[tuple[State, tuple]]:
+    ) -> list[tuple[State, V.Value]]:
         """A fault-in: one path per page kind the row allows with or without FOLL_GET."""
         struct = None
         if row.struct_arg is not None and row.struct_arg < len(args):
@@ -259,13 +259,14 @@ class CallEffects:
                 flags_value = read(st, (struct[0], f"{struct[1]}.{row.flags_field}"))
             elif row.flags_arg is not None and row.flags_arg < len(args):
                 flags_value = self.walker.exprs.eval(st.copy(), args[row.flags_arg], frame)[0][1]
-            if flags_value[0] == "flags":
-                with_get = row.get_flag in flags_value[1] or UNSEEN_FLAGS in flags_value[1]
-            elif flags_value == V.const(0):
+            if isinstance(flags_value, V.Flags):
+                names = flags_value.names
+                with_get = row.get_flag in names or UNSEEN_FLAGS in names
+            elif flags_value == V.NULL:
                 with_get = False
             if not with_get and struct is not None and row.guard_field:
                 guard = read(st, (struct[0], f"{struct[1]}.{row.guard_field}"))
-                guarded = not (guard[0] == "c" and guard[1] == 0)
+                guarded = guard != V.NULL
         get_required = not with_get and self.walker.configs.get_required(st, frame)
         slot = V.UNKNOWN
         if row.error_when_null_arg is not None and row.error_when_null_arg < len(args):
@@ -280,15 +281,15 @@ class CallEffects:
         struct_page = True
         if row.struct_page_field and struct is not None:
             allowed = read(st, (struct[0], f"{struct[1]}.{row.struct_page_field}"))
-            struct_page = allowed != V.const(0)
+            struct_page = allowed != V.NULL
         for kind in row.acquire_kinds(with_get):
-            if slot == V.const(0) and kind != ERROR:
+            if slot == V.NULL and kind != ERROR:
                 continue  # no memslot: only an error pfn comes back
             s = st.copy()
-            if slot[0] == "sym" and kind != ERROR:
-                if s.facts.get(f"sym:{slot[1]}") is False:
+            if isinstance(slot, V.Sym) and kind != ERROR:
+                if s.facts.get(f"sym:{slot.name}") is False:
                     continue
-                s.facts[f"sym:{slot[1]}"] = True
+                s.facts[f"sym:{slot.name}"] = True
             pid, found = s.sim.acquire(kind, with_get, guarded, get_required, line, struct_page)
             get_text = (
                 ""
@@ -297,7 +298,7 @@ class CallEffects:
             )
             s.event(line, f"{row.name}(){get_text}: {KIND_TEXT[kind]}")
             self.walker.violations(s, found, frame, line)
-            pfn = ("pfn", pid)
+            pfn = V.Pfn(pid)
             if row.refcounted_field and struct is not None:
                 where = (struct[0], f"{struct[1]}.{row.refcounted_field}")
                 store(s, where, self.refcounted_value(row, pid))
@@ -308,11 +309,11 @@ class CallEffects:
             if row.async_arg is not None and row.async_arg < len(args):
                 where = loc(s, args[row.async_arg], frame)
                 if where is not None and self.text(args[row.async_arg]).startswith("&"):
-                    store(s, where, V.UNKNOWN if kind == ERROR else V.const(0))
+                    store(s, where, V.UNKNOWN if kind == ERROR else V.NULL)
             result = pfn
             if row.result == "page":
                 # A struct page back, NULL (or an error pointer) when no page came.
-                result = ("page", pid, tuple(k for k in row.kinds if k != ERROR))
+                result = V.Page(pid, tuple(k for k in row.kinds if k != ERROR))
             if row.result == "arg" and row.result_arg is not None and row.result_arg < len(args):
                 holder = args[row.result_arg]
                 away = self.points_away(s, holder, frame)
@@ -323,7 +324,7 @@ class CallEffects:
                         # A local pointer to a struct elsewhere (`map = &vmx->...; f(map)`):
                         # the reference lives on where the pointer points.
                         s.lost = s.lost | {pid}
-                result = V.const(-1 - zlib.crc32(b"EFAULT") % 4000) if kind == ERROR else V.const(0)
+                result = V.Const(-1 - zlib.crc32(b"EFAULT") % 4000) if kind == ERROR else V.NULL
             out.append((s, result))
         return out
 
@@ -334,11 +335,11 @@ class CallEffects:
             return False
         where = (frame.depth, holder.text.decode())
         value = st.env.get(where, V.UNKNOWN)
-        return where in st.locals and value[0] != "alias"
+        return where in st.locals and not isinstance(value, V.Alias)
 
     @staticmethod
-    def refcounted_value(row: ApiRow, pid: int) -> tuple:
+    def refcounted_value(row: ApiRow, pid: int) -> V.Value:
         """The 'is refcounted' answer an acquisition hands back (bool or page)."""
         if row.refcounted_type == "page":
-            return ("page", pid, tuple(row.refcounted_when))
-        return ("refc", pid, tuple(row.refcounted_when))
+            return V.Page(pid, tuple(row.refcounted_when))
+        return V.Refcounted(pid, tuple(row.refcounted_when))

@@ -25,9 +25,9 @@ class Expressions:
         self.walker = walker
         self.spec = walker.spec
         self.text = walker.text
-        self.literals: dict[int, tuple | None] = {}
+        self.literals: dict[int, V.Value | None] = {}
 
-    def literal(self, node: Node) -> tuple | None:
+    def literal(self, node: Node) -> V.Value | None:
         """The value of a literal or well-known name (RET_PF_*, FOLL_*, -EFAULT), or None
         (cached per node)."""
         key = node.id
@@ -39,20 +39,20 @@ class Expressions:
     def constant(self, node: Node) -> int | None:
         """The integer a case label or literal stands for, if known."""
         value = self.literal(node)
-        return value[1] if value is not None and value[0] == "c" else None
+        return value.number if isinstance(value, V.Const) else None
 
-    def _literal(self, node: Node) -> tuple | None:
+    def _literal(self, node: Node) -> V.Value | None:
         text = self.text(node)
         if node.type == "number_literal":
             try:
-                return V.const(int(text.rstrip("uUlL"), 0))
+                return V.Const(int(text.rstrip("uUlL"), 0))
             except ValueError:
                 return V.UNKNOWN
         if node.type in ("true", "false", "null"):
-            return V.const({"true": 1, "false": 0, "null": 0}[node.type])
+            return V.Const({"true": 1, "false": 0, "null": 0}[node.type])
         if node.type == "identifier":
             if text in self.spec.constants:
-                return V.const(self.spec.constants[text])
+                return V.Const(self.spec.constants[text])
             if self.spec.is_flag(text):
                 return V.flags(frozenset({text}))
             if self.spec.is_error_pfn(text):
@@ -61,10 +61,10 @@ class Expressions:
             op = self.text(node.child_by_field_name("operator"))
             arg = node.child_by_field_name("argument")
             if op == "-" and arg is not None and ERRNO_RE.fullmatch(self.text(arg)):
-                return V.const(-1 - zlib.crc32(self.text(arg).encode()) % 4000)
+                return V.Const(-1 - zlib.crc32(self.text(arg).encode()) % 4000)
         return None
 
-    def eval(self, st: State, node: Node | None, frame: Frame) -> list[tuple[State, tuple]]:
+    def eval(self, st: State, node: Node | None, frame: Frame) -> list[tuple[State, V.Value]]:
         """Every (state, value) an expression can produce on this path."""
         if node is None:
             return [(st, V.UNKNOWN)]
@@ -107,20 +107,20 @@ class Expressions:
             op = self.text(node.child_by_field_name("operator"))
             arg = node.child_by_field_name("argument")
             if op == "!":
-                return [(s, V.const(int(a))) for s, a in self.walker.branches.cond(st, node, frame)]
+                return [(s, V.Const(int(a))) for s, a in self.walker.branches.cond(st, node, frame)]
             out = []
             for s, value in self.eval(st, arg, frame):
-                if op == "~" and value[0] == "flags":
-                    out.append((s, ("notflags", value[1])))
-                elif op == "-" and value[0] == "c":
-                    out.append((s, V.const(-value[1])))
+                if op == "~" and isinstance(value, V.Flags):
+                    out.append((s, V.NotFlags(value.names)))
+                elif op == "-" and isinstance(value, V.Const):
+                    out.append((s, V.Const(-value.number)))
                 else:
                     out.append((s, V.UNKNOWN))
             return out
         if kind == "binary_expression":
             op = self.text(node.child_by_field_name("operator"))
             if op in ("&&", "||", "==", "!=", "<", ">", "<=", ">="):
-                return [(s, V.const(int(a))) for s, a in self.walker.branches.cond(st, node, frame)]
+                return [(s, V.Const(int(a))) for s, a in self.walker.branches.cond(st, node, frame)]
             out = []
             for s1, lv in self.eval(st, node.child_by_field_name("left"), frame):
                 for s2, rv in self.eval(s1, node.child_by_field_name("right"), frame):
@@ -163,42 +163,43 @@ class Expressions:
         return states
 
     @staticmethod
-    def arith(op: str, lv: tuple, rv: tuple) -> tuple:
+    def arith(op: str, lv: V.Value, rv: V.Value) -> V.Value:
         """`|`, `&` and `~` on FOLL_* flag sets and constants; anything else is unknown."""
-        if op in ("+", "-", "|") and "addr" in (lv[0], rv[0]):
-            return lv if lv[0] == "addr" else rv  # an offset (or tag bits) into the same page
-        if op == "&" and lv[0] == "pfn" and rv[0] != "flags":
+        if op in ("+", "-", "|") and (isinstance(lv, V.Addr) or isinstance(rv, V.Addr)):
+            # An offset (or tag bits) into the same page.
+            return lv if isinstance(lv, V.Addr) else rv
+        if op == "&" and isinstance(lv, V.Pfn) and not isinstance(rv, V.Flags):
             # `pfn &= ~(nr_pages - 1)`: the head of the huge page the pfn lies in, the same
             # folio and the same reference.
             return lv
-        if op in ("|", "&") and "flags" in (lv[0], rv[0]):
+        if op in ("|", "&") and (isinstance(lv, V.Flags) or isinstance(rv, V.Flags)):
             # `flags = write ? FOLL_WRITE : 0;` then `flags |= ...`: 0 is the empty flag set.
-            lv = V.flags(frozenset()) if lv == V.const(0) else lv
-            rv = V.flags(frozenset()) if rv == V.const(0) else rv
+            lv = V.flags(frozenset()) if lv == V.NULL else lv
+            rv = V.flags(frozenset()) if rv == V.NULL else rv
         if op == "|":
-            if lv[0] == "flags" and rv[0] == "flags":
-                return V.flags(lv[1] | rv[1])
+            if isinstance(lv, V.Flags) and isinstance(rv, V.Flags):
+                return V.flags(lv.names | rv.names)
             for a, b in ((lv, rv), (rv, lv)):
-                if a[0] == "flags" and b[0] in ("?", "sym"):
+                if isinstance(a, V.Flags) and isinstance(b, (V.Unknown, V.Sym)):
                     # Flags set somewhere we cannot see: FOLL_GET may be among them.
-                    return V.flags(a[1] | {UNSEEN_FLAGS})
-                if a[0] == "flags" and b[0] == "c":
+                    return V.flags(a.names | {UNSEEN_FLAGS})
+                if isinstance(a, V.Flags) and isinstance(b, V.Const):
                     return a
-            if lv[0] == "c" and rv[0] == "c":
-                return V.const(lv[1] | rv[1])
+            if isinstance(lv, V.Const) and isinstance(rv, V.Const):
+                return V.Const(lv.number | rv.number)
         if op == "&":
             for a, b in ((lv, rv), (rv, lv)):
-                if a[0] == "flags" and b[0] == "notflags":
-                    return V.flags(a[1] - b[1])
-                if a[0] == "flags" and b[0] == "flags":
-                    return V.flags(a[1] & b[1])
-        if lv[0] == "c" and rv[0] == "c":
+                if isinstance(a, V.Flags) and isinstance(b, V.NotFlags):
+                    return V.flags(a.names - b.names)
+                if isinstance(a, V.Flags) and isinstance(b, V.Flags):
+                    return V.flags(a.names & b.names)
+        if isinstance(lv, V.Const) and isinstance(rv, V.Const):
             ops = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "&": lambda a, b: a & b}
             if op in ops:
-                return V.const(ops[op](lv[1], rv[1]))
+                return V.Const(ops[op](lv.number, rv.number))
         return V.UNKNOWN
 
-    def assign(self, st: State, node: Node, frame: Frame) -> list[tuple[State, tuple]]:
+    def assign(self, st: State, node: Node, frame: Frame) -> list[tuple[State, V.Value]]:
         """`x = v`, `x |= v`, ...: every value the right side can take, stored."""
         op = self.text(node.child_by_field_name("operator"))
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
@@ -214,7 +215,7 @@ class Expressions:
             out.append((s, value))
         return out
 
-    def declare(self, st: State, node: Node, frame: Frame) -> list[tuple[State, tuple]]:
+    def declare(self, st: State, node: Node, frame: Frame) -> list[tuple[State, V.Value]]:
         """A declaration: the names become locals, with their initial values."""
         states = [(st, V.UNKNOWN)]
         for child in node.named_children:
@@ -256,7 +257,7 @@ class Expressions:
 
     def initialise(
         self, st: State, name: str, init: Node, frame: Frame
-    ) -> list[tuple[State, tuple]]:
+    ) -> list[tuple[State, V.Value]]:
         """`struct kvm_follow_pfn foll = { .flags = ... }`: named fields set, the rest zero."""
         store(st, (frame.depth, name), V.ZERO_STRUCT)
         states = [st]

@@ -22,9 +22,9 @@ class Inliner:
         self.walker = walker
         self.spec = walker.spec
         self.definitions = walker.definitions
-        self.inline_cache: dict[tuple, list[tuple[State, tuple, int]]] = {}
+        self.inline_cache: dict[tuple, list[tuple[State, V.Value, int]]] = {}
 
-    def walk_cached(self, fdef, st: State, callee: Frame) -> list[tuple[State, tuple, int]]:
+    def walk_cached(self, fdef, st: State, callee: Frame) -> list[tuple[State, V.Value, int]]:
         """walk() of a callee, remembered per entry state: a helper called from several
         places (or on several paths in the same state) is walked once."""
         if self.walker.pruning:
@@ -49,13 +49,13 @@ class Inliner:
         return out
 
     @staticmethod
-    def forget_finished(st: State, value: tuple, depth: int, spans: list) -> None:
+    def forget_finished(st: State, value: V.Value, depth: int, spans: list) -> None:
         """Answers about what a returned call of a function computed: its calls' results and
         its locations. The next call of it computes them anew (unless a value kept on the
         path still holds one)."""
-        held = {v[1] for v in st.env.values() if v[0] == "sym"}
-        if value[0] == "sym":
-            held.add(value[1])
+        held = {v.name for v in st.env.values() if isinstance(v, V.Sym)}
+        if isinstance(value, V.Sym):
+            held.add(value.name)
         kept = {}
         for text, answer in st.facts.items():
             if text.startswith("sym:") and text[4:] not in held:
@@ -77,15 +77,15 @@ class Inliner:
         that the callee's walk is shared by every caller state differing only in those; the
         caller puts them back on each way out. Variables holding a page stay in view."""
         reachable = {
-            (value[1], value[2].partition(".")[0])
+            (value.frame, value.path.partition(".")[0])
             for (frame, _), value in st.env.items()
-            if frame == depth and value[0] == "alias"
+            if frame == depth and isinstance(value, V.Alias)
         }
         todo = list(reachable)
         while todo:
             target = st.env.get(todo.pop())
-            if target is not None and target[0] == "alias":
-                root = (target[1], target[2].partition(".")[0])
+            if isinstance(target, V.Alias):
+                root = (target.frame, target.path.partition(".")[0])
                 if root not in reachable:
                     reachable.add(root)
                     todo.append(root)
@@ -93,16 +93,16 @@ class Inliner:
             where: value
             for where, value in st.env.items()
             if where[0] < depth
-            and value[0] not in ("pfn", "page", "addr", "alias")
+            and not isinstance(value, (*V.REFERENCE_HOLDERS, V.Alias))
             and (where[0], where[1].partition(".")[0]) not in reachable
         }
         names, spans = self.walker.graph.reach_of(callee, self.definitions)
         # A value passed on (a parameter holding the caller's unknown `early`) keeps the
         # answers about it in view.
         passed = {
-            value[1]
+            value.name
             for where, value in st.env.items()
-            if value[0] == "sym" and where not in hidden_env
+            if isinstance(value, V.Sym) and where not in hidden_env
         }
         hidden_facts = {}
         for text, answer in st.facts.items():
@@ -128,7 +128,9 @@ class Inliner:
             st.facts = {k: v for k, v in st.facts.items() if k not in hidden_facts}
         return hidden_env, hidden_facts
 
-    def inline(self, st, fdef, args, values, frame: Frame, line: int) -> list[tuple[State, tuple]]:
+    def inline(
+        self, st, fdef, args, values, frame: Frame, line: int
+    ) -> list[tuple[State, V.Value]]:
         """Walk a same-file callee in place; its paths continue in the caller."""
         depth = frame.depth + 1
         params = param_list(fdef.node)
@@ -148,7 +150,7 @@ class Inliner:
             st.locals = st.locals | {(depth, pname)}
             where = loc(st, args[index], frame) if pointer else None
             if where is not None:
-                st.env[(depth, pname)] = ("alias", where[0], where[1])
+                st.env[(depth, pname)] = V.Alias(where[0], where[1])
             else:
                 st.env[(depth, pname)] = values[index] if index < len(values) else V.UNKNOWN
         st.event(line, f"call {fdef.name}()")

@@ -37,9 +37,6 @@ from reviewtool.analyses.spec.state import (
     State,
 )
 
-# Values that hold a page reference: kept whatever happens, since leak checks look at every
-# variable that could still drop the reference.
-HOLDS_PAGE = ("pfn", "page", "addr")
 # Struct fields an acquisition row reads by name (they need not appear in the code).
 _ROW_FIELDS = (
     "flags_field",
@@ -255,10 +252,11 @@ class Liveness:
         dropped = None
         aliases = []
         for where, value in env.items():
-            tag = value[0]
-            if tag in HOLDS_PAGE:
+            # A value holding a page reference is kept whatever happens: leak checks look at
+            # every variable that could still drop the reference.
+            if isinstance(value, V.REFERENCE_HOLDERS):
                 continue
-            if tag == "alias":
+            if isinstance(value, V.Alias):
                 aliases.append((where, value))
             if value == V.ZERO_STRUCT:
                 # A `{...}` struct answers reads of any of its fields: its name counts.
@@ -300,7 +298,7 @@ class Liveness:
             if not keep and text.startswith("sym:"):
                 name = text[4:]
                 if syms is None:
-                    syms = {value[1] for value in env.values() if value[0] == "sym"}
+                    syms = {value.name for value in env.values() if isinstance(value, V.Sym)}
                 if name in syms:
                     keep = True
                 elif _unwritten_field_read(name, ahead):
@@ -324,8 +322,8 @@ class Liveness:
             return
         held = set()
         for value in st.env.values():
-            if value[0] in HOLDS_PAGE:
-                held.add(value[1])
+            if isinstance(value, V.REFERENCE_HOLDERS):
+                held.add(value.pid)
         gone = {
             pid
             for pid, page in pages.items()
@@ -372,7 +370,8 @@ def _unwritten_field_read(name: str, ahead: Ahead) -> bool:
 def _aliased(aliases: list, ahead: Ahead) -> set[tuple[int, str]]:
     """(depth, name) of the variables a live pointer parameter stands for."""
     links = [
-        ((frame, path), (value[1], value[2].partition(".")[0])) for (frame, path), value in aliases
+        ((frame, path), (value.frame, value.path.partition(".")[0]))
+        for (frame, path), value in aliases
     ]
     alive: set[tuple[int, str]] = set()
     for (frame, name), _ in links:

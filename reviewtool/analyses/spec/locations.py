@@ -16,9 +16,9 @@ def resolve(st: State, frame: int, path: str) -> tuple[int, str]:
     root, _, rest = path.partition(".")
     for _ in range(MAX_INLINE_DEPTH + 2):
         value = st.env.get((frame, root))
-        if value is None or value[0] != "alias":
+        if not isinstance(value, V.Alias):
             break
-        frame, target = value[1], value[2]
+        frame, target = value.frame, value.path
         path = f"{target}.{rest}" if rest else target
         root, _, rest = path.partition(".")
     return frame, path
@@ -49,7 +49,7 @@ def loc(st: State, node: Node, frame: Frame) -> tuple[int, str] | None:
     return resolve(st, frame.depth, path) if path else None
 
 
-def read(st: State, where: tuple[int, str]) -> tuple:
+def read(st: State, where: tuple[int, str]) -> V.Value:
     """The value at a location: written on this path, zero in a `{...}` struct, or a symbol."""
     if where in st.env:
         return st.env[where]
@@ -57,13 +57,13 @@ def read(st: State, where: tuple[int, str]) -> tuple:
     parts = path.split(".")
     for cut in range(len(parts) - 1, 0, -1):
         if st.env.get((frame, ".".join(parts[:cut]))) == V.ZERO_STRUCT:
-            return V.const(0)
+            return V.NULL
     # A value nobody on this path wrote: named after its location, so that a copy
     # (`slot = fault->slot`) and the original answer a test the same way.
-    return ("sym", f"{frame}:{path}")
+    return V.Sym(f"{frame}:{path}")
 
 
-def store(st: State, where: tuple[int, str], value: tuple) -> None:
+def store(st: State, where: tuple[int, str], value: V.Value) -> None:
     """Write a location and forget the answers to conditions that read it."""
     st.env[where] = value
     names = set(where[1].split("."))

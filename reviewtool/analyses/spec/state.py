@@ -13,6 +13,7 @@ from tree_sitter import Node
 
 from reviewtool.analyses.spec.model import ERROR, HELD, NOT_REFCOUNTED, UNHELD
 from reviewtool.analyses.spec.simulator import Simulator
+from reviewtool.analyses.spec.values import Value
 
 # Work bounds: node visits per checked function, callee nesting, passes through one label on a
 # path (a `goto retry` loop runs at most twice), events kept in a trace.
@@ -53,7 +54,7 @@ class State:
     """Everything one path knows: the simulator, variables, answers to conditions, trace."""
 
     sim: Simulator
-    env: dict[tuple[int, str], tuple] = field(default_factory=dict)
+    env: dict[tuple[int, str], Value] = field(default_factory=dict)
     facts: dict[str, bool] = field(default_factory=dict)
     assumptions: tuple[tuple[str, bool], ...] = ()
     assume_nodes: tuple[tuple[Node, bool], ...] = ()

@@ -159,10 +159,10 @@ class Walker:
 
     # -- walking ---------------------------------------------------------------------------
 
-    def walk(self, fdef, st: State, frame: Frame) -> list[tuple[State, tuple, int]]:
+    def walk(self, fdef, st: State, frame: Frame) -> list[tuple[State, V.Value, int]]:
         """Every way out of `fdef`: (state, returned value, line of the exit)."""
         graph = self.cfg(fdef.node)
-        exits: list[tuple[State, tuple, int]] = []
+        exits: list[tuple[State, V.Value, int]] = []
         stack = [(graph.entry, st)]
         seen: set[tuple] = set()
         joins = self.liveness.merge_points(fdef) if self.pruning else None
@@ -233,8 +233,8 @@ class Walker:
                 if case_value is None:
                     continue
                 case = self.exprs.constant(case_value)
-                if value[0] == "c" and case is not None:
-                    if case == value[1]:
+                if isinstance(value, V.Const) and case is not None:
+                    if case == value.number:
                         out.append((target, sub.copy()))
                         matched = True
                         break
