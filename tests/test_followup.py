@@ -117,7 +117,7 @@ def test_diff_command_lists_review_comments_of_the_older_version(corpus_dir, cap
     assert main(["diff", path, "--from", "4", "--to", "5", "--json"]) == 0
     (doc,) = json.loads(capsys.readouterr().out)["comparisons"]  # diff --json: issue 15.4
     comments = doc["review_comments"]
-    assert {c["version"] for c in comments} == {"v4"}
+    assert {(c["version"], c["label"]) for c in comments} == {(4, "v4")}
     rick = next(c for c in comments if c["author"].startswith("Edgecombe"))
     assert rick["verdict"] == "unclear"
     assert rick["evidence"] == "the reply quotes the commit message, not code"

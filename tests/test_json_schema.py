@@ -4,6 +4,7 @@ prints (shipped in the package), carries schema_version, and names versions one 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -27,7 +28,7 @@ def validate(name: str, document: dict) -> None:
     Draft202012Validator.check_schema(schema)
     errors = sorted(Draft202012Validator(schema).iter_errors(document), key=str)
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:5])
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +103,58 @@ def test_report_json_follows_its_schema(mail_dir, tmp_path):
 def test_unknown_schema_is_exit_2():
     done = cli("schema", "nonsense")
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+# Keys that name a version anywhere in a document: never a bare "v8" string (issue 15.4).
+VERSION_KEYS = {"version", "latest", "judged", "previous", "from", "to", "next_version"}
+LABEL = re.compile(r"^v\d+(\.\d+)?$")
+
+
+def _bare_labels(node, path=""):
+    """(path, value) of every version key holding a label string instead of a version."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in VERSION_KEYS and isinstance(value, str) and LABEL.match(value):
+                yield f"{path}/{key}", value
+            yield from _bare_labels(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for position, value in enumerate(node):
+            yield from _bare_labels(value, f"{path}[{position}]")
+
+
+def test_report_json_on_the_example_with_a_tree_follows_its_schema(example_build, tmp_path):
+    mbox, repo = example_build
+    out = tmp_path / "report.json"
+    done = cli(
+        "report", str(mbox), "--repo", str(repo), "--format", "json", "-o", str(out),
+        "--fail-on", "none",
+    )  # fmt: skip
+    assert done.returncode in (0, 3), done.stderr
+    document = json.loads(out.read_text())
+    validate("report", document)
+    assert list(_bare_labels(document)) == []
+    (review,) = document["reviews"]
+    assert review["latest"] == {"version": 8, "point": None, "label": "v8"}
+    assert [f["label"] for f in review["findings"]][-2:] == ["v7.1", "v8"]
+    assert review["verdict"]["judged"]["label"] == "v8"
+    assert review["verdict"]["previous"] == {"version": 7, "point": 1, "label": "v7.1"}
+    introduced = review["verdict"]["findings_introduced"]["items"]
+    assert introduced and all(f["version"] == 8 for f in introduced)
+    followed = [c for c in review["review_comments"] if c["next_version"]]
+    assert followed and all(isinstance(c["next_version"]["version"], int) for c in followed)
+    notes = {n["scope"]: n["versions"] for n in review["analyses"]}
+    assert [v["label"] for v in notes["v7 -> v7.1"]] == ["v7", "v7.1"]
+
+
+def test_no_json_document_names_a_version_by_a_bare_label(mail_dir, example_build):
+    mbox, _ = example_build
+    for args in (
+        ("series", str(mail_dir), "--json"),
+        ("diff", str(mail_dir), "--json"),
+        ("diff", str(mbox), "--json"),
+        ("migrate", str(mbox), "--json"),
+        ("check", str(mbox), "--json"),
+    ):
+        done = cli(*args)
+        assert done.returncode in (0, 1, 3), done.stderr
+        assert list(_bare_labels(json.loads(done.stdout))) == [], args

@@ -69,7 +69,7 @@ def test_report_to_stdout_and_json_beside_it(mbox: Path, tmp_path: Path, capsys)
     captured = capsys.readouterr()
     assert captured.out.startswith("<!DOCTYPE html>")
     doc = json.loads(out_json.read_text(encoding="utf-8"))
-    assert doc["reviews"][0]["latest"] == "v3"
+    assert doc["reviews"][0]["latest"] == {"version": 3, "point": None, "label": "v3"}
 
 
 def test_json_format_matches_the_series_command(mbox: Path, capsys) -> None:

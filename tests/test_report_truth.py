@@ -59,8 +59,10 @@ def test_a_version_whose_patches_are_not_in_the_input_is_not_called_reviewed() -
     assert "1-84" not in _text(v4.xpath(".//summary")[0]) or "missing 1-84" in _text(v4)
     assert "1, 2, 3" not in _text(v4)
     doc_json = review_json(review)["reviews"][0]["verdict"]
-    assert doc_json["judged"] == "v3" and doc_json["latest"] == "v4"
-    assert doc_json["cover_only"] == [{"version": "v4", "total": 84, "patches_read": 0}]
+    assert doc_json["judged"]["label"] == "v3" and doc_json["latest"]["label"] == "v4"
+    assert doc_json["cover_only"] == [
+        {"version": 4, "point": None, "label": "v4", "total": 84, "patches_read": 0}
+    ]
     assert "v4     " in render_text(review)
     assert "84 patches, none in the input" in render_text(review)
 

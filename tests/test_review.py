@@ -67,7 +67,7 @@ def test_review_json_series_part_is_the_series_command_json(mbox: Path) -> None:
     expected = json.loads(json.dumps(to_json(collection), default=str))
     assert doc["series"] == expected["series"]
     assert doc["accounting"] == expected["accounting"]
-    assert doc["reviews"][0]["latest"] == "v3"
+    assert doc["reviews"][0]["latest"] == {"version": 3, "point": None, "label": "v3"}
 
 
 def test_analysis_that_cannot_run_becomes_a_note_and_a_bug_is_not_hidden(
@@ -206,7 +206,7 @@ def test_every_revision_pair_is_compared_in_order(mbox: Path) -> None:
     sr = build_review(load([str(mbox)])).series_reviews[0]
     assert [c.label for c in sr.comparisons] == ["v1 -> v2", "v2 -> v3"]
     doc = series_review_json(sr)
-    assert [c["from"] for c in doc["comparisons"]] == ["v1", "v2"]
+    assert [c["from"]["label"] for c in doc["comparisons"]] == ["v1", "v2"]
     assert all("available" in c for c in doc["comparisons"])
 
 

@@ -154,7 +154,8 @@ def test_scan_reviews_every_series_and_records_the_broken_message(tmp_path):
     ]
     by_title = {e["title"]: e for e in index["series"]}
     two = by_title["KVM: x86: Rework the frobnicator of area 1"]
-    assert [v["version"] for v in two["versions"]] == ["v1", "v2"]
+    assert [v["label"] for v in two["versions"]] == ["v1", "v2"]
+    assert [v["version"] for v in two["versions"]] == [1, 2]
     assert two["versions"][1]["review_replies"] == 1
     assert isinstance(two["open_review_comments"], int)
     # no tree: the checker read hunks only, and the index says so next to the count
@@ -204,7 +205,7 @@ def test_rescan_reads_only_new_mail_and_reviews_only_changed_series(tmp_path):
     assert (third.read, third.added, third.reviewed, third.reused) == (5, 5, 1, 3)
     index = json.loads((out / "index.json").read_text())
     three = [e for e in index["series"] if e["title"].endswith("area 3")]
-    assert [v["version"] for v in three[0]["versions"]] == ["v1", "v2"]
+    assert [v["label"] for v in three[0]["versions"]] == ["v1", "v2"]
 
 
 def test_a_series_whose_mail_is_gone_fails_alone(tmp_path):
@@ -276,7 +277,7 @@ def test_public_inbox_scan_matches_the_series_command_and_is_incremental(tmp_pat
 
     expected = load([str(corpus_dir / "kvm-apic-bus-freq")])
     assert [e["title"] for e in index["series"]] == [s.title for s in expected.series]
-    assert [[v["version"] for v in e["versions"]] for e in index["series"]] == [
+    assert [[v["label"] for v in e["versions"]] for e in index["series"]] == [
         [r.label for r in s.revisions] for s in expected.series
     ]
 

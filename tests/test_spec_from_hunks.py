@@ -107,7 +107,7 @@ def test_check_and_report_show_the_v8_leak_with_no_repo(tmp_path, capsys):
     out = tmp_path / "r.json"
     main(["report", str(MBOX), "--format", "json", "-o", str(out), "--fail-on", "none"])
     review = json.loads(out.read_text())["reviews"][0]
-    v8 = next(entry for entry in review["findings"] if entry["version"] == "v8")
+    v8 = next(entry for entry in review["findings"] if entry["label"] == "v8")
     introduced = {
         (f["function"], f["patch_index"]) for f in v8["findings"] if f["status"] == "introduced"
     }

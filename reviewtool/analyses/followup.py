@@ -19,6 +19,7 @@ from datetime import datetime
 
 from reviewtool.analyses.rangediff import Comparison, PatchPair, diff_ops
 from reviewtool.mail.model import Mail
+from reviewtool.schemas import version_fields
 from reviewtool.series.model import Patch, Revision
 
 VERDICT_CHANGED = "changed"
@@ -120,18 +121,19 @@ class ReviewComment:
         return self.verdict == VERDICT_UNCHANGED and self.stance != "disagrees"
 
     def to_json(self) -> dict[str, object]:
-        """{message_id, author, version, patch_index, quoted, text, verdict, evidence, ...}."""
+        """{message_id, author, version, point, label, patch_index, quoted, text, verdict, ...};
+        versions as the one JSON contract gives them (integer version, point, label)."""
         return {
             "message_id": self.message_id,
             "author": self.author,
             "date": self.date.isoformat() if self.date else None,
-            "version": self.version,
+            **version_fields(self.version),
             "patch_index": self.patch_index,
             "quoted": list(self.quoted),
             "text": self.text,
             "verdict": self.verdict,
             "evidence": self.evidence,
-            "next_version": self.next_version,
+            "next_version": version_fields(self.next_version) if self.next_version else None,
             "next_patch_index": self.next_patch_index,
             "open": self.open,
             "thread": [answer.to_json() for answer in self.answers],

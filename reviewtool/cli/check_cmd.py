@@ -9,9 +9,14 @@ from pathlib import Path
 from reviewtool.analyses.findings import SEVERITIES, Finding, NotChecked, severity_at_least
 from reviewtool.analyses.spec import check_revision_result, load_specs
 from reviewtool.cli.check_walk import c_files_under, check_files, is_c_tree
-from reviewtool.cli.common import add_trailer_argument, print_json
+from reviewtool.cli.common import (
+    add_trailer_argument,
+    add_version_arguments,
+    print_json,
+    version_range,
+)
 from reviewtool.diff.patterns import C_SUFFIXES
-from reviewtool.errors import InputError
+from reviewtool.errors import InputError, UsageError
 from reviewtool.render.progress import ProgressBar
 from reviewtool.render.terminal import terminal_safe
 from reviewtool.render.text_check import format_coverage, format_finding
@@ -48,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="TOML file of API rows adding to or overriding the built-in spec (repeatable)",
     )
     parser.add_argument("--series", metavar="SEL", help="only series matching an index or title")
+    add_version_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print findings as JSON")
     parser.add_argument(
         "--fail-on",
@@ -92,17 +98,19 @@ def _said_by(note: str, not_checked: list[NotChecked]) -> bool:
 
 def _check_mail(args, specs, run: _Run) -> None:
     from reviewtool.cli.common import load_collection  # noqa: PLC0415 - mail path only
-    from reviewtool.series import select_series  # noqa: PLC0415
+    from reviewtool.series import select_with_versions  # noqa: PLC0415
 
+    start, end = version_range(args)
     collection = load_collection(
         args.paths, sloppy_trailers=getattr(args, "sloppy_trailers", False)
     )
     run.notes += list(collection.notes)
-    chosen = select_series(collection.series, args.series)
+    # The series that has the versions asked for (several: exit 2 naming each --series N).
+    chosen = select_with_versions(collection.series, args.series, start, end)
     if not chosen:
         raise InputError("no patch series found in the input")
-    for series in chosen:
-        revisions = [r for r in series.revisions if r.patches]
+    for selected in chosen:
+        revisions = [r for r in selected.revisions if r.patches]
         for position, revision in enumerate(revisions):
             result = check_revision_result(revision, args.repo, args.base, specs)
             run.findings += result.findings
@@ -126,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
     for tree in trees:
         c_files += c_files_under(tree)
     mail = [p for p in args.paths if p not in trees and p not in c_files]
+    if not mail and any(version_range(args)):
+        raise UsageError("--version/--from/--to choose versions of a series read from mail")
     run_ = _Run()
     _check_c_files(c_files, args.spec, run_)
     if mail:

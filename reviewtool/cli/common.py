@@ -33,6 +33,30 @@ def add_trailer_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_version_arguments(parser: argparse.ArgumentParser) -> None:
+    """--from A / --to B / --version N: the range of versions to work on (diff's spelling).
+
+    With versions given, the series is the one that has them; when several do, exit 2
+    lists each with its --series selector (series.select_with_versions)."""
+    parser.add_argument(
+        "--from", dest="from_version", metavar="A", help="first version to include (v7, 7.1)"
+    )
+    parser.add_argument("--to", dest="to_version", metavar="B", help="last version to include")
+    parser.add_argument(
+        "--version",
+        dest="only_version",
+        metavar="N",
+        help="only this version (same as --from N --to N)",
+    )
+
+
+def version_range(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """The (first, last) versions `add_version_arguments` read; None where open."""
+    from reviewtool.series import version_bounds  # noqa: PLC0415 - with the mail path only
+
+    return version_bounds(args.only_version, args.from_version, args.to_version)
+
+
 def load_collection(paths: list[str], *, sloppy_trailers: bool = False) -> Collection:
     """Read the inputs, drawing a progress bar on a terminal only."""
     progress = None

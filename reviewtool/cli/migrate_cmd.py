@@ -6,11 +6,19 @@ import argparse
 import sys
 
 from reviewtool.analyses.migration import build_map, detect_candidates
-from reviewtool.cli.common import add_paths_argument, load_collection, print_json, use_colour
+from reviewtool.cli.common import (
+    add_paths_argument,
+    add_version_arguments,
+    load_collection,
+    print_json,
+    use_colour,
+    version_range,
+)
 from reviewtool.errors import UsageError
 from reviewtool.render.text_migrate import format_text
-from reviewtool.schemas import SCHEMA_VERSION, with_version_fields
-from reviewtool.series import Series, select_series
+from reviewtool.review.model import migration_json
+from reviewtool.schemas import SCHEMA_VERSION
+from reviewtool.series import Selected, select_with_versions
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,17 +41,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--base", metavar="REV", help="base revision (default: base-commit: from the mail)"
     )
     parser.add_argument("--series", metavar="SEL", help="only series matching an index or title")
+    add_version_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the map as JSON")
     parser.set_defaults(func=run)
 
 
-def _pick_series(series: list[Series], old: str | None) -> tuple[Series, list[str]]:
+def _pick_series(series: list[Selected], old: str | None) -> tuple[Selected, list[str]]:
     """The series to map: the only one, or the one whose diffs name the old API the most."""
     notes: list[str] = []
     if len(series) == 1:
         return series[0], notes
 
-    def weight(candidate: Series) -> tuple[int, int]:
+    def weight(candidate: Selected) -> tuple[int, int]:
         diffs = [p.diff for r in candidate.revisions for p in r.patches]
         if old:
             hits = sum(diff.count(old) for diff in diffs)
@@ -57,7 +66,10 @@ def _pick_series(series: list[Series], old: str | None) -> tuple[Series, list[st
         raise UsageError(
             f"{len(series)} series found and none replaces an API; pick one with --series"
         )
-    notes.append(f"{len(series)} series found; mapping {ranked[0].title!r} (choose with --series)")
+    notes.append(
+        f"{len(series)} series found; mapping {ranked[0].series.title!r} "
+        f"(choose with --series {ranked[0].number})"
+    )
     return ranked[0], notes
 
 
@@ -67,19 +79,24 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give both --old and --new, or neither to detect them")
     if args.base and not args.repo:
         raise UsageError("--base needs --repo")
+    start, end = version_range(args)
     collection = load_collection(
         args.paths, sloppy_trailers=getattr(args, "sloppy_trailers", False)
     )
-    series = select_series(collection.series, args.series)
+    series = select_with_versions(collection.series, args.series, start, end)
     if not series:
         raise UsageError("no patch series found in the input")
     chosen, notes = _pick_series(series, args.old)
-    result = build_map(chosen.revisions, args.old, args.new, repo=args.repo, base=args.base)
+    # A range that starts at a point revision maps its parent too (v7.1 is v7 amended);
+    # only the revisions asked for are shown.
+    result = build_map(chosen.context, args.old, args.new, repo=args.repo, base=args.base)
+    if not chosen.whole:
+        labels = {r.label for r in chosen.revisions}
+        result.revisions = [r for r in result.revisions if r.version in labels]
     result.notes[:0] = notes
     if args.json:
-        document = result.to_json()
-        document["revisions"] = [with_version_fields(r) for r in document["revisions"]]
+        document = migration_json(result)
         print_json({"schema_version": SCHEMA_VERSION, **document})
     else:
-        sys.stdout.write(format_text(result, chosen.title, use_colour()))
+        sys.stdout.write(format_text(result, chosen.series.title, use_colour()))
     return 0

@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 from reviewtool.analyses.findings import SEVERITIES
-from reviewtool.cli.common import add_paths_argument, load_collection, use_colour
+from reviewtool.cli.common import (
+    add_paths_argument,
+    add_version_arguments,
+    load_collection,
+    use_colour,
+    version_range,
+)
 from reviewtool.errors import InputError, UsageError
 from reviewtool.outfile import write_output
 from reviewtool.render.progress import ProgressBar
@@ -50,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", metavar="FILE", help="also write the JSON review to FILE")
     parser.add_argument("--repo", metavar="DIR", help="a kernel git tree for whole-file analysis")
     parser.add_argument("--series", metavar="SEL", help="only series matching an index or title")
+    add_version_arguments(parser)
     parser.add_argument(
         "--archive-url",
         metavar="URL",
@@ -71,6 +78,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build the review, write it where asked; 1 when findings reach --fail-on, else 0."""
     repo = _repo(args.repo)
+    versions = version_range(args)
     collection = load_collection(
         args.paths, sloppy_trailers=getattr(args, "sloppy_trailers", False)
     )
@@ -87,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
             select=args.series,
             progress=bar,
             archive_url=args.archive_url,
+            versions=versions,
         )
     output = args.output or (DEFAULT_HTML if args.format == "html" else "-")
     _write(output, _render(review, args.format, output))

@@ -100,20 +100,32 @@ def build_review(
     analyses: Iterable[str] = ALL_ANALYSES,
     progress: ProgressFn | None = None,
     archive_url: str = "",
+    versions: tuple[str | None, str | None] = (None, None),
 ) -> Review:
     """Run every analysis on the chosen series of a collection and gather the results;
-    `progress(done, total, what)` hears of each step."""
+    `progress(done, total, what)` hears of each step. `versions` (first, last; None where
+    open) reviews only that range, of the one series that has those versions."""
     wanted = set(analyses)
     unknown = wanted - set(ALL_ANALYSES)
     if unknown:
         raise UsageError(f"unknown analyses: {', '.join(sorted(unknown))}")
     all_series = list(collection.series)
     repo_text = str(repo) if repo is not None else None
-    chosen = select_series(all_series, select)
-    tick = _Ticker(progress, sum(_steps(series, wanted) for _, series in chosen))
+    if any(versions):
+        from reviewtool.series import select_with_versions  # the one choice by versions
+
+        chosen = [
+            (picked.number, picked.cut, picked.applied())
+            for picked in select_with_versions(all_series, select, *versions)
+        ]
+    else:
+        chosen = [(index, series, None) for index, series in select_series(all_series, select)]
+    tick = _Ticker(progress, sum(_steps(series, wanted) for _, series, _ in chosen))
     reviews = [
-        review_series(series, index=index, repo=repo_text, analyses=wanted, progress=tick)
-        for index, series in chosen
+        review_series(
+            series, index=index, repo=repo_text, analyses=wanted, progress=tick, applied=applied
+        )
+        for index, series, applied in chosen
     ]
     return Review(
         series_reviews=reviews,
@@ -133,11 +145,13 @@ def review_series(
     repo: str | None = None,
     analyses: Iterable[str] = ALL_ANALYSES,
     progress: ProgressFn | None = None,
+    applied: list[Revision] | None = None,
 ) -> SeriesReview:
-    """Run the analyses on one series."""
+    """Run the analyses on one series; `applied`: its revisions as the analyses read them
+    when the series was cut to a range (a point revision applied over a parent outside it)."""
     wanted = set(analyses)
     tick = progress if isinstance(progress, _Ticker) else _Ticker(progress, _steps(series, wanted))
-    review = SeriesReview(index=index, series=series)
+    review = SeriesReview(index=index, series=series, applied=list(applied or []))
     revisions = review.applied
     if ANALYSIS_RANGEDIFF in wanted or ANALYSIS_CHANGELOG in wanted:
         _compare_versions(review, revisions, wanted, tick)

@@ -3,8 +3,9 @@ series' verdict, which is made from the model and so is joined to it here, above
 
 from __future__ import annotations
 
-from reviewtool.review.model import Review, SeriesReview
+from reviewtool.review.model import Review, SeriesReview, migration_json
 from reviewtool.review.verdict import series_verdict
+from reviewtool.schemas import version_fields
 from reviewtool.series import Collection, to_json
 
 
@@ -14,11 +15,11 @@ def series_review_json(sr: SeriesReview) -> dict[str, object]:
     return {
         "series": sr.index,
         "title": sr.series.title,
-        "latest": latest.label if latest else None,
+        "latest": version_fields(latest.label) if latest else None,
         "latest_patches_read": len(latest.patches) if latest else 0,
         "unreviewed": [patch.index for patch in sr.unreviewed_patches()],
         "comparisons": [comparison.to_json() for comparison in sr.comparisons],
-        "migration": sr.migration.to_json() if sr.migration is not None else None,
+        "migration": migration_json(sr.migration) if sr.migration is not None else None,
         "findings": [entry.to_json() for entry in sr.findings],
         "review_comments": [comment.to_json() for comment in sr.review_comments],
         "verdict": series_verdict(sr).to_json(),

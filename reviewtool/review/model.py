@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from reviewtool import __version__
 from reviewtool.analyses.findings import SEVERITIES, Finding, NotChecked, severity_at_least
 from reviewtool.errors import UsageError
+from reviewtool.schemas import version_fields, with_version_fields
 from reviewtool.series.model import Accounting, ChangelogStep, Patch, Revision, Series
 from reviewtool.series.reroll import applied_revisions
 
@@ -61,6 +62,8 @@ class AnalysisNote:
         return {
             "analysis": self.analysis,
             "scope": self.scope,
+            # The versions the scope names, each as version, point and label.
+            "versions": [version_fields(label) for label in scope_labels(self.scope)],
             "available": self.available,
             "reason": self.reason,
         }
@@ -92,7 +95,7 @@ class VersionComparison:
         out: dict[str, object] = {}
         if self.comparison is not None:
             out.update(self.comparison.to_json())
-        out["from"], out["to"] = self.from_label, self.to_label
+        out["from"], out["to"] = version_fields(self.from_label), version_fields(self.to_label)
         out["available"] = self.comparison is not None
         out["changelog"] = [verdict.to_json() for verdict in self.verdicts or []]
         if self.comparison is not None:
@@ -155,19 +158,19 @@ class RevisionFindings:
     def to_json(self) -> dict[str, object]:
         """The DESIGN.md finding contract, plus the status across versions."""
         return {
-            "version": self.label,
+            **version_fields(self.label),
             "available": self.available,
             "reason": self.reason,
             "findings": [
-                {**finding.to_json(), "in_base": self.from_base(finding)}
+                {**finding_json(finding), "in_base": self.from_base(finding)}
                 for finding in self.findings
             ],
-            "fixed": [finding.to_json() for finding in self.fixed],
+            "fixed": [finding_json(finding) for finding in self.fixed],
             "checked": [
                 {"patch_index": index, "file": path, "function": name}
                 for index, path, name in self.checked
             ],
-            "not_checked": [item.to_json() for item in self.not_checked],
+            "not_checked": [finding_json(item) for item in self.not_checked],
         }
 
 
@@ -278,6 +281,23 @@ class Review:
         for review in self.series_reviews:
             out.extend(review.unavailable())
         return out
+
+
+def scope_labels(scope: str) -> list[str]:
+    """`"v7 -> v8"` -> `["v7", "v8"]`; `"v8"` -> `["v8"]`; `""` (the whole series) -> []."""
+    return [part.strip() for part in scope.split("->") if part.strip()]
+
+
+def finding_json(item: Finding | NotChecked) -> dict[str, object]:
+    """A finding or not-checked entry as JSON, its version as version, point and label."""
+    return with_version_fields(item.to_json())
+
+
+def migration_json(migration: MigrationMap) -> dict[str, object]:
+    """The migration map as `reviewtool migrate --json` gives it (without schema_version)."""
+    document = migration.to_json()
+    document["revisions"] = [with_version_fields(r) for r in document["revisions"]]
+    return document
 
 
 def reviewers(patch: Patch) -> list[str]:

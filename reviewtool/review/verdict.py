@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reviewtool.analyses.findings import Finding, NotChecked
-from reviewtool.review.model import SeriesReview, reviewers
+from reviewtool.review.model import SeriesReview, finding_json, reviewers
+from reviewtool.schemas import version_fields
 from reviewtool.series.model import Patch, Revision
 
 if TYPE_CHECKING:
@@ -87,17 +88,17 @@ class SeriesVerdict:
     def to_json(self) -> dict[str, object]:
         """The verdict as JSON: each list with the state of the check behind it."""
         return {
-            "latest": self.latest,
-            "judged": self.judged,
-            "previous": self.previous,
+            "latest": version_fields(self.latest) if self.latest else None,
+            "judged": version_fields(self.judged) if self.judged else None,
+            "previous": version_fields(self.previous) if self.previous else None,
             "cover_only": [
-                {"version": r.label, "total": r.total, "patches_read": len(r.patches)}
+                {**version_fields(r.label), "total": r.total, "patches_read": len(r.patches)}
                 for r in self.cover_only
             ],
             "findings_introduced": {
                 **self.findings.to_json(),
-                "items": [f.to_json() for f in self.introduced],
-                "not_checked": [n.to_json() for n in self.not_checked],
+                "items": [finding_json(f) for f in self.introduced],
+                "not_checked": [finding_json(n) for n in self.not_checked],
             },
             "changelog_not_found": {
                 **self.changelog.to_json(),

@@ -83,9 +83,9 @@ def render_index_html(document: dict) -> str:
                 f"<td colspan=3>failed: {escape(entry['error'])}</td></tr>"
             )
             continue
-        versions = " ".join(escape(v["version"]) for v in entry["versions"])
+        versions = " ".join(escape(v["label"]) for v in entry["versions"])
         introduced = " ".join(
-            f"{escape(v['version'])}:&nbsp;{_findings_cell(v)}" for v in entry["versions"]
+            f"{escape(v['label'])}:&nbsp;{_findings_cell(v)}" for v in entry["versions"]
         )
         link = escape(entry["html"] or entry["json"])
         comments = entry.get("open_review_comments")

@@ -176,10 +176,10 @@ def index_entry(document: dict, name: str, anchor: str, html: bool) -> dict:
     """One row of the scan index from a series' review JSON (the same contract `report` writes)."""
     series = document["series"][0]
     review = document["reviews"][0] if document["reviews"] else {}
-    by_version = {entry["version"]: entry for entry in review.get("findings", [])}
+    by_version = {entry["label"]: entry for entry in review.get("findings", [])}
     versions = []
     for revision in series["revisions"]:
-        label = revision.get("label") or f"v{revision['version']}"
+        label = revision["label"]
         found = by_version.get(label)
         findings = None
         if found is not None and found["available"]:
@@ -191,7 +191,10 @@ def index_entry(document: dict, name: str, anchor: str, html: bool) -> dict:
             }
         versions.append(
             {
-                "version": label,
+                # One version representation everywhere: integer version, point, label.
+                "version": revision["version"],
+                "point": revision["point"],
+                "label": label,
                 "patches": len(revision["patches"]),
                 "total": revision["total"],
                 "date": (revision["patches"] or [{}])[0].get("date"),

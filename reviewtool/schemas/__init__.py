@@ -11,7 +11,7 @@ import re
 from importlib import resources
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DOCUMENTS = ("series", "diff", "migrate", "check", "report")
 LABEL_RE = re.compile(r"^v(?P<version>\d+)(?:\.(?P<point>\d+))?$")
 

@@ -10,7 +10,14 @@ from reviewtool.series.model import (
     Revision,
     Series,
 )
-from reviewtool.series.select import select_for_versions, select_revisions, select_series
+from reviewtool.series.select import (
+    Selected,
+    select_for_versions,
+    select_revisions,
+    select_series,
+    select_with_versions,
+    version_bounds,
+)
 from reviewtool.series.serialize import to_json
 
 __all__ = [
@@ -21,11 +28,14 @@ __all__ = [
     "Patch",
     "Rejected",
     "Revision",
+    "Selected",
     "Series",
     "assemble",
     "normalise_title",
     "select_for_versions",
     "select_revisions",
     "select_series",
+    "select_with_versions",
     "to_json",
+    "version_bounds",
 ]

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from reviewtool.schemas import SCHEMA_VERSION, version_fields
 from reviewtool.series.model import (
     Accounting,
     ChangelogStep,
@@ -15,10 +16,6 @@ from reviewtool.series.model import (
     Revision,
     Series,
 )
-
-# The JSON contract's version (reviewtool.schemas.SCHEMA_VERSION; kept here so the series
-# layer imports nothing above it).
-SCHEMA_VERSION = 1
 
 if TYPE_CHECKING:
     from reviewtool.series.assemble import Collection
@@ -116,7 +113,7 @@ def patch_json(patch: Patch) -> dict[str, Any]:
         "replies": patch.replies,
         "ignored_trailers": [_ignored(i) for i in patch.ignored_trailers],
         "patch_id": patch.patch_id,
-        "unchanged_from": patch.unchanged_from,
+        "unchanged_from": version_fields(patch.unchanged_from) if patch.unchanged_from else None,
         "carried_over_changed": [_trailer(t) for t in patch.carried_over_changed],
         "warnings": list(patch.mail.warnings),
     }
