@@ -576,3 +576,47 @@ def test_a_header_is_checked_with_the_file_that_compiles_it(ws: Workspace) -> No
     assert done.returncode != 0, done.stderr
     assert f"{TMPL_H}:9: error: leak: " in done.stderr
     assert "leak function:FNAME(demo_fault)" in verdict(done.stderr)
+
+
+# -- files checked in parallel give what one process gives ---------------------------------
+
+OTHER_C = "arch/arm64/kvm/other_mmu.c"
+
+
+def test_files_checked_in_parallel_report_as_one_process_does(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reviewtool.hook.analyse as analyse
+    from reviewtool.hook.run import run_hook
+
+    ws.commit({MMU_C: CLEAN, OTHER_C: CLEAN}, "KVM: arm64: Two fault handlers")
+    base = ws.git("rev-parse", "HEAD")
+    ws.git("push", "-q", "--no-verify", "origin", "main")
+    first = ws.commit({MMU_C: LEAKING}, "KVM: arm64: Refuse exec faults on device memory")
+    second = ws.commit({OTHER_C: LEAKING}, "KVM: arm64: The same in the other handler")
+    helper = LEAKING.replace("ESR_ELx_FSC_PERM &&", "ESR_ELx_FSC_PERM &&\n\t       ")
+    ws.commit({MMU_C: helper, OTHER_C: helper}, "KVM: arm64: Wrap a long line")
+    line = f"refs/heads/main {ws.git('rev-parse', 'HEAD')} refs/heads/main {base}\n"
+
+    def findings() -> list[tuple]:
+        result = run_hook(ws.work, line, "origin")
+        assert result.error is None, result.error
+        return [
+            (item.finding.file, item.finding.line, item.finding.rule, item.commit.sha, item.status)
+            for item in result.findings
+        ]
+
+    monkeypatch.setattr(analyse.os, "cpu_count", lambda: 4)  # fork workers even on one core
+    forks = []
+    real_fork = analyse.os.fork
+    monkeypatch.setattr(analyse.os, "fork", lambda: forks.append(1) or real_fork())
+    parallel = findings()
+    assert forks, "the push's two files were not spread over processes"
+    monkeypatch.setattr(analyse, "MIN_PARALLEL_CHANGES", 10**6)
+    forks.clear()
+    alone = findings()
+    assert not forks
+    assert parallel == alone
+    assert sorted((file, sha) for file, _, rule, sha, _ in parallel if rule == "leak") == sorted(
+        [(MMU_C, first), (OTHER_C, second)]
+    )

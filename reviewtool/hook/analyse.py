@@ -9,6 +9,8 @@ texts and remembers answers for the length of one hook run.
 
 from __future__ import annotations
 
+import os
+import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +20,12 @@ from reviewtool.analyses.findings import Finding, NotChecked
 from reviewtool.diff.model import is_c_path
 from reviewtool.errors import AnalysisError
 from reviewtool.hook.changes import CommitPatch, FileChange, commit_patches
-from reviewtool.hook.gitio import read_blob, rev_parse
+from reviewtool.hook.gitio import GitRepo, read_blob, rev_parse
+
+# Checking ahead in parallel pays for its fork and its own git process only with this many
+# changed files to check, spread over at least two files.
+MIN_PARALLEL_CHANGES = 4
+MAX_WORKERS = 8
 
 # Bytes that are not UTF-8 in a C file (a Latin-1 author name in a comment) must not stop the
 # check; replacing them keeps every line where it was.
@@ -47,6 +54,8 @@ class TreeAnalyser:
         self.spec_files = tuple(spec_files)
         self._texts: dict[tuple[str, str], str | None] = {}
         self._checked: dict[tuple, tuple[frozenset[str], CheckOutcome]] = {}
+        # check_change answers computed ahead by `prepare`, by (commit, path).
+        self._prepared: dict[tuple[str, str], tuple[set[str], CheckOutcome]] = {}
         self._spec = None
         self._spec_loaded = False
 
@@ -71,6 +80,9 @@ class TreeAnalyser:
 
     def check_change(self, patch: CommitPatch, change: FileChange) -> tuple[set[str], CheckOutcome]:
         """The functions a change touches and the checker's findings in them."""
+        ready = self._prepared.pop((patch.sha, change.path), None)
+        if ready is not None:
+            return ready
         functions, outcome = self._run(patch.sha, change.path, *self._wanted(patch, change))
         return set(functions), outcome
 
@@ -79,6 +91,63 @@ class TreeAnalyser:
         if commit is None or not functions:
             return CheckOutcome()
         return self._run(commit, path, frozenset(), frozenset(functions))[1]
+
+    def prepare(self, changes: list[tuple[CommitPatch, FileChange]]) -> None:
+        """Check `changes` ahead, the files spread over processes, when there are several files
+        and cores: the files of a push are checked independently of each other, and their
+        checks are most of the hook's time. Answers come back through `check_change`; a
+        worker that fails leaves its changes to be checked here, in order, as without it."""
+        by_path: dict[str, list[tuple[CommitPatch, FileChange]]] = {}
+        for patch, change in changes:
+            by_path.setdefault(change.path, []).append((patch, change))
+        workers = min(len(by_path), os.cpu_count() or 1, MAX_WORKERS)
+        if workers < 2 or len(changes) < MIN_PARALLEL_CHANGES or not hasattr(os, "fork"):
+            return
+        if not isinstance(self.repo, GitRepo):
+            return  # GitPython's own cat-file process cannot be shared with a forked worker
+        try:
+            self.spec()  # read once, before the fork: every worker shares it
+            from reviewtool.analyses.spec.check import check_functions  # noqa: F401
+        except Exception:  # noqa: BLE001 - checked in order later, where the error is reported
+            return
+        groups: list[list[tuple[CommitPatch, FileChange]]] = [[] for _ in range(workers)]
+        for group in sorted(by_path.values(), key=len, reverse=True):
+            min(groups, key=len).extend(group)  # the most changed files spread first
+        children = [self._fork(group) for group in groups[1:]]
+        try:
+            for patch, change in groups[0]:
+                self._prepared[(patch.sha, change.path)] = self.check_change(patch, change)
+        except Exception:  # noqa: BLE001,S110 - raised again, in order, by the run's own loop
+            pass
+        for pid, fd in children:
+            with os.fdopen(fd, "rb") as pipe:
+                data = pipe.read()
+            os.waitpid(pid, 0)
+            try:
+                self._prepared.update(pickle.loads(data))
+            except Exception:  # noqa: BLE001,S110 - the worker failed: these are checked in order
+                pass
+
+    def _fork(self, group: list[tuple[CommitPatch, FileChange]]) -> tuple[int, int]:
+        """A worker process checking `group`; its pid and the pipe its answers come through."""
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid:
+            os.close(write_end)
+            return pid, read_end
+        os.close(read_end)
+        data = b""
+        try:
+            self.repo.detach()  # its own cat-file process: the parent's pipe stays the parent's
+            answers = {(p.sha, c.path): self.check_change(p, c) for p, c in group}
+            data = pickle.dumps(answers)
+        except BaseException:  # noqa: BLE001,S110 - nothing sent: the parent checks these itself
+            pass
+        finally:
+            try:
+                _write_all(write_end, data)
+            finally:
+                os._exit(0)
 
     def spec(self):  # noqa: ANN201 - the checker's spec type; imported lazily
         """The checker's spec set with the project's extra spec files, loaded once."""
@@ -129,6 +198,12 @@ class TreeAnalyser:
         outcome = CheckOutcome(list(result.findings), list(result.notes), list(result.not_checked))
         self._checked[key] = (functions, outcome)
         return functions, outcome
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def analyse_commit(

@@ -87,6 +87,14 @@ class GitRepo:
         self._batch.stdout.read(1)  # the newline after the content
         return sha, kind, data
 
+    def detach(self) -> None:
+        """Forget the cat-file process without ending it (a forked worker: it is the parent's)."""
+        if self._batch is not None:
+            for pipe in (self._batch.stdin, self._batch.stdout):
+                if pipe is not None:
+                    pipe.close()
+            self._batch = None
+
     def close(self) -> None:
         """End the cat-file process."""
         if self._batch is not None:

@@ -156,6 +156,10 @@ def _check_push(
     from reviewtool.hook.analyse import TreeAnalyser
 
     analyser = TreeAnalyser(repo, config.spec_files)
+    pushed_shas = dict.fromkeys(sha for pushed in result.ranges for sha in pushed.commits)
+    analyser.prepare(
+        [(patches[sha], c) for sha in pushed_shas for c in in_scope[sha] if not c.binary]
+    )
     done: set[str] = set()
     for pushed in result.ranges:
         ref = pushed.update.describe()
