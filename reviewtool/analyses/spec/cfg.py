@@ -1,8 +1,8 @@
 """A function body as a small control-flow graph the path walker can follow.
 
 A loop gets a head node (a label) its back edge returns to, as a `goto retry` does; the walker
-bounds how often a path may pass a label, and forgets at each new pass the answers about calls
-made inside the loop (they run again).
+runs loops to a fixpoint (loops.py): a path passes a head again until it brings a state the
+head has seen, forgetting at each new pass the answers about the calls it may run again.
 """
 
 from __future__ import annotations

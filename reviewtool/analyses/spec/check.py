@@ -276,16 +276,15 @@ def _check_source(
             )
             continue
         if not explored:
+            # The work bound, or the loop bound (a loop not at a fixpoint within it).
+            reason = walker.bound_reason
             result.notes.append(
-                f"{path}: {fdef.name}: not fully explored (work bound reached); "
+                f"{path}: {fdef.name}: not fully explored ({reason}); "
                 "findings cover the paths walked"
             )
             result.not_checked.append(
                 NotChecked(
-                    path,
-                    fdef.name,
-                    NOT_CHECKED_BOUND,
-                    "work bound reached; findings cover the paths walked",
+                    path, fdef.name, NOT_CHECKED_BOUND, f"{reason}; findings cover the paths walked"
                 )
             )
         else:

@@ -84,6 +84,7 @@ class FunctionFacts:
         self._by_function: dict[int, NodeFacts] = {}
         self._closures: dict[frozenset[str], frozenset[str]] = {}
         self._merge_points: dict[int, frozenset[int]] = {}
+        self._calls_from: dict[tuple[int, int], frozenset[int]] = {}
 
     def kills(self, node: Node, params: set[str]) -> tuple[frozenset[str], list[Node]]:
         """Names a statement overwrites on every path through it (the walker forgets the
@@ -209,6 +210,16 @@ class FunctionFacts:
         """The names read and the call sites of one same-file function."""
         static = self.of(self.definitions[name])
         return static.body_reads, frozenset().union(*static.calls)
+
+    def calls_from(self, fdef, nid: int) -> frozenset[int]:
+        """Start bytes of the call sites of `fdef` a path may run from CFG node `nid` on."""
+        key = (fdef.node.id, nid)
+        found = self._calls_from.get(key)
+        if found is None:
+            static = self.of(fdef)
+            found = frozenset().union(*(static.calls[n] for n in static.reach[nid]))
+            self._calls_from[key] = found
+        return found
 
     def merge_points(self, fdef) -> frozenset[int]:
         """CFG nodes where paths may meet, or leave the function: the entry, labels, nodes

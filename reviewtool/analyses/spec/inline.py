@@ -160,6 +160,7 @@ class Inliner:
         # those of the state that filled it); the callee's own end with its call.
         passes = {k: v for k, v in st.label_visits.items() if k[0] < depth}
         out = []
+        before = set(st.sim.pages)
         for s, value, exit_line in self.walk_cached(fdef, st, callee):
             s.label_visits = dict(passes)
             self.forget_finished(s, value, depth, spans)
@@ -183,6 +184,9 @@ class Inliner:
             elsewhere = set().union(
                 *(V.holds_reference_to(v) for v in s.env.values())
             ) | V.holds_reference_to(value)
+            # A page faulted in by this call that no variable holds any more (overwritten on a
+            # later pass of a loop) was lost in the callee too.
+            held_here |= {pid for pid in s.sim.pages if pid not in before}
             for pid in sorted(held_here - elsewhere - s.lost):
                 if s.sim.holds(pid):
                     s.lost = s.lost | {pid}

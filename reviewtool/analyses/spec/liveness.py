@@ -15,7 +15,7 @@ seen-set merge them. The test is syntactic and errs on the side of keeping:
   kept holds the result; the answer about an unwritten location while it may be read again.
 
 Inside a callee, "ahead" goes on past its return into what its callers still run; a label
-the path may not pass again (MAX_LABEL_VISITS) ends the look ahead there. The walker prunes
+the path may not pass again (MAX_LOOP_PASSES) ends the look ahead there. The walker prunes
 and compares states where paths meet (merge_points()): elsewhere a state comes from a
 single node, so it merges where it would have one step before. What each function looks
 like (names, tests, reachability per CFG node) comes from flowfacts.py.
@@ -33,7 +33,7 @@ from reviewtool.analyses.spec.cfg import Cfg
 from reviewtool.analyses.spec.flowfacts import FunctionFacts, NodeFacts, plain_call
 from reviewtool.analyses.spec.model import Spec
 from reviewtool.analyses.spec.state import (
-    MAX_LABEL_VISITS,
+    MAX_LOOP_PASSES,
     State,
 )
 
@@ -115,7 +115,7 @@ class Liveness:
         return found
 
     def blocked_labels(self, st: State, fdef, depth: int) -> frozenset[int]:
-        """Labels of `fdef` the walker lets this path pass no more (MAX_LABEL_VISITS)."""
+        """Labels of `fdef` the walker lets this path pass no more (MAX_LOOP_PASSES)."""
         if not st.label_visits:
             return frozenset()
         nodes = self.cfg(fdef.node).nodes
@@ -123,7 +123,7 @@ class Liveness:
             nid
             for (frame, nid), count in st.label_visits.items()
             if frame == depth
-            and count >= MAX_LABEL_VISITS
+            and count >= MAX_LOOP_PASSES
             and nid < len(nodes)
             and nodes[nid].kind == "label"
         )

@@ -73,20 +73,17 @@ class Simulator:
 
     def key(self) -> tuple:
         """A hashable summary of the whole state (for merging identical paths)."""
-        pages = tuple(
-            (
-                pid,
-                p.kind,
-                p.refs,
-                p.was_held,
-                p.snapshot_before,
-                p.struct_page,
-                p.under_lock,
-                p.line,
-            )
-            for pid, p in sorted(self.pages.items())
-        )
-        return (pages, self.lock_depth, self.lock_seen, self.snapshot_taken, self.retry_ok)
+        pages = tuple((pid, *self.page_key(pid)) for pid in sorted(self.pages))
+        return (pages, *self.lock_key())
+
+    def page_key(self, pid: int) -> tuple:
+        """What is known of page `pid`, without its id."""
+        p = self.pages[pid]
+        return (p.kind, p.refs, p.was_held, p.snapshot_before, p.struct_page, p.under_lock, p.line)
+
+    def lock_key(self) -> tuple:
+        """What is known of mmu_lock and the notifier."""
+        return (self.lock_depth, self.lock_seen, self.snapshot_taken, self.retry_ok)
 
     def forget(self, pids: set[int]) -> None:
         """Drop pages nothing can reach any more (no variable holds them, and no reference

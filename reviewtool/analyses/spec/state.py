@@ -16,10 +16,11 @@ from reviewtool.analyses.spec.simulator import Simulator
 from reviewtool.analyses.spec.values import Value
 
 # Work bounds: node visits per checked function, callee nesting, passes through one label on a
-# path (a `goto retry` loop runs at most twice), events kept in a trace.
+# path (loops run to a fixpoint, loops.py: this is the safety net, reported when reached),
+# events kept in a trace.
 MAX_STEPS_PER_FUNCTION = 30_000
 MAX_INLINE_DEPTH = 4
-MAX_LABEL_VISITS = 2
+MAX_LOOP_PASSES = 16
 MAX_TRACE = 40
 MAX_ENTAILMENT_ATOMS = 10
 

@@ -6,7 +6,7 @@ value naming a page (`pid`) refers to the simulator's page of that id on the sam
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,3 +123,11 @@ def holds_reference_to(value: Value) -> set[int]:
     if isinstance(value, REFERENCE_HOLDERS):
         return {value.pid}
     return set()
+
+
+def renumbered(value: Value, order: dict[int, int]) -> Value:
+    """`value` with the page it names renumbered by `order` (pid -> new pid)."""
+    pid = getattr(value, "pid", None)
+    if pid is None or pid not in order:
+        return value
+    return replace(value, pid=order[pid])

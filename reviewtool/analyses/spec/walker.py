@@ -24,10 +24,11 @@ from reviewtool.analyses.spec.effects import CallEffects
 from reviewtool.analyses.spec.expressions import Expressions
 from reviewtool.analyses.spec.inline import Inliner
 from reviewtool.analyses.spec.liveness import Liveness
+from reviewtool.analyses.spec.loops import LOOP_BOUND_REASON, WORK_BOUND_REASON, head_key, new_pass
 from reviewtool.analyses.spec.model import Spec
 from reviewtool.analyses.spec.simulator import Simulator, Violation
 from reviewtool.analyses.spec.state import (
-    MAX_LABEL_VISITS,
+    MAX_LOOP_PASSES,
     MAX_STEPS_PER_FUNCTION,
     Frame,
     RawFinding,
@@ -64,6 +65,7 @@ class Walker:
         self.findings: dict[tuple, RawFinding] = {}
         self.steps = 0
         self.exhausted = False
+        self.bound_reason = ""  # why the walk was cut short (with `exhausted`)
         self.last_line = 1 << 30  # findings past this line belong to context text
         self.judge_fallthrough = True  # False for hunk text: its end is not the function's
         self.configs = Configs(spec, self.text, path)
@@ -171,7 +173,14 @@ class Walker:
             self.steps += 1
             if self.steps > MAX_STEPS_PER_FUNCTION:
                 self.exhausted = True
+                self.bound_reason = WORK_BOUND_REASON
                 break
+            node = graph.nodes[nid]
+            label = node.kind == "label"
+            passes = st.label_visits.get((frame.depth, nid), 0) if label else 0
+            if passes:
+                calls = self.liveness.facts.calls_from(fdef, nid)
+                new_pass(st, node, frame.depth, graph, calls)
             if joins is None or nid in joins:
                 if joins is not None:
                     # Where paths meet (and where they leave): drop what nothing ahead reads,
@@ -179,27 +188,26 @@ class Walker:
                     blocked = self.liveness.blocked_labels(st, fdef, frame.depth)
                     ahead = self.liveness.ahead(fdef, nid, frame.depth, frame.cont, blocked)
                     self.liveness.prune(st, ahead, frame.depth)
-                # How often the path passed each label is part of what it may still do: a
-                # state on its last pass must not stand in for the same state on its first.
-                key = (nid, st.key(), frozenset(st.label_visits.items()))
+                if label:
+                    # Loops run to a fixpoint: a head lets a state through only if it has not
+                    # seen it (page ids and pass counts apart, loops.py).
+                    key = (nid, head_key(st))
+                else:
+                    # Elsewhere how often the path passed each label is part of the key: it
+                    # bounds what the path may still do.
+                    key = (nid, st.key(), frozenset(st.label_visits.items()))
                 if key in seen:
                     continue
                 seen.add(key)
             frame.here = (fdef, nid)
-            node = graph.nodes[nid]
-            if node.kind == "label":
-                count = st.label_visits.get((frame.depth, nid), 0)
-                if count >= MAX_LABEL_VISITS:
+            if label:
+                if passes >= MAX_LOOP_PASSES:
+                    # The safety net: said, never silent (check.py reports the function as
+                    # not checked whole).
+                    self.exhausted = True
+                    self.bound_reason = LOOP_BOUND_REASON
                     continue
-                st.label_visits[(frame.depth, nid)] = count + 1
-                if count and node.span is not None:
-                    # Another pass of a loop: its calls run again and may answer otherwise.
-                    low, high = node.span
-                    st.facts = {
-                        text: answer
-                        for text, answer in st.facts.items()
-                        if not (text.startswith("sym:ret:") and low <= int(text[8:]) < high)
-                    }
+                st.label_visits[(frame.depth, nid)] = passes + 1
                 stack.append((node.next, st))
             elif node.kind == "expr":
                 for out, _ in self.exprs.eval(st.copy(), node.node, frame):
@@ -249,6 +257,7 @@ class Walker:
         """Walk one function from its entry; returns False when the work bound cut it short."""
         self.steps = 0
         self.exhausted = False
+        self.bound_reason = ""
         self.configs.start(fdef.name)
         params = param_list(fdef.node)
         frame = Frame(fdef.name, 0, dict(params), pointers=self.pointer_locals(fdef))
