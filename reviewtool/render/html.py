@@ -40,6 +40,7 @@ from reviewtool.review import (
     SeriesReview,
     reviewers,
 )
+from reviewtool.review.flags import patch_flags
 from reviewtool.review.verdict import compact_ranges, series_verdict
 from reviewtool.series.model import Revision, Series
 
@@ -374,6 +375,10 @@ def _revision_view(
                 "url": links.url(patch.message_id),
                 "replies": [reply_view(m, links) for m in patch.reply_mails],
                 "warnings": list(patch.mail.warnings),
+                # Unchanged since vN / a review trailer carried over changed code (review.flags).
+                "flags": [
+                    {"kind": f.kind, "text": f.text, "detail": f.detail} for f in patch_flags(patch)
+                ],
                 "stat": {
                     "summary": stat.summary(),
                     "added": stat.added,

@@ -15,6 +15,7 @@ from reviewtool.render.view import (
     step_text,
 )
 from reviewtool.review import Review, SeriesReview, reviewers
+from reviewtool.review.flags import CARRIED_OVER_CHANGED, UNCHANGED, patch_flags
 from reviewtool.review.verdict import NOT_CHECKED, PARTIAL, Part, compact_ranges, series_verdict
 
 if TYPE_CHECKING:
@@ -196,11 +197,16 @@ def _series_text(sr: SeriesReview, paint: _Painter) -> list[str]:
             stat = diffstat(patch.diff)
             names = ", ".join(person_name(v) for v in reviewers(patch))
             review_text = paint(names, "ok") if names else paint("no review yet", "warn")
+            flags = patch_flags(patch)
+            same = [paint(f"[{f.text}]", "dim") for f in flags if f.kind == UNCHANGED]
             out.append(
                 f"  {patch.index:>2}/{patch.total or len(latest.patches)} {patch.title}"
                 f"  {paint(f'+{stat.added}', 'ok')} {paint(f'-{stat.removed}', 'bad')}"
-                f"  [{review_text}]"
+                f"  [{review_text}]" + "".join(f"  {s}" for s in same)
             )
+            for flag in flags:
+                if flag.kind == CARRIED_OVER_CHANGED:
+                    out.append("       " + paint(f"! {flag.text}: {flag.detail}", "bad"))
     for comparison in sr.comparisons:
         out.append("")
         out.append(paint(f"{comparison.label}", "title"))

@@ -1,7 +1,8 @@
 """The review: one typed result object (series, comparisons, migration map, findings, review
 comments, accounting) that the renderers, the pre-push hook and the bot read.
 
-`model` holds the dataclasses, `verdict` what a maintainer must act on, `document` the one
+`model` holds the dataclasses, `verdict` what a maintainer must act on, `flags` what a patch's
+history says of its review (unchanged, trailers carried over changed code), `document` the one
 JSON document, `build` runs the analyses, `findings` folds the checker's per-patch findings into
 what each revision holds.
 """
@@ -38,6 +39,8 @@ _LAZY = {
     "net_findings": "findings",
     "review_json": "document",
     "series_review_json": "document",
+    "PatchFlag": "flags",
+    "patch_flags": "flags",
 }
 
 
@@ -62,6 +65,7 @@ __all__ = [
     "Accounting",
     "Analyses",
     "AnalysisNote",
+    "PatchFlag",
     "Review",
     "Revision",
     "RevisionFindings",
@@ -72,6 +76,7 @@ __all__ = [
     "effective_revisions",
     "file_sources",
     "net_findings",
+    "patch_flags",
     "review_paths",
     "review_json",
     "review_series",
