@@ -35,3 +35,18 @@ def example_build(tmp_path_factory) -> tuple[Path, Path]:
         timeout=300,
     )
     return mbox, repo
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _summary_cache_in_tmp(tmp_path_factory):
+    """`check DIR` keeps callee summaries in a cache directory: in tests, a temporary one
+    (never the user's ~/.cache), also for the CLI runs in subprocesses."""
+    import os
+
+    before = os.environ.get("REVIEWTOOL_CACHE_DIR")
+    os.environ["REVIEWTOOL_CACHE_DIR"] = str(tmp_path_factory.mktemp("reviewtool-cache"))
+    yield
+    if before is None:
+        os.environ.pop("REVIEWTOOL_CACHE_DIR", None)
+    else:
+        os.environ["REVIEWTOOL_CACHE_DIR"] = before

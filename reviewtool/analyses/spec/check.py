@@ -20,12 +20,20 @@ from reviewtool.analyses.findings import (
 from reviewtool.analyses.spec.model import (
     Spec,
     SpecSet,
-    companions_of,
+    default_specs,
     detect_generation,
-    load_specs,
+    generation_of,
+    tree_file,
 )
 from reviewtool.analyses.spec.rules import severity_of
 from reviewtool.analyses.spec.selection import select_functions
+from reviewtool.analyses.spec.summaries import (
+    Summaries,
+    digest_of,
+    seeded_params,
+    walk_seeded,
+    with_summaries,
+)
 from reviewtool.analyses.spec.walker import RawFinding, Walker
 from reviewtool.cparse import parse_c
 
@@ -42,7 +50,6 @@ class CheckResult:
     not_checked: list[NotChecked] = field(default_factory=list)
 
 
-_DEFAULT_SPECS: SpecSet | None = None
 # Results of check_source() with the default specs, by what it was given: the same function
 # text comes back in every version that leaves it alone, and in the next patch's "before".
 MAX_CACHED_CHECKS = 512
@@ -50,24 +57,13 @@ _CHECKS: OrderedDict[str, CheckResult] = OrderedDict()
 _LINE_RE = re.compile(r"line (\d+)")
 
 
-_BLANK_RUN_RE = re.compile(r"\n{2,}")
+def spec_for(text: str, spec: Spec | SpecSet | None) -> Spec:
+    """The spec generation a C text uses (the default spec set when none is given)."""
+    return generation_of(text, spec)
 
 
-def _default_specs() -> SpecSet:
-    global _DEFAULT_SPECS
-    if _DEFAULT_SPECS is None:
-        _DEFAULT_SPECS = load_specs()
-    return _DEFAULT_SPECS
-
-
-def _spec_for(text: str, spec: Spec | SpecSet | None) -> Spec:
-    if isinstance(spec, Spec):
-        return spec
-    if spec is None:
-        spec = _default_specs()
-    # Markers are words and calls, never a blank line: searching an image padded to its real
-    # line numbers without its padding finds the same and skips thousands of empty lines.
-    return detect_generation(spec, _BLANK_RUN_RE.sub("\n", text))
+_default_specs = default_specs
+_spec_for = spec_for
 
 
 def _merge_configs(raw: list[RawFinding]) -> list[RawFinding]:
@@ -143,10 +139,11 @@ def _copy(result: CheckResult) -> CheckResult:
     )
 
 
-def _cache_key(path, text, functions, partial, context) -> str:
+def _cache_key(path, text, functions, partial, context, summaries=None) -> str:
     digest = hashlib.blake2b(digest_size=20)
     parts = [path, text, "\0".join(sorted(functions)) if functions is not None else "\1"]
     parts.append("partial" if partial else "whole")
+    parts.append(digest_of(summaries))
     for name, other in (context or {}).items():
         parts += [name, other]
     for part in parts:
@@ -157,18 +154,15 @@ def _cache_key(path, text, functions, partial, context) -> str:
 
 
 def check_tree_file(
-    root: str | Path, relpath: str, spec: Spec | SpecSet | None = None
+    root: str | Path,
+    relpath: str,
+    spec: Spec | SpecSet | None = None,
+    summaries: Summaries | None = None,
 ) -> CheckResult:
-    """Check every function of one file of a source tree, read with the files that compile
-    it as part of themselves ([companions] of the spec data: paging_tmpl.h -> mmu.c)."""
-    base = Path(root)
-    text = (base / relpath).read_text(encoding="utf-8", errors="replace")
-    context = {}
-    for companion in companions_of(relpath):
-        other = base / companion
-        if other.is_file():
-            context[companion] = other.read_text(encoding="utf-8", errors="replace")
-    return check_source(relpath, text, None, spec, context=context)
+    """Check every function of one file of a source tree, read with its companions;
+    `summaries`: rows derived from the tree's other files (summaries.summarise_tree)."""
+    text, context = tree_file(root, relpath)
+    return check_source(relpath, text, None, spec, context=context, summaries=summaries)
 
 
 def check_functions(
@@ -200,19 +194,22 @@ def check_source(
     spec: Spec | SpecSet | None = None,
     partial: bool = False,
     context: dict[str, str] | None = None,
+    summaries: Summaries | None = None,
 ) -> CheckResult:
     """Check every function of a C text (or only `functions`).
 
     `partial` marks text that shows only part of a function (findings say so, leaks are not
     judged); `context` holds more C text whose functions may be called (a file that includes
-    this one, other hunks of the same patch) but are not checked themselves.
+    this one, other hunks of the same patch) but are not checked themselves; `summaries`
+    holds rows derived from functions of other files (summaries.py), used where no
+    hand-written row and no function of the text has the name.
     """
     if spec is not None:  # a caller's own spec may change between calls: never cached
-        return _check_source(path, text, functions, spec, partial, context)
-    key = _cache_key(path, text, functions, partial, context)
+        return _check_source(path, text, functions, spec, partial, context, summaries)
+    key = _cache_key(path, text, functions, partial, context, summaries)
     found = _CHECKS.get(key)
     if found is None:
-        found = _check_source(path, text, functions, spec, partial, context)
+        found = _check_source(path, text, functions, spec, partial, context, summaries)
         _CHECKS[key] = found
         if len(_CHECKS) > MAX_CACHED_CHECKS:
             _CHECKS.popitem(last=False)
@@ -228,6 +225,7 @@ def _check_source(
     spec: Spec | SpecSet | None,
     partial: bool,
     context: dict[str, str] | None,
+    summaries: Summaries | None = None,
 ) -> CheckResult:
     own_lines = text.count("\n") + 1
     chunks = [(path, 0)]
@@ -236,8 +234,11 @@ def _check_source(
         chunks.append((other, offset))
         offset += other_text.count("\n") + 1
     full = "\n".join([text, *(context or {}).values()])
-    generation = _spec_for(full, spec)
+    generation = spec_for(full, spec)
     parsed = parse_c(full)
+    if summaries:
+        defined = {f.name for f in parsed.functions() if f.kind == "function"}
+        generation = with_summaries(generation, summaries, defined)
     walker = Walker(parsed, generation, path, functions)
     walker.last_line = own_lines
     # Where a hunk's text ends is not where the function returns: only explicit returns count.
@@ -258,10 +259,31 @@ def _check_source(
     for fdef in own:
         by_name.setdefault(fdef.name, []).append(fdef)
     own = [fdef for name in walker.graph.callers_first(list(by_name)) for fdef in by_name[name]]
+    handed: dict[str, list[int]] | None = None
     for fdef in own:
         if functions is not None and fdef.name not in functions:
             continue
-        if fdef.name in inner or not walker.reaches_page(fdef.name):
+        if fdef.name not in inner and not walker.reaches_page(fdef.name):
+            if handed is None:
+                handed = seeded_params(walker)
+            if fdef.name in handed:
+                # No page comes in but through its parameters: walked with a held page in
+                # each one a release or mark takes (what its callers in other files hand
+                # it), so that a mistake inside it is reported here, once.
+                walk_seeded(walker, fdef, handed[fdef.name])
+                if walker.exhausted:
+                    result.not_checked.append(
+                        NotChecked(
+                            path,
+                            fdef.name,
+                            NOT_CHECKED_BOUND,
+                            "work bound reached; findings cover the paths walked",
+                        )
+                    )
+                    continue
+            result.checked.append(fdef.name)
+            continue
+        if fdef.name in inner:
             # Checked without a walk of its own: no page can come into its reach, or its
             # callers walk it in the states they call it in.
             result.checked.append(fdef.name)

@@ -64,6 +64,12 @@ class CallEffects:
         """A call: a spec row's effect, a same-file callee walked in place, or an unknown value."""
         name = self.callee_name(node)
         args = self.call_args(node)
+        if name in self.spec.bug_if_true and args:
+            # `BUG_ON(!map);`, `WARN_ON(true);` as a statement: the kernel calls the path
+            # where the condition holds a bug, as in `if (WARN_ON(x))`; the path goes on
+            # where it is false, and ends where it always holds.
+            answers = self.walker.branches.cond(st, args[0], frame)
+            return [(s, V.NULL) for s, answer in answers if not answer]
         row = self.spec.row(name, len(args))
         wrapped = NAME_MACRO_RE.fullmatch(name)
         if row is None and wrapped:  # KVM_PGT_FN(kvm_pgtable_stage2_map)(...)
@@ -217,7 +223,9 @@ class CallEffects:
             null_page = isinstance(value, V.Page) and st.sim.pages[pid].kind not in value.kinds
             if effect == "mark":
                 st.event(line, f"{name}() marks the page")
-                found = st.sim.mark(pid, null_page, row.noop_kinds, row.takes == "pfn")
+                found = st.sim.mark(
+                    pid, null_page, row.noop_kinds, row.takes == "pfn", dirty=row.dirty
+                )
                 self.walker.violations(st, found, frame, line)
                 return [(st, V.UNKNOWN)]
             out = []

@@ -458,3 +458,37 @@ def common_spec() -> Spec:
 def load_specs(spec_files: list[str] | None = None) -> SpecSet:
     """Built-in generations with every `--spec FILE` applied."""
     return SpecSet([load_overrides(path) for path in spec_files or []])
+
+
+_DEFAULT_SPECS: SpecSet | None = None
+_BLANK_RUN_RE = re.compile(r"\n{2,}")
+
+
+def default_specs() -> SpecSet:
+    """The built-in spec set, loaded once per process."""
+    global _DEFAULT_SPECS
+    if _DEFAULT_SPECS is None:
+        _DEFAULT_SPECS = load_specs()
+    return _DEFAULT_SPECS
+
+
+def generation_of(text: str, spec: Spec | SpecSet | None) -> Spec:
+    """The spec generation a C text uses (the built-in spec set when none is given)."""
+    if isinstance(spec, Spec):
+        return spec
+    # Markers are words and calls, never a blank line: searching an image padded to its real
+    # line numbers without its padding finds the same and skips thousands of empty lines.
+    return detect_generation(spec or default_specs(), _BLANK_RUN_RE.sub("\n", text))
+
+
+def tree_file(root: str | Path, relpath: str) -> tuple[str, dict[str, str]]:
+    """The text of one file of a source tree, and of the files that compile it as part of
+    themselves ([companions]: paging_tmpl.h -> mmu.c), by path relative to the tree."""
+    base = Path(root)
+    text = (base / relpath).read_text(encoding="utf-8", errors="replace")
+    context = {}
+    for companion in companions_of(relpath):
+        other = base / companion
+        if other.is_file():
+            context[companion] = other.read_text(encoding="utf-8", errors="replace")
+    return text, context

@@ -210,8 +210,10 @@ class Simulator:
         null_page: bool = False,
         noop_kinds: tuple[str, ...] = (),
         via_pfn: bool = False,
+        dirty: bool = False,
     ) -> list[Violation]:
-        """Mark page `pid` accessed or dirty (through its pfn or its struct page)."""
+        """Mark page `pid` accessed or dirty (through its pfn or its struct page). No rule
+        depends on `dirty`; subclasses that record what a path did read it (summaries.py)."""
         page = self.pages[pid]
         if via_pfn and page.kind == NOT_REFCOUNTED and not page.struct_page:
             return []  # the pfn helpers skip pfns without a struct page

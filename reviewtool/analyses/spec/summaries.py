@@ -1,0 +1,550 @@
+"""Callee summaries across the files of a tree: what a function defined in one file does to a
+page reference, as its callers in other files see it.
+
+Within one text the walker walks a callee in its caller's state. A callee in another file is
+known only through spec rows. This module derives such rows from the code itself, once per
+non-static function of a set of files (a tree `check DIR` reads, or the files a series touches
+with their companions), by walking the function with the same walker:
+
+- "acquire": every way out that returns a page returns one with a reference held (or a page
+  that is not refcounted), the other ways out return no page (an error);
+- "release": a page passed in argument N is released on every way out;
+- "mark": a page passed in argument N is marked (not released) on every way out;
+- no summary otherwise ("no page effect", or an effect on some paths only, which a row could
+  not say truthfully).
+
+A summary is a spec row like the data rows (`source = "summary: PATH:FUNCTION"`), given to
+callers in other files only: a hand-written row for the same name always wins, and a caller's
+own text walks its own functions in place. A summary walk reports nothing: a bug inside the
+callee is reported once, by the callee's own check. Summaries are cached by the content of
+the file, its companions, the spec data and the summaries the walk could see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from reviewtool.analyses.spec import values as V
+from reviewtool.analyses.spec.callgraph import called_in
+from reviewtool.analyses.spec.model import (
+    DATA_DIR,
+    ERROR,
+    HELD,
+    NOT_REFCOUNTED,
+    UNHELD,
+    ApiRow,
+    Spec,
+    SpecSet,
+    call_arguments,
+    generation_of,
+    tree_file,
+)
+from reviewtool.analyses.spec.simulator import Simulator
+from reviewtool.analyses.spec.state import Frame, State, line_of, param_list
+from reviewtool.analyses.spec.walker import Walker
+from reviewtool.cparse import parse_c
+
+# Bumped whenever what a summary means or how it is derived changes: old cache entries die.
+SUMMARY_VERSION = "1"
+SOURCE_PREFIX = "summary: "
+# What summarise_source() says of a function with no page effect a row can state (never
+# given to callers; it makes a same-named function elsewhere a conflict).
+NO_EFFECT = "none"
+# Chains across files (A calls B in another file, which calls C in a third) take one round
+# per link, and one more finds nothing new.
+MAX_ROUNDS = 4
+# Where a seeded argument page is kept on the walker's path, whatever the function does with
+# its parameter (a location no C name can take).
+_SEED = "@arg"
+_EFFECTS_SUMMARISED = ("release", "mark")
+# Returned values that mean "no page": an error pfn constant, an integer (NULL, -EFAULT).
+_ERROR_VALUES = (V.ErrorPfn, V.Const)
+_WORD_RE = re.compile(r"[A-Za-z_]\w*")
+
+# name -> rows derived for it (usually one); what callers in other files are given.
+Summaries = dict[str, list[ApiRow]]
+
+
+class _Recording(Simulator):
+    """A simulator that also remembers, per path, each release and mark of a page: (pid,
+    "release" or "mark", dirty, kinds it is a no-op for, safe on NULL)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.done: frozenset[tuple] = frozenset()
+
+    def copy(self) -> _Recording:
+        clone = super().copy()
+        clone.__class__ = _Recording
+        return clone  # `done` is immutable: the copy of __dict__ shares it safely
+
+    def key(self) -> tuple:
+        return (super().key(), self.done)
+
+    def release(self, pid: int, dirty: bool = False, unused: bool = False, **kwargs):
+        found = super().release(pid, dirty=dirty, unused=unused, **kwargs)
+        noop = tuple(kwargs.get("noop_kinds", ()))
+        null_safe = kwargs.get("null_safe", True)
+        self.done = self.done | {(pid, "release", dirty and not unused, noop, null_safe)}
+        return found
+
+    def mark(self, pid: int, null_page=False, noop_kinds=(), via_pfn=False, dirty=False):
+        found = super().mark(pid, null_page, noop_kinds, via_pfn, dirty=dirty)
+        self.done = self.done | {(pid, "mark", dirty, tuple(noop_kinds), True)}
+        return found
+
+
+class _SummaryWalker(Walker):
+    """The walker for summaries: it reports nothing (the function's own check does)."""
+
+    def report(self, *args, **kwargs) -> None:
+        return None
+
+
+@dataclass
+class SummarySet:
+    """Summaries of the functions of a set of files, and what could not be summarised."""
+
+    rows: Summaries = field(default_factory=dict)
+    # Names defined (non-static) in several files with different effects: no summary.
+    conflicts: set[str] = field(default_factory=set)
+    rounds: int = 0
+
+    def for_text(self, defined: Iterable[str]) -> Summaries:
+        """The summaries a text may use: those of functions it does not define itself."""
+        own = set(defined)
+        return {name: rows for name, rows in self.rows.items() if name not in own}
+
+
+def with_summaries(spec: Spec, summaries: Summaries | None, defined: Iterable[str]) -> Spec:
+    """`spec` plus the summaries of functions the text does not define; a hand-written row
+    for the same name always wins. Returns `spec` itself when nothing is added."""
+    if not summaries:
+        return spec
+    own = set(defined)
+    extra = {
+        name: rows for name, rows in summaries.items() if name not in spec.rows and name not in own
+    }
+    if not extra:
+        return spec
+    merged = Spec(**{f.name: getattr(spec, f.name) for f in fields(Spec)})
+    merged.rows = {**spec.rows, **{name: list(rows) for name, rows in extra.items()}}
+    return merged
+
+
+def digest_of(summaries: Summaries | None) -> str:
+    """A stable hash of a summary table (part of cache keys)."""
+    if not summaries:
+        return ""
+    items = sorted((name, [_row_json(row) for row in rows]) for name, rows in summaries.items())
+    return hashlib.blake2b(json.dumps(items).encode(), digest_size=16).hexdigest()
+
+
+def _row_json(row: ApiRow) -> dict:
+    defaults = ApiRow(row.name, row.effect)
+    data = asdict(row)
+    return {k: v for k, v in data.items() if v != getattr(defaults, k) or k in ("name", "effect")}
+
+
+def _row_from_json(data: dict) -> ApiRow:
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return ApiRow(**values)
+
+
+# -- deriving ------------------------------------------------------------------------------
+
+
+def summarise_source(
+    path: str,
+    text: str,
+    spec: Spec,
+    context: dict[str, str] | None = None,
+    known: Summaries | None = None,
+    wanted: set[str] | None = None,
+) -> list[ApiRow]:
+    """Summary rows of the non-static functions `text` defines (`context`: files compiled
+    with it, whose functions its functions may call). `spec` is the generation the text
+    uses; `known`: summaries of other files' functions, seen as rows; `wanted`: only these
+    functions (those another file calls), all when None."""
+    full = "\n".join([text, *(context or {}).values()])
+    own_lines = text.count("\n") + 1
+    parsed = parse_c(full)
+    own = [
+        fdef
+        for fdef in parsed.functions()
+        if fdef.kind == "function"
+        and not fdef.recovered
+        and not fdef.is_static
+        and fdef.start_line <= own_lines
+        and "(" not in fdef.name
+        and (wanted is None or fdef.name in wanted)
+    ]
+    if not own:
+        return []
+    defined = {f.name for f in parsed.functions() if f.kind == "function"}
+    generation = with_summaries(spec, known, defined)
+    walker = _SummaryWalker(parsed, generation, path, None)
+    dropping = _dropping_params(walker)
+    found: list[ApiRow] = []
+    seen: set[str] = set()
+    for fdef in own:
+        if fdef.name in seen or fdef.name in generation.rows:
+            continue  # a hand-written row says what it does
+        seen.add(fdef.name)
+        seeded = sorted(dropping.get(fdef.name, ()))
+        row = None
+        if seeded or walker.reaches_page(fdef.name):  # else no page can reach it
+            try:
+                row = _summarise_function(walker, fdef, seeded, path)
+            except (RecursionError, KeyError, IndexError, TypeError, ValueError, AttributeError):
+                row = None  # what the walker cannot follow gets no summary (its check says why)
+        # "No summary" is kept too: another file's same-named function with an effect is
+        # then a conflict, not the answer for both.
+        found.append(row or ApiRow(fdef.name, NO_EFFECT, source=f"{SOURCE_PREFIX}{path}"))
+    return found
+
+
+def _dropping_params(walker: Walker) -> dict[str, set[int]]:
+    """Per function of the text, the indexes of parameters it hands (directly, or through
+    functions of the text) to the argument a release or mark row drops or marks."""
+    rows = walker.spec.rows
+    bodies = {f: walker.parsed.node_text(d.node) for f, d in walker.definitions.items()}
+    names = {f: [p for p, _ in param_list(d.node)] for f, d in walker.definitions.items()}
+    direct: dict[str, set[int]] = {
+        name: {row.arg for row in found if row.effect in _EFFECTS_SUMMARISED}
+        for name, found in rows.items()
+    }
+    result: dict[str, set[int]] = {f: set() for f in bodies}
+    for _ in range(4):  # helpers nest a few deep at most
+        changed = False
+        for fname, body in bodies.items():
+            for callee in walker.graph.calls.get(fname, ()):
+                indexes = direct.get(callee) if callee in rows else result.get(callee)
+                if not indexes:
+                    continue
+                for args, _ in call_arguments(body, callee):
+                    for index in indexes:
+                        if index >= len(args):
+                            continue
+                        for word in _WORD_RE.findall(args[index]):
+                            if word in names[fname]:
+                                position = names[fname].index(word)
+                                if position not in result[fname]:
+                                    result[fname].add(position)
+                                    changed = True
+        if not changed:
+            break
+    return result
+
+
+def walk_seeded(walker: Walker, fdef, seeded: list[int]) -> tuple[list, dict[int, tuple]]:
+    """Walk one function from its entry with a held page in each seeded parameter (what a
+    caller hands it). Returns its ways out and the seeded pages: pid -> (index, is pointer).
+    The walker reports what the function does wrong with those pages (a mark after its own
+    release); leaks are not judged (the page is the caller's)."""
+    walker.steps = 0
+    walker.exhausted = False
+    walker.configs.start(fdef.name)
+    params = param_list(fdef.node)
+    frame = Frame(fdef.name, 0, dict(params), pointers=walker.pointer_locals(fdef))
+    st = State(_Recording())
+    st.locals = frozenset((0, name) for name, _ in params)
+    seeds: dict[int, tuple[int, bool]] = {}
+    for index in seeded:
+        pname, pointer = params[index]
+        pid, _ = st.sim.acquire(HELD, line=line_of(fdef.node))
+        value = V.Page(pid, (HELD,)) if pointer else V.Pfn(pid)
+        st.env[(0, pname)] = value
+        st.env[(0, f"{_SEED}{index}")] = value
+        seeds[pid] = (index, pointer)
+    if seeds:
+        st.event(line_of(fdef.node), "a page with its reference held is passed in")
+    return walker.walk(fdef, st, frame), seeds
+
+
+def seeded_params(walker: Walker) -> dict[str, list[int]]:
+    """Per function of the walker's text, the parameters it hands to a release or mark."""
+    return {name: sorted(found) for name, found in _dropping_params(walker).items() if found}
+
+
+def _summarise_function(walker: _SummaryWalker, fdef, seeded: list[int], path: str):
+    """A function's summary row, read off its ways out (None: no page effect a row can
+    state truthfully)."""
+    exits, seeds = walk_seeded(walker, fdef, seeded)
+    if walker.exhausted or not exits:
+        return None
+    params = param_list(fdef.node)
+    source = f"{SOURCE_PREFIX}{path}:{fdef.name}"
+    arity = len(params)
+    for pid, (index, pointer) in seeds.items():
+        row = _argument_row(fdef.name, exits, pid, index, pointer, arity, source)
+        if row is not None:
+            return row
+    return _acquire_row(fdef.name, exits, set(seeds), arity, source)
+
+
+def _argument_row(name, exits, pid, index, pointer, arity, source) -> ApiRow | None:
+    """A release (or mark) row when every way out released (or marked) the seeded page.
+    The row is a no-op for the kinds every release inside is a no-op for (a reserved pfn
+    for kvm_release_pfn_clean()), NULL-safe when every release inside is."""
+    takes = "page" if pointer else "pfn"
+    released, marked = [], []
+    for s, _, _ in exits:
+        done = [item for item in s.sim.done if item[0] == pid]
+        released.append([item for item in done if item[1] == "release"])
+        marked.append([item for item in done if item[1] == "mark"])
+    if all(released):
+        chosen, effect = released, "release"
+    elif not any(released) and all(marked):
+        chosen, effect = marked, "mark"
+    else:
+        return None
+    items = [item for found in chosen for item in found]
+    noop = set(items[0][3]).intersection(*(set(item[3]) for item in items))
+    return ApiRow(
+        name,
+        effect,
+        arity=arity,
+        arg=index,
+        takes=takes,
+        dirty=all(any(item[2] for item in found) for found in chosen),
+        noop_kinds=tuple(k for k in (ERROR, UNHELD, NOT_REFCOUNTED) if k in noop),
+        null_safe=all(item[4] for item in items),
+        source=source,
+    )
+
+
+def _acquire_row(name, exits, seeded: set[int], arity, source) -> ApiRow | None:
+    """An acquire row when some way out returns a page taken inside the function, each such
+    page with its reference held (or not refcounted), and the others return no page."""
+    kinds: set[str] = set()
+    tags: set[str] = set()
+    returns_page = False
+    for s, value, _ in exits:
+        if isinstance(value, V.PAGE_VALUES) and value.pid in seeded:
+            return None  # hands back what it was given
+        if not isinstance(value, V.PAGE_VALUES):
+            if isinstance(value, _ERROR_VALUES):
+                kinds.add(ERROR)
+            # A value the walker cannot follow is no evidence either way: the caller sees
+            # the kinds of the acquisitions the walker does follow.
+            continue
+        page = s.sim.pages.get(value.pid)
+        if page is None:
+            return None
+        if page.kind == ERROR:
+            kinds.add(ERROR)
+            continue
+        if page.kind == HELD and page.refs > 0:
+            kinds.add(HELD)
+        elif page.kind == NOT_REFCOUNTED:
+            kinds.add(NOT_REFCOUNTED)
+        else:
+            return None  # a page without its reference: a caller could not release it
+        returns_page = True
+        tags.add("page" if isinstance(value, V.Page) else "pfn")
+    if not returns_page or HELD not in kinds or len(tags) != 1:
+        return None
+    ordered = tuple(k for k in (ERROR, HELD, NOT_REFCOUNTED) if k in kinds)
+    return ApiRow(
+        name,
+        "acquire",
+        arity=arity,
+        result="page" if tags == {"page"} else "return",
+        get="always",
+        kinds=ordered,
+        source=source,
+    )
+
+
+# -- over a set of files ---------------------------------------------------------------------
+
+
+def spec_fingerprint(spec_files: Iterable[str] = ()) -> str:
+    """A hash of the spec data the summaries were derived under (built-in and --spec files)."""
+    digest = hashlib.blake2b(SUMMARY_VERSION.encode(), digest_size=16)
+    for item in [*sorted(DATA_DIR.glob("*.toml")), *(Path(p) for p in spec_files)]:
+        try:
+            digest.update(item.read_bytes())
+        except OSError:
+            digest.update(str(item).encode())
+    return digest.hexdigest()
+
+
+def default_cache_dir() -> Path | None:
+    """Where summaries are kept between runs: $REVIEWTOOL_CACHE_DIR (empty: no cache), else
+    $XDG_CACHE_HOME/reviewtool, else ~/.cache/reviewtool."""
+    chosen = os.environ.get("REVIEWTOOL_CACHE_DIR")
+    if chosen is not None:
+        return Path(chosen) if chosen else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "reviewtool"
+
+
+class SummaryCache:
+    """Summary rows on disk, one small JSON file per (file content, spec, visible summaries)."""
+
+    def __init__(self, directory: Path | None, fingerprint: str) -> None:
+        self.directory = directory / "summaries" if directory is not None else None
+        self.fingerprint = fingerprint
+
+    def key(self, path: str, text: str, context: dict[str, str], known: str) -> str:
+        """The cache key of one file's summaries."""
+        digest = hashlib.blake2b(digest_size=20)
+        for part in (self.fingerprint, path, text, *sorted(context.items()), known):
+            data = str(part).encode("utf-8", "surrogatepass")
+            digest.update(len(data).to_bytes(8, "little"))
+            digest.update(data)
+        return digest.hexdigest()
+
+    def get(self, key: str) -> list[ApiRow] | None:
+        """The rows stored under `key`, or None."""
+        if self.directory is None:
+            return None
+        try:
+            data = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
+            return [_row_from_json(item) for item in data]
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def put(self, key: str, rows: list[ApiRow]) -> None:
+        """Store rows (best effort: a cache that cannot be written only costs time)."""
+        if self.directory is None:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            target = self.directory / f"{key}.json"
+            scratch = target.with_suffix(f".{os.getpid()}.tmp")
+            scratch.write_text(json.dumps([_row_json(r) for r in rows]), encoding="utf-8")
+            os.replace(scratch, target)
+        except OSError:
+            pass
+
+
+def summarise_cached(
+    path: str,
+    text: str,
+    context: dict[str, str],
+    specs: SpecSet | Spec,
+    known: Summaries | None,
+    cache: SummaryCache | None,
+    wanted: set[str] | None = None,
+) -> list[ApiRow]:
+    """summarise_source() through the cache."""
+    full = "\n".join([text, *context.values()])
+    if known:
+        # Only the summaries of names the text calls can change its own: the key stays
+        # the same when a summary elsewhere in the tree changes.
+        calls = called_in(full)
+        known = {name: rows for name, rows in known.items() if name in calls} or None
+    visible = digest_of(known) + "\0" + ("\0".join(sorted(wanted)) if wanted is not None else "*")
+    key = cache.key(path, text, context, visible) if cache is not None else ""
+    if cache is not None:
+        found = cache.get(key)
+        if found is not None:
+            return found
+    rows = summarise_source(path, text, generation_of(full, specs), context, known, wanted)
+    if cache is not None:
+        cache.put(key, rows)
+    return rows
+
+
+def merge(found: dict[str, list[ApiRow]]) -> SummarySet:
+    """One table from per-file rows: a name defined in several files with different effects
+    (each architecture's own `kvm_arch_*`) gets none."""
+    result = SummarySet()
+    by_name: dict[str, list[ApiRow]] = {}
+    for rows in found.values():
+        for row in rows:
+            by_name.setdefault(row.name, []).append(row)
+    for name, rows in by_name.items():
+        if all(row.effect == NO_EFFECT for row in rows):
+            continue
+        shapes = {json.dumps({**_row_json(r), "source": ""}, sort_keys=True) for r in rows}
+        if len(shapes) > 1:
+            result.conflicts.add(name)
+        else:
+            result.rows[name] = [min(rows, key=lambda r: r.source)]
+    return result
+
+
+def called_elsewhere(calls_of: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Per file, the names the other files of the set call: only those need a summary."""
+    counts: dict[str, int] = {}
+    for names in calls_of.values():
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+    return {
+        path: {name for name, count in counts.items() if count > (name in names)}
+        for path, names in calls_of.items()
+    }
+
+
+def summarise_files(
+    names: list[str],
+    summarise_one: Callable[[list[tuple[str, Summaries | None, set[str]]]], list[list[ApiRow]]],
+    calls_of: dict[str, set[str]],
+) -> SummarySet:
+    """Summaries of every file of `names`, in rounds: a round re-summarises only the files
+    that call a function the previous round summarised anew. `summarise_one` maps a batch of
+    (file, summaries it may use, names other files call) to their rows (in worker
+    processes, or here); `calls_of[file]` holds the names the file calls."""
+    per_file: dict[str, list[ApiRow]] = {}
+    todo = list(names)
+    table = SummarySet()
+    wanted = called_elsewhere(calls_of)
+    for round_number in range(1, MAX_ROUNDS + 1):
+        if not todo:
+            break
+        batch = [(name, table.rows or None, wanted.get(name, set())) for name in todo]
+        for name, rows in zip(todo, summarise_one(batch), strict=True):
+            per_file[name] = rows
+        new_table = merge(per_file)
+        new_table.rounds = round_number
+        changed = {
+            n
+            for n in set(new_table.rows) | set(table.rows)
+            if new_table.rows.get(n) != table.rows.get(n)
+        }
+        table = new_table
+        todo = [name for name in names if calls_of.get(name, set()) & changed]
+    return table
+
+
+def called_names(text: str) -> set[str]:
+    """Names a C text calls (a cheap scan: which files a new summary can matter to)."""
+    return called_in(text)
+
+
+def summarise_texts(
+    texts: dict[str, tuple[str, dict[str, str]]],
+    specs: SpecSet | Spec,
+    cache: SummaryCache | None = None,
+) -> SummarySet:
+    """Summaries of a set of files given as path -> (text, companion texts), in this
+    process (a series' touched files, a test's tree)."""
+
+    def one(batch):
+        return [
+            summarise_cached(name, *texts[name], specs, known, cache, wanted)
+            for name, known, wanted in batch
+        ]
+
+    calls = {name: called_in("\n".join([t, *c.values()])) for name, (t, c) in texts.items()}
+    return summarise_files(list(texts), one, calls)
+
+
+def summarise_tree(
+    root: str | Path,
+    relpaths: list[str],
+    specs: SpecSet | Spec,
+    cache: SummaryCache | None = None,
+) -> SummarySet:
+    """Summaries of files of a source tree (paths relative to `root`), with companions."""
+    return summarise_texts({rel: tree_file(root, rel) for rel in relpaths}, specs, cache)
