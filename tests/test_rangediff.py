@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from reviewtool.analyses.rangediff import (
+    PAIR_STATUSES,
     STATUS_CODE_CHANGED,
     STATUS_IDENTICAL,
     STATUS_MESSAGE_ONLY,
@@ -28,6 +29,7 @@ from tests.helpers.rangediff_support import (
     mutate,
     random_series,
 )
+from tests.helpers.review_support import make_review
 
 MAIL_DIFF = """\
 diff --git a/virt/kvm/kvm_main.c b/virt/kvm/kvm_main.c
@@ -244,6 +246,22 @@ def test_identical_message_only_and_code_changed_pairs(tmp_path):
     assert "++\tkvm_flush(kvm);" in changed.interdiff[0].lines
     assert changed.interdiff[0].file == "virt/kvm/part0.c"
     assert changed.interdiff[0].function.startswith("static int kvm_part0_fn")
+
+
+def test_pairs_carry_only_the_statuses_the_range_diff_names(tmp_path):
+    """PAIR_STATUSES is the whole vocabulary: the report fixtures may use nothing else."""
+    rng = random.Random(4)
+    tree = kernel_tree(seed=4, functions=8)
+    v1 = random_series(rng, tree, 6)
+    used = {e.anchor for p in v1 for e in p.edits}
+    spare = [(p, ln) for p, ls in tree.items() for ln in ls if ln.startswith("\tv")]
+    spare = [s for s in spare if s[1] not in used][:3]
+    v2 = mutate(rng, v1, spare, ["modify", "reword", "reorder", "split"])
+    _, old, new = _build(tmp_path, v1, v2, tree)
+    assert {pair.status for pair in compare(old, new).pairs} <= set(PAIR_STATUSES)
+    fixture = make_review().series_reviews[0].comparisons
+    used_statuses = {p.status for c in fixture if c.comparison for p in c.comparison.pairs}
+    assert used_statuses <= set(PAIR_STATUSES)
 
 
 def test_subject_change_alone_is_message_only(tmp_path):

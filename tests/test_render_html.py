@@ -94,7 +94,7 @@ def test_revision_lists_patches_with_diffstat_and_review_trailers(doc) -> None:
 def test_comparison_shows_pairs_and_the_interdiff_highlighted(doc) -> None:
     cmp = doc.xpath("//*[@data-comparison='v1 -> v2']")[0]
     statuses = [p.get("data-status") for p in cmp.xpath(".//div[@class='pair']")]
-    assert statuses == ["commit message only", "code changed"]
+    assert statuses == ["message-only", "code-changed"]
     removed = cmp.xpath(".//table[contains(@class,'inter')]//tr[starts-with(@class,'del')]")
     added = cmp.xpath(".//table[contains(@class,'inter')]//tr[starts-with(@class,'add')]")
     assert "FOLL_GET |" in _text(removed[0])

@@ -31,7 +31,7 @@ def test_text_has_no_colour_unless_asked() -> None:
 def test_text_lists_versions_changes_verdicts_and_findings() -> None:
     text = render_text(make_review())
     assert "  v3     2023-08-24 09:30    3 patches  1/3 reviewed  David Stevens" in text
-    assert "2 -> 2  code changed  KVM: x86/mmu: Migrate to __kvm_follow_pfn" in text
+    assert "2 -> 2  code-changed  KVM: x86/mmu: Migrate to __kvm_follow_pfn" in text
     assert "[not-found] Rebase" in text
     assert (
         "arch/x86/kvm/mmu/mmu.c:4523: error: leak: reference from __kvm_follow_pfn() is not "

@@ -19,6 +19,9 @@ from reviewtool.analyses.migration import (
     Site,
 )
 from reviewtool.analyses.rangediff import (
+    STATUS_CODE_CHANGED,
+    STATUS_IDENTICAL,
+    STATUS_MESSAGE_ONLY,
     Comparison,
     InterdiffHunk,
     PatchPair,
@@ -281,14 +284,14 @@ def make_review(series: Series | None = None) -> Review:
             PatchPair(
                 1,
                 1,
-                "commit message only",
+                STATUS_MESSAGE_ONLY,
                 "KVM: Introduce __kvm_follow_pfn function",
                 "KVM: mmu: Introduce __kvm_follow_pfn function",
             ),
             PatchPair(
                 2,
                 2,
-                "code changed",
+                STATUS_CODE_CHANGED,
                 "KVM: x86/mmu: Migrate to __kvm_follow_pfn",
                 "KVM: x86/mmu: Migrate to __kvm_follow_pfn",
                 interdiff=[interdiff],
@@ -299,7 +302,7 @@ def make_review(series: Series | None = None) -> Review:
         "v2",
         "v3",
         pairs=[
-            PatchPair(i, i, "identical", p.title, p.title)
+            PatchPair(i, i, STATUS_IDENTICAL, p.title, p.title)
             for i, p in enumerate(v2.patches, start=1)
         ],
         added=[

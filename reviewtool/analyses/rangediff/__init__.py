@@ -19,6 +19,7 @@ from reviewtool.analyses.rangediff.compare import compare
 from reviewtool.analyses.rangediff.interdiff import content_hunks, interdiff
 from reviewtool.analyses.rangediff.model import (
     DEFAULT_CREATION_FACTOR,
+    PAIR_STATUSES,
     STATUS_CODE_CHANGED,
     STATUS_IDENTICAL,
     STATUS_MESSAGE_ONLY,
@@ -44,6 +45,7 @@ __all__ = [
     "EXACT_PAIR_LIMIT",
     "GIT_COST_MAX",
     "GIT_SOLVER_LIMIT",
+    "PAIR_STATUSES",
     "STATUS_CODE_CHANGED",
     "STATUS_IDENTICAL",
     "STATUS_MESSAGE_ONLY",

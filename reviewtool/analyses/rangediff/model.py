@@ -15,6 +15,10 @@ STATUS_MESSAGE_ONLY = "message-only"
 
 STATUS_CODE_CHANGED = "code-changed"
 
+# Every status a PatchPair can carry: the range-diff makes no other (an added or a dropped
+# patch is an UnpairedPatch, not a pair).
+PAIR_STATUSES = (STATUS_IDENTICAL, STATUS_MESSAGE_ONLY, STATUS_CODE_CHANGED)
+
 
 @dataclass
 class InterdiffHunk:
