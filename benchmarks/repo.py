@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import kernelrepo  # noqa: E402
+from tests.helpers import kernelrepo  # noqa: E402
 
 SCRATCH_PREFIX = "reviewtool-scratch-"
 

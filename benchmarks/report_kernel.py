@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import kernelrepo  # noqa: E402
-from tests.gitseries import fill_cover, format_patch, git  # noqa: E402
+from tests.helpers import kernelrepo  # noqa: E402
+from tests.helpers.git import fill_cover, format_patch, git  # noqa: E402
 
 # (patch subject, file, functions whose bodies the patch edits)
 PATCHES = [

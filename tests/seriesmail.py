@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from tests.gitseries import commit, fill_cover, format_patch, git, write
+from tests.helpers.git import commit, fill_cover, format_patch, git, write
 
 AREAS = ("virt/kvm/kvm_main.c", "arch/x86/kvm/mmu/mmu.c", "virt/kvm/pfncache.c")
 

@@ -1,8 +1,8 @@
 """Fixtures for the bot tests: real-shaped list mail, a public-inbox repo, an SMTP server.
 
 The mails are shaped as git send-email writes them (shallow threading under the cover,
-`X-Mailer: git-send-email`, diffstat, `-- ` and the git version); a public-inbox v2 epoch is
-built commit by commit, each commit holding one message as file `m`, as public-inbox does.
+`X-Mailer: git-send-email`, diffstat, `-- ` and the git version); the public-inbox v2 archive
+they go into is the one git helper's (`tests.helpers.git.PublicInbox`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import email.utils
 import os
 import socket
-import subprocess
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -26,6 +25,7 @@ from reviewtool.bot.runner import BotRunner
 from reviewtool.bot.smtp import SmtpTransport
 from reviewtool.bot.state import Store
 from reviewtool.bot.watchers import open_watcher
+from tests.helpers.git import PublicInbox
 from tests.helpers.reference import V8_TITLES
 
 AUTHOR = ("David Stevens", "stevensd@chromium.org")
@@ -238,57 +238,6 @@ def review_reply(to: Posting, index: int, who: tuple[str, str], date: datetime) 
 
 
 # -- a public-inbox v2 inbox that grows message by message -------------------------------
-
-
-class PublicInbox:
-    """`<dir>/git/0.git`, one commit per message, the message as blob `m`."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.epoch = path / "git" / "0.git"
-        self.epoch.mkdir(parents=True)
-        self._git("init", "-q", "--bare", "-b", "master", str(self.epoch), cwd=path)
-        self.head: str | None = None
-
-    def _git(self, *args: str, cwd: Path | None = None, data: bytes | None = None) -> str:
-        env = {
-            **os.environ,
-            "GIT_CONFIG_GLOBAL": "/dev/null",
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_AUTHOR_NAME": "public-inbox",
-            "GIT_AUTHOR_EMAIL": "public-inbox@example.org",
-            "GIT_COMMITTER_NAME": "public-inbox",
-            "GIT_COMMITTER_EMAIL": "public-inbox@example.org",
-        }
-        done = subprocess.run(
-            ["git", *args],
-            cwd=cwd or self.epoch,
-            env=env,
-            input=data,
-            capture_output=True,
-            check=True,
-        )
-        return done.stdout.decode().strip()
-
-    def add(self, data: bytes) -> str:
-        """Commit one message; returns the commit id."""
-        blob = self._git("hash-object", "-w", "--stdin", data=data)
-        tree = self._git("mktree", data=f"100644 blob {blob}\tm\n".encode())
-        parent = ["-p", self.head] if self.head else []
-        subject = BytesParser(policy=default_policy).parsebytes(data, headersonly=True)["subject"]
-        commit = self._git("commit-tree", tree, *parent, "-m", str(subject or "(no subject)"))
-        self._git("update-ref", "refs/heads/master", commit)
-        self.head = commit
-        return commit
-
-    def delete(self) -> str:
-        """A deletion commit (`d` instead of `m`), as public-inbox writes for a purge."""
-        blob = self._git("hash-object", "-w", "--stdin", data=b"removed\n")
-        tree = self._git("mktree", data=f"100644 blob {blob}\td\n".encode())
-        commit = self._git("commit-tree", tree, "-p", self.head or "", "-m", "d")
-        self._git("update-ref", "refs/heads/master", commit)
-        self.head = commit
-        return commit
 
 
 class Clock:

@@ -14,7 +14,7 @@ from reviewtool.diff import (
     parse_patch_diff,
 )
 from reviewtool.errors import InputError
-from tests.gitseries import git as _git
+from tests.helpers.git import git as _git
 
 DATA = Path(__file__).parent / "data" / "c"
 

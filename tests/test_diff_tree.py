@@ -12,7 +12,7 @@ from reviewtool.diff.tree import (
     Worktree,
     apply_series,
 )
-from tests.gitseries import git as _git
+from tests.helpers.git import git as _git
 
 
 def _snapshot(repo: Path) -> dict[str, str]:

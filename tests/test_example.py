@@ -16,6 +16,7 @@ import pytest
 import tree_sitter
 import tree_sitter_c
 
+from tests.helpers.git import run_git
 from tests.helpers.reference import V8_TITLES
 
 # Slow (subprocesses, real git or corpus): `pytest -m "not slow"` leaves these out.
@@ -90,9 +91,7 @@ def series_json() -> dict:
 
 
 def git(repo: Path, *args: str) -> str:
-    proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+    return run_git(repo, *args).stdout
 
 
 def c_parser() -> tree_sitter.Parser:

@@ -9,12 +9,13 @@ returns early on an exec fault after `__kvm_follow_pfn(FOLL_GET)` without
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers.workspace import Workspace
 
 # Slow (subprocesses, real git or corpus): `pytest -m "not slow"` leaves these out.
 pytestmark = pytest.mark.slow
@@ -90,84 +91,6 @@ def touch_fault_handler(text: str, note: str) -> str:
         "/* Take the notifier sequence before looking the pfn up. */",
         f"/* Take the notifier sequence before looking the pfn up ({note}). */",
     )
-
-
-class Workspace:
-    """A work repository with the hook installed and a bare remote `origin`."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.remote = root / "remote.git"
-        self.work = root / "work"
-        self.env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT_"))
-        }
-        self.env.update(
-            HOME=str(root),
-            GIT_CONFIG_NOSYSTEM="1",
-            GIT_AUTHOR_NAME="Test Author",
-            GIT_AUTHOR_EMAIL="author@example.org",
-            GIT_COMMITTER_NAME="Test Author",
-            GIT_COMMITTER_EMAIL="author@example.org",
-        )
-        self.git("init", "-q", "--bare", "-b", "main", str(self.remote), cwd=root)
-        self.git("init", "-q", "-b", "main", str(self.work), cwd=root)
-        self.git("remote", "add", "origin", str(self.remote))
-        self.commit({"README": "Demo tree for the pre-push hook.\n"}, "Initial commit")
-        self.git("push", "-q", "origin", "main")
-        done = self.reviewtool("hook", "install")
-        assert done.returncode == 0, done.stderr
-
-    def git(self, *args: str, cwd: Path | None = None, check: bool = True, stdin: str = "") -> str:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=cwd or self.work,
-            env=self.env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-        )
-        if check and done.returncode:
-            raise AssertionError(f"git {' '.join(args)} failed: {done.stderr}")
-        return done.stdout.strip()
-
-    def reviewtool(self, *args: str, stdin: str = "", env: dict | None = None):
-        return subprocess.run(
-            [sys.executable, "-m", "reviewtool", *args],
-            cwd=self.work,
-            env={**self.env, **(env or {})},
-            input=stdin,
-            capture_output=True,
-            text=True,
-        )
-
-    def write(self, name: str, text: str) -> None:
-        path = self.work / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-    def commit(self, files: dict[str, str], message: str) -> str:
-        for name, text in files.items():
-            self.write(name, text)
-            self.git("add", name)
-        self.git("commit", "-q", "-m", message)
-        return self.git("rev-parse", "HEAD")
-
-    def push(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["git", "push", "origin", *args],
-            cwd=self.work,
-            env=self.env,
-            capture_output=True,
-            text=True,
-        )
-
-    def remote_has(self, ref: str) -> bool:
-        return bool(self.remote_sha(ref))
-
-    def remote_sha(self, ref: str) -> str:
-        out = self.git("ls-remote", str(self.remote), ref)
-        return out.split()[0] if out else ""
 
 
 def verdict(stderr: str) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
 from pathlib import Path
 
 import git
@@ -22,6 +20,8 @@ from reviewtool.hook.prepush import (
 from reviewtool.hook.report import format_result
 from reviewtool.hook.run import NEW, OLD, HookFinding, HookResult
 from reviewtool.hook.waivers import WaiverError, find_waiver, parse_waivers
+from tests.helpers.git import git as git_output
+from tests.helpers.git import git_env
 
 ZERO = "0" * 40
 A = "a" * 40
@@ -29,19 +29,8 @@ B = "b" * 40
 
 
 def run_git(cwd: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "HOME": str(cwd.parent),
-        "GIT_AUTHOR_NAME": "Test Author",
-        "GIT_AUTHOR_EMAIL": "author@example.org",
-        "GIT_COMMITTER_NAME": "Test Author",
-        "GIT_COMMITTER_EMAIL": "author@example.org",
-    }
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
+    env = git_env(("Test Author", "author@example.org"), date=None, home=cwd.parent)
+    return git_output(cwd, *args, env=env).strip()
 
 
 def commit_file(repo: Path, name: str, text: str, message: str) -> str:

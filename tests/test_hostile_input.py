@@ -21,6 +21,7 @@ from test_sources import MSG, make_public_inbox
 from reviewtool.diff.model import parse_patch_diff
 from reviewtool.errors import InputError
 from reviewtool.sources import iter_messages
+from tests.helpers.git import git
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_V8 = ROOT / "examples" / "kvm-follow-pfn" / "mbox" / "v8.mbox"
@@ -135,7 +136,7 @@ def _epoch(inbox: Path) -> Path:
 
 def test_a_public_inbox_with_a_cut_pack_is_read_as_far_as_it_goes(tmp_path: Path) -> None:
     inbox = make_public_inbox(tmp_path / "inbox", [MSG.format(i=i) for i in (1, 2, 3)])
-    subprocess.run(["git", "--git-dir", str(_epoch(inbox)), "repack", "-adq"], check=True)
+    git(_epoch(inbox), "repack", "-adq")
     (pack,) = (_epoch(inbox) / "objects" / "pack").glob("*.pack")
     pack.chmod(0o644)
     pack.write_bytes(pack.read_bytes()[: pack.stat().st_size // 2])
@@ -151,11 +152,8 @@ def test_a_public_inbox_with_a_cut_pack_is_read_as_far_as_it_goes(tmp_path: Path
 def test_a_public_inbox_missing_one_message_object_reads_the_others(tmp_path: Path) -> None:
     inbox = make_public_inbox(tmp_path / "inbox", [MSG.format(i=i) for i in (1, 2, 3)])
     epoch = _epoch(inbox)
-    git = ["git", "--git-dir", str(epoch)]
-    # The clone keeps loose objects: lose the blob of the second message.
-    second = subprocess.run(
-        [*git, "rev-parse", "HEAD~1:m"], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    # Each message is a loose object: lose the blob of the second message.
+    second = git(epoch, "rev-parse", "HEAD~1:m").strip()
     (epoch / "objects" / second[:2] / second[2:]).unlink()
     raws = list(iter_messages([str(inbox)]))
     read = [r for r in raws if r.data]

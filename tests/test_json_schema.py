@@ -11,7 +11,7 @@ import sys
 import pytest
 from jsonschema import Draft202012Validator
 
-from tests.gitseries import git, init_repo
+from tests.helpers.git import git, init_repo
 from tests.seriesmail import make_posting, msgid, reply, set_header
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from reviewtool.analyses.migration import build_map, detect_candidates, map_revision
 from reviewtool.cparse import parse_c
 from reviewtool.ingest import load
+from tests.helpers.git import git, git_env
 
 DATA = Path(__file__).parent / "data" / "c"
 MIG = DATA / "migration"
@@ -24,13 +24,7 @@ X86, ARM64, DOC = (
 
 
 def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=Dev Eloper", "-c", "user.email=dev@example.org", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    return git(cwd, *args, env=git_env(("Dev Eloper", "dev@example.org")))
 
 
 def _kvm_main_midway() -> str:

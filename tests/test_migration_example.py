@@ -16,7 +16,7 @@ import pytest
 
 from reviewtool.analyses.migration import build_map
 from reviewtool.diff.tree import Worktree
-from tests.gitseries import git as _git
+from tests.helpers.git import git as _git
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "kvm-follow-pfn"
 OLD, NEW = "__gfn_to_pfn_memslot", "__kvm_follow_pfn"

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import json
 import mailbox
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
-from test_bot_fixtures import PublicInbox, smtp_servers
+from test_bot_fixtures import smtp_servers
 
 from reviewtool.analyses.findings import NOT_CHECKED_BOUND, NOT_CHECKED_HUNKS_ONLY
 from reviewtool.bot.b4check import check_message
 from reviewtool.cli import EXIT_NOT_CHECKED, main
+from tests.helpers.git import PublicInbox, git, git_env
 
 ROOT = Path(__file__).resolve().parent.parent
 V1 = ROOT / "examples" / "kvm-follow-pfn" / "mbox" / "v1.mbox"
@@ -177,24 +176,14 @@ def test_b4_check_warns_instead_of_passing_a_patch_it_saw_only_in_hunks():
 
 
 def _git(repo: Path, *args: str, env: dict) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
+    return git(repo, *args, env=env).strip()
 
 
 def test_hook_output_names_a_function_it_could_not_check_whole(tmp_path):
     from reviewtool.hook.report import format_result
     from reviewtool.hook.run import run_hook
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(
-        HOME=str(tmp_path),
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_AUTHOR_NAME="A U Thor",
-        GIT_AUTHOR_EMAIL="author@example.org",
-        GIT_COMMITTER_NAME="A U Thor",
-        GIT_COMMITTER_EMAIL="author@example.org",
-    )
+    env = git_env(("A U Thor", "author@example.org"), date=None, home=tmp_path)
     repo = tmp_path / "work"
     _git(tmp_path, "init", "-q", "-b", "main", str(repo), env=env)
     source = repo / "virt" / "kvm" / "bounded.c"

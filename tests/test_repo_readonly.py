@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from reviewtool.diff.tree import SCRATCH_PREFIX, Scratch, apply_series, clean_leftovers
-from tests import kernelrepo
+from tests.helpers import kernelrepo
 
 ROOT = Path(__file__).resolve().parents[1]
 KILLS = 4

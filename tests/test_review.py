@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import subprocess
 import sys
 import textwrap
 from dataclasses import replace
@@ -26,6 +25,7 @@ from reviewtool.review import (
     series_review_json,
 )
 from reviewtool.series import to_json
+from tests.helpers.git import git, git_env
 from tests.helpers.review_support import leak_finding, make_series, mbox_text
 
 
@@ -294,19 +294,7 @@ def test_checker_runs_once_per_distinct_patch_without_a_tree(mbox: Path, analysi
 
 
 def _git(cwd: Path, *args: str) -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "David Stevens",
-        "GIT_AUTHOR_EMAIL": "stevensd@chromium.org",
-        "GIT_COMMITTER_NAME": "David Stevens",
-        "GIT_COMMITTER_EMAIL": "stevensd@chromium.org",
-        "GIT_AUTHOR_DATE": "2023-08-24T17:04:00+09:00",
-        "GIT_COMMITTER_DATE": "2023-08-24T17:04:00+09:00",
-        "HOME": str(cwd),
-        "PATH": "/usr/bin:/bin",
-    }
-    out = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
+    return git(cwd, *args, env=git_env(date="2023-08-24T17:04:00+09:00"))
 
 
 def test_with_a_tree_findings_get_the_whole_file_their_patch_left(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ from reviewtool.scan.run import ScanOptions, scan
 from reviewtool.series.index import SeriesIndex
 from reviewtool.series.summary import summarize
 from reviewtool.sources import iter_messages, spans
+from tests.helpers.git import PublicInbox, public_inbox
 
 COVER = """From: {name} <{addr}>
 To: kvm@vger.kernel.org
@@ -241,18 +240,7 @@ def test_index_groups_versions_sent_by_a_new_author_with_the_same_titles(tmp_pat
 
 def make_public_inbox(path: Path, files: list[Path]) -> Path:
     """A public-inbox v2 inbox (git/0.git), one commit per message as file `m`."""
-    work = path / "work"
-    work.mkdir(parents=True)
-    git = ["git", "-c", "user.name=pi", "-c", "user.email=pi@localhost"]
-    subprocess.run(["git", "init", "-q"], cwd=work, check=True)
-    for file in files:
-        shutil.copyfile(file, work / "m")
-        subprocess.run(["git", "add", "m"], cwd=work, check=True)
-        subprocess.run([*git, "commit", "-q", "-m", "m"], cwd=work, check=True)
-    (path / "git").mkdir()
-    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(path / "git" / "0.git")])
-    shutil.rmtree(work)
-    return path
+    return public_inbox([file.read_bytes() for file in files], path)
 
 
 def test_public_inbox_scan_matches_the_series_command_and_is_incremental(tmp_path, corpus_dir):
@@ -262,14 +250,9 @@ def test_public_inbox_scan_matches_the_series_command_and_is_incremental(tmp_pat
     first = scan(ScanOptions(archives=[str(inbox)], out=out))
     assert first.read == len(files) - 3
     # the archive grows: three more commits; only they are read
-    work = tmp_path / "grow"
-    subprocess.run(["git", "clone", "-q", str(inbox / "git" / "0.git"), str(work)], check=True)
-    git = ["git", "-c", "user.name=pi", "-c", "user.email=pi@localhost"]
+    grown = PublicInbox.reopen(inbox)
     for file in files[-3:]:
-        shutil.copyfile(file, work / "m")
-        subprocess.run(["git", "add", "m"], cwd=work, check=True)
-        subprocess.run([*git, "commit", "-q", "-m", "m"], cwd=work, check=True)
-    subprocess.run(["git", "push", "-q", "origin", "HEAD"], cwd=work, check=True)
+        grown.add(file.read_bytes())
     second = scan(ScanOptions(archives=[str(inbox)], out=out))
     assert (second.read, second.added) == (3, 3)
     index = json.loads((out / "index.json").read_text())

@@ -9,7 +9,7 @@ import pytest
 
 from reviewtool.ingest import load
 from reviewtool.series import to_json
-from tests.gitseries import commit, fill_cover, format_patch, git, init_repo, write
+from tests.helpers.git import commit, fill_cover, format_patch, git, init_repo, write
 
 CHANGELOG_V2 = """Follow pages without taking references where the MMU notifier guards them.
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reviewtool.ingest import load
-from tests.gitseries import git, init_repo
+from tests.helpers.git import git, init_repo
 from tests.seriesmail import make_posting, msgid, reply, set_header
 
 

@@ -11,7 +11,7 @@ import pytest
 from reviewtool.ingest import load
 from reviewtool.mail.parse import parse_mail
 from reviewtool.series.patchid import patch_id
-from tests.gitseries import git, init_repo
+from tests.helpers.git import git, init_repo
 from tests.seriesmail import make_posting, reply
 
 

@@ -2,7 +2,6 @@
 
 import gzip
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from reviewtool.errors import InputError
 from reviewtool.sources import iter_messages
 from reviewtool.sources.mbox import iter_mbox
+from tests.helpers.git import public_inbox
 
 DATA = Path(__file__).parent / "data" / "mail"
 
@@ -55,7 +55,7 @@ def test_gzip_mbox_reads_like_plain(tmp_path):
 
 
 def test_format_patch_stdout_mboxo_splits_on_git_separators(tmp_path):
-    from tests.gitseries import commit, git, init_repo, write
+    from tests.helpers.git import commit, git, init_repo, write
 
     repo = init_repo(tmp_path / "repo")
     base = git(repo, "rev-parse", "HEAD").strip()
@@ -106,23 +106,7 @@ def test_missing_path_is_an_input_error(tmp_path):
 
 def make_public_inbox(path: Path, messages: list[str], delete_last: bool = False) -> Path:
     """A public-inbox v2 inbox: git/0.git where each commit adds a message as file `m`."""
-    epoch = path / "git" / "0.git"
-    work = path / "work"
-    work.mkdir(parents=True)
-    env_git = ["git", "-c", "user.name=pi", "-c", "user.email=pi@localhost"]
-    subprocess.run(["git", "init", "-q"], cwd=work, check=True)
-    for text in messages:
-        (work / "m").write_text(text)
-        subprocess.run(["git", "add", "m"], cwd=work, check=True)
-        subprocess.run([*env_git, "commit", "-q", "-m", "m"], cwd=work, check=True)
-    if delete_last:
-        subprocess.run(["git", "rm", "-q", "m"], cwd=work, check=True)
-        (work / "d").write_text("deleted\n")
-        subprocess.run(["git", "add", "d"], cwd=work, check=True)
-        subprocess.run([*env_git, "commit", "-q", "-m", "d"], cwd=work, check=True)
-    epoch.parent.mkdir(parents=True)
-    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(epoch)], check=True)
-    return path
+    return public_inbox([text.encode() for text in messages], path, delete_last)
 
 
 def test_public_inbox_v2_yields_one_message_per_commit(tmp_path):

@@ -11,8 +11,6 @@ from a temporary repository whose base is real Linux 6.12 files.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,7 @@ from reviewtool.analyses.spec.condition import given_world, parse_condition, sat
 from reviewtool.cli import main
 from reviewtool.ingest import load
 from reviewtool.series.reroll import applied_revisions
+from tests.helpers.git import git, git_env
 
 ROOT = Path(__file__).resolve().parent.parent
 MBOX = ROOT / "examples" / "kvm-follow-pfn" / "mbox"
@@ -142,20 +141,8 @@ def test_real_list_series_without_page_references_give_nothing(corpus_dir):
 
 
 def _git(repo: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(
-        GIT_CONFIG_NOSYSTEM="1",
-        HOME=str(repo.parent),
-        GIT_AUTHOR_NAME="A U Thor",
-        GIT_AUTHOR_EMAIL="author@example.org",
-        GIT_COMMITTER_NAME="A U Thor",
-        GIT_COMMITTER_EMAIL="author@example.org",
-        GIT_AUTHOR_DATE="2024-09-02T10:00:00+00:00",
-        GIT_COMMITTER_DATE="2024-09-02T10:00:00+00:00",
-    )
-    done = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    env = git_env(("A U Thor", "author@example.org"), "2024-09-02T10:00:00+00:00", repo.parent)
+    return git(repo, *args, env=env)
 
 
 def _edit(path: Path, old: str, new: str) -> None:

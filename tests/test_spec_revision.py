@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from reviewtool.analyses.spec import check_revision
 from reviewtool.cli import main
 from reviewtool.ingest import load
+from tests.helpers.git import git, git_env
 
 CORPUS = Path(__file__).parent / "data" / "spec"
 MMU = "arch/x86/kvm/mmu/mmu.c"
@@ -18,20 +18,9 @@ RELEASE = "\tkvm_release_pfn_clean(fault->pfn);\n"
 
 
 def _git(repo: Path, *args: str) -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "Ada Reviewer",
-        "GIT_AUTHOR_EMAIL": "ada@example.org",
-        "GIT_COMMITTER_NAME": "Ada Reviewer",
-        "GIT_COMMITTER_EMAIL": "ada@example.org",
-        "GIT_AUTHOR_DATE": "2023-08-24T10:00:00+00:00",
-        "GIT_COMMITTER_DATE": "2023-08-24T10:00:00+00:00",
-        "HOME": str(repo),
-        "PATH": "/usr/bin:/bin:/usr/local/bin",
-    }
-    done = subprocess.run(
-        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
+    return git(
+        repo, *args, env=git_env(("Ada Reviewer", "ada@example.org"), "2023-08-24T10:00:00+00:00")
     )
-    return done.stdout
 
 
 @pytest.fixture

@@ -79,7 +79,9 @@ def test_check_shows_a_hostile_file_name(tmp_path: Path) -> None:
 
 
 def test_hook_shows_a_hostile_subject_and_path(tmp_path: Path) -> None:
-    from test_hook_push import CLEAN, LEAKING, Workspace
+    from test_hook_push import CLEAN, LEAKING
+
+    from tests.helpers.workspace import Workspace
 
     ws = Workspace(tmp_path)
     path = "arch/arm64/kvm/mmu\u202e.c"

@@ -9,27 +9,17 @@ temporary repository, writes them as mail with `git format-patch`, and asks
 
 from __future__ import annotations
 
-import os
 import random
 import re
-import subprocess
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reviewtool.ingest import load
 from reviewtool.series.model import Revision
+from tests.helpers.git import fill_cover, format_patch, git, git_env
 
-# Fixed identities and dates keep commits (and so the mail) reproducible.
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Dana Kernel",
-    "GIT_AUTHOR_EMAIL": "dana@example.org",
-    "GIT_COMMITTER_NAME": "Dana Kernel",
-    "GIT_COMMITTER_EMAIL": "dana@example.org",
-    "GIT_AUTHOR_DATE": "2023-08-24T10:00:00+00:00",
-    "GIT_COMMITTER_DATE": "2023-08-24T10:00:00+00:00",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "HOME": "/nonexistent",
-}
+# The series' own author, with fixed dates: commits (and so the mail) are reproducible.
+GIT_ENV = git_env(("Dana Kernel", "dana@example.org"), "2023-08-24T10:00:00+00:00")
 _RANGE_DIFF_LINE = re.compile(r"^\s*(-|\d+):\s+(?:-+|[0-9a-f]+)\s+([=!<>])\s+(-|\d+):")
 
 
@@ -90,16 +80,7 @@ def apply_edits(tree: dict[str, list[str]], edits: tuple[Edit, ...]) -> None:
 
 
 def _git(repo: Path, *args: str, stdin: str | None = None) -> str:
-    env = {**os.environ, **GIT_ENV}
-    done = subprocess.run(
-        ["git", "-C", str(repo), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    return done.stdout
+    return git(repo, *args, env=GIT_ENV, stdin=stdin)
 
 
 @dataclass
@@ -145,24 +126,11 @@ class GitSeries:
     def format_patch(self, name: str, version: int, out: Path, cover: str = "") -> Path:
         """Write branch `name` as [PATCH vN k/n] mail (with a cover letter) into out/."""
         base, tip = self.branches[name]
-        out.mkdir(parents=True, exist_ok=True)
-        _git(
-            self.repo,
-            "format-patch",
-            "-q",
-            "--thread",
-            "--cover-letter",
-            f"--subject-prefix=PATCH v{version}",
-            "-o",
-            str(out),
-            f"{base}..{tip}",
+        files = format_patch(
+            self.repo, base, out, version, tip=tip, subject_prefix=f"PATCH v{version}", env=GIT_ENV
         )
         if cover:
-            for path in out.glob("0000-*.patch"):
-                text = path.read_text()
-                text = text.replace("*** SUBJECT HERE ***", "KVM: a series under test")
-                text = text.replace("*** BLURB HERE ***", cover)
-                path.write_text(text)
+            fill_cover(files[0], "KVM: a series under test", cover)
         return out
 
     def range_diff(self, old: str, new: str, creation_factor: int = 60) -> list[tuple]:

@@ -7,14 +7,13 @@ written with `git fast-import`, so 80,000 files take seconds, not minutes.
 
 from __future__ import annotations
 
-import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.gitseries import commit, fill_cover, format_patch, git
+from tests.helpers.git import commit, fill_cover, format_patch, git, git_env
 
-KERNEL = Path(__file__).resolve().parents[1].parent / "shared" / "kernel" / "linux-6.12"
+KERNEL = Path(__file__).resolve().parents[2].parent / "shared" / "kernel" / "linux-6.12"
 FILLER_DIRS = 100
 BASE_DATE = 1732000000  # 2024-11-19, seconds since the epoch
 
@@ -92,6 +91,7 @@ def build(root: Path, fillers: int = 2000, worktree: bool = True) -> KernelRepo:
         ["git", "fast-import", "--quiet"],
         cwd=repo,
         input=_fast_import_stream(fillers),
+        env=git_env(),
         check=True,
         capture_output=True,
     )
@@ -114,11 +114,7 @@ def build(root: Path, fillers: int = 2000, worktree: bool = True) -> KernelRepo:
             f"{subject}\n\nSigned-off-by: David Stevens <stevensd@chromium.org>",
         )
     mail = root / "mail"
-    files = format_patch(repo, base, mail, 2)
-    for path in files:
-        # git stamps each Message-ID with the clock; when a second ticks between the cover and
-        # a patch, References names a stamp format_patch did not rewrite: make them one.
-        path.write_text(re.sub(r"\.\d{9,11}\.git\.", ".1732000000.git.", path.read_text()))
+    files = format_patch(repo, base, mail, 2)  # Message-ID stamps fixed there
     fill_cover(files[0], "KVM: page reference housekeeping", "Three small patches.")
     git(repo, "checkout", "-q", "-f", "main") if worktree else git(repo, "reset", "-q", "main")
     git(repo, "branch", "-q", "-D", "series")
