@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gitseries import git, init_repo
+from tests.helpers.git import git, init_repo
 from tests.seriesmail import make_posting, msgid, set_header
 
 
