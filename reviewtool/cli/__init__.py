@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-import traceback
 
 from reviewtool import __version__
 from reviewtool.errors import ReviewtoolError
@@ -95,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except ReviewtoolError as exc:
         if debug:
+            import traceback  # noqa: PLC0415 - only for --debug, never on a clean run
+
             traceback.print_exc()
         print(f"reviewtool: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -105,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the last guard before a user sees a traceback
         if debug:
+            import traceback  # noqa: PLC0415 - only for --debug, never on a clean run
+
             traceback.print_exc()
         print(
             f"reviewtool: internal error: {type(exc).__name__}: {exc} "

@@ -60,7 +60,7 @@ class Span:
 
 def scan_functions(text: str) -> list[Span] | None:
     """Every kernel-style function definition in `text`, or None when the layout is not one."""
-    lines = text.split("\n")
+    lines = _lines(text)
     spans: list[Span] = []
     open_at: int | None = None
     line, offset = 0, 0
@@ -88,7 +88,7 @@ def reduce_text(text: str, spans: list[Span], keep: set[Span], last_line: int = 
     What follows the last kept function cannot affect it (C declares before use), and
     dropping it saves the parser half the file on average.
     """
-    lines = text.split("\n")
+    lines = list(_lines(text))  # a copy: the bodies not kept are blanked in it
     end = max([last_line, *(span.end for span in keep)])
     if end:
         lines = lines[:end]
@@ -103,7 +103,7 @@ def reduce_text(text: str, spans: list[Span], keep: set[Span], last_line: int = 
 
 def with_callees(text: str, spans: list[Span], seeds: set[Span]) -> set[Span]:
     """`seeds` and every span they mention by name, transitively."""
-    lines = text.split("\n")
+    lines = _lines(text)
     by_name: dict[str, list[Span]] = {}
     for span in spans:
         # `FNAME(fetch)` is called as `FNAME(fetch)(...)`: index it under both identifiers.
@@ -122,7 +122,13 @@ def with_callees(text: str, spans: list[Span], seeds: set[Span]) -> set[Span]:
     return keep
 
 
-def _span(lines: list[str], open_at: int, close_at: int) -> Span | None:
+@lru_cache(maxsize=8)
+def _lines(text: str) -> tuple[str, ...]:
+    # Split once per text: the scan, the callee closure and the blanking all read its lines.
+    return tuple(text.split("\n"))
+
+
+def _span(lines: tuple[str, ...], open_at: int, close_at: int) -> Span | None:
     # Walk up from the brace over the header lines; a blank line, a directive, the end of a
     # statement, a comment or another body ends the header.
     start = open_at

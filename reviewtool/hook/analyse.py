@@ -10,7 +10,6 @@ texts and remembers answers for the length of one hook run.
 from __future__ import annotations
 
 import os
-import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +112,8 @@ class TreeAnalyser:
         groups: list[list[tuple[CommitPatch, FileChange]]] = [[] for _ in range(workers)]
         for group in sorted(by_path.values(), key=len, reverse=True):
             min(groups, key=len).extend(group)  # the most changed files spread first
+        import pickle  # noqa: PLC0415 - only when files are checked in parallel
+
         children = [self._fork(group) for group in groups[1:]]
         try:
             for patch, change in groups[0]:
@@ -138,6 +139,8 @@ class TreeAnalyser:
         os.close(read_end)
         data = b""
         try:
+            import pickle  # noqa: PLC0415 - imported by the parent already: a dict lookup
+
             self.repo.detach()  # its own cat-file process: the parent's pipe stays the parent's
             answers = {(p.sha, c.path): self.check_change(p, c) for p, c in group}
             data = pickle.dumps(answers)
