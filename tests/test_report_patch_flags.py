@@ -13,7 +13,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from tests.gitseries import git, init_repo
+from tests.helpers.git import git, init_repo
 from tests.seriesmail import make_posting, reply
 
 # A display name with characters HTML must escape, as mail clients let people write them.

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from reviewtool.ingest import load
-from tests.gitseries import git, init_repo
+from tests.helpers.git import git, init_repo
 from tests.seriesmail import make_posting, msgid, reply
 
 SEAN = "Sean Christopherson <seanjc@google.com>"
