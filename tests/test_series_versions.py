@@ -146,3 +146,15 @@ def test_version_and_range_together_is_a_usage_error(mail):
     assert done.returncode == 2 and "--version, or --from/--to" in done.stderr
     missing = cli("report", str(mail), "--version", "5", "-o", "-", "--format", "text")
     assert missing.returncode == 2 and "no version v5 in any series" in missing.stderr
+
+
+def test_a_series_reviewed_in_part_is_not_listed_as_not_reviewed(mail):
+    done = cli("report", str(mail), "--from", "7.1", "--to", "8", "--format", "text", "-o", "-")
+    assert done.returncode in (0, 3), done.stderr
+    others = done.stdout[done.stdout.index("Other series in the input") :]
+    others = others[: others.index("Messages read")]
+    assert "KVM: mmu: alpha" in others and "mm: gup: beta" not in others
+    html = cli("report", str(mail), "--from", "7.1", "--to", "8", "-o", "-")
+    assert html.returncode in (0, 3), html.stderr
+    page = html.stdout[html.stdout.index("Other series in the input") :]
+    assert "KVM: mmu: alpha" in page and "mm: gup: beta" not in page

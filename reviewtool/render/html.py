@@ -168,7 +168,6 @@ def _page(review: Review) -> dict[str, Any]:
     series = [_series_view(sr, links) for sr in review.series_reviews]
     title = series[0]["title"] if len(series) == 1 else f"{len(series)} series"
     accounting = review.accounting
-    reviewed = {id(sr.series) for sr in review.series_reviews}
     return {
         "title": title,
         "csp": CSP,
@@ -192,8 +191,7 @@ def _page(review: Review) -> dict[str, Any]:
             "balanced": accounting.balanced(),
         },
         "notes": group_notes(review.unavailable()),
-        # By identity: comparing Series by value would walk every patch of every revision.
-        "other_series": [_other_series_view(s) for s in review.all_series if id(s) not in reviewed],
+        "other_series": [_other_series_view(s) for s in review.other_series()],
         "archive_url": review.archive_url,
     }
 

@@ -52,8 +52,7 @@ def render_text(review: Review, color: bool = False) -> str:
     for sr in review.series_reviews:
         out.extend(_series_text(sr, paint))
         out.append("")
-    reviewed = {id(sr.series) for sr in review.series_reviews}
-    others = [s for s in review.all_series if id(s) not in reviewed]
+    others = review.other_series()
     if others:
         out.append(paint("Other series in the input (not reviewed here):", "title"))
         for series in others:

@@ -282,6 +282,18 @@ class Review:
             out.extend(review.unavailable())
         return out
 
+    def other_series(self) -> list[Series]:
+        """The series of the input that no series review covers. By identity (comparing by
+        value would walk every patch): a series reviewed cut to some versions (`--from/--to`)
+        shares its Revision objects with the series read, so it counts as reviewed."""
+        reviewed = {id(sr.series) for sr in self.series_reviews}
+        reviewed_revisions = {id(r) for sr in self.series_reviews for r in sr.series.revisions}
+        return [
+            s
+            for s in self.all_series
+            if id(s) not in reviewed and not any(id(r) in reviewed_revisions for r in s.revisions)
+        ]
+
 
 def scope_labels(scope: str) -> list[str]:
     """`"v7 -> v8"` -> `["v7", "v8"]`; `"v8"` -> `["v8"]`; `""` (the whole series) -> []."""
