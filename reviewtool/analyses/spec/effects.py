@@ -302,7 +302,7 @@ class CallEffects:
             get_text = (
                 ""
                 if row.get == "always"
-                else (" with FOLL_GET" if with_get else " without FOLL_GET")
+                else (f" with {row.get_flag}" if with_get else f" without {row.get_flag}")
             )
             s.event(line, f"{row.name}(){get_text}: {KIND_TEXT[kind]}")
             self.walker.violations(s, found, frame, line)
