@@ -18,7 +18,7 @@ from reviewtool.bot.config import BotConfig
 from reviewtool.bot.ingest import classify
 from reviewtool.bot.reply import address_of, build_reply, reply_message_id
 from reviewtool.bot.smtp import SendError, Transport
-from reviewtool.bot.state import PendingRevision, Store
+from reviewtool.bot.state import Ingested, PendingRevision, Store
 from reviewtool.bot.summary import Summary, report_name, summarize, wrap, write_report
 from reviewtool.bot.watchers import Watcher
 from reviewtool.errors import ReviewtoolError
@@ -61,6 +61,9 @@ class RunStats:
     outages: int = 0  # times the queue was paused because the server was unavailable
     paused: str | None = None  # why the queue is paused at the end of the run
     errors: list[str] = field(default_factory=list)
+    # "location: why" of each piece a damaged source could not give (a truncated pack, a lost
+    # object): the run read what it could, and says so rather than look clean.
+    damaged: list[str] = field(default_factory=list)
 
 
 def _quiet(message: str) -> None:
@@ -138,11 +141,18 @@ class BotRunner:
         it; the assembler makes revisions of it when the bot decides)."""
         for watcher in self.watchers:
             known = self.store.known_files(watcher.source)
+            damaged: list[str] = []
             for batch in watcher.poll(self.store.cursor(watcher.source), known):
                 now = self.clock()
                 rows = []
                 for incoming in batch.messages:
-                    row, _ = classify(incoming.data, incoming.location, now, self.own_address)
+                    if incoming.error is not None:
+                        # The source could not give this piece: accounted, with the reason.
+                        row = Ingested("rejected", incoming.location, now, reason=incoming.error)
+                        if incoming.damaged:
+                            damaged.append(f"{incoming.location}: {incoming.error}")
+                    else:
+                        row, _ = classify(incoming.data, incoming.location, now, self.own_address)
                     rows.append(row)
                     stats.kinds[row.kind] = stats.kinds.get(row.kind, 0) + 1
                 stats.read += len(rows)
@@ -150,6 +160,12 @@ class BotRunner:
                     watcher.source, rows, cursor=batch.cursor, files=batch.files
                 )
                 self.hook("after-ingest-commit")
+            if damaged:
+                self.log(
+                    f"{watcher.source} is damaged: {len(damaged)} piece(s) could not be read, "
+                    f"the rest was read; first: {damaged[0]}"
+                )
+                stats.damaged.extend(d for d in damaged if d not in stats.damaged)
 
     def reconcile(self, stats: RunStats) -> None:
         """Settle replies whose send was cut short: delivered if the list has a copy."""

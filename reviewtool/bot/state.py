@@ -272,8 +272,12 @@ class Store:
         with self.transaction("ingest-uncommitted"):
             for msg in messages:
                 if msg.summary is None:
-                    self.index.reject(msg.location, msg.reason or "unreadable")
-                    added += 1
+                    reason = msg.reason or "unreadable"
+                    # A damaged source gives the same unreadable piece at each poll until it
+                    # is repaired: accounted once.
+                    if not self._rejected_before(msg.location, reason):
+                        self.index.reject(msg.location, reason)
+                        added += 1
                     continue
                 summary = replace(msg.summary, kind=msg.kind)
                 place = Place(PLACE_FILE, msg.location)
@@ -291,6 +295,12 @@ class Store:
                 [(source, name) for name in files],
             )
         return added
+
+    def _rejected_before(self, location: str, reason: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM rejected WHERE place = ? AND reason = ? LIMIT 1", (location, reason)
+        ).fetchone()
+        return row is not None
 
     def counts(self) -> dict[str, int]:
         """How many messages of each kind were read (`rejected` when there were any)."""

@@ -11,11 +11,13 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Protocol
 
 from reviewtool.errors import InputError
 from reviewtool.sources.mbox import FROM_LINE_RE, MBOXRD_ESCAPE_RE
+from reviewtool.sources.publicinbox import epoch_repos, is_public_inbox, read_commits, read_epoch
 
 # Messages per committed batch: big enough to amortise the fsync, small enough that a crash
 # re-reads little.
@@ -26,10 +28,12 @@ MBOX_CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class Incoming:
-    """One new message's bytes and where it was read."""
+    """One new message's bytes and where it was read, or why that piece could not be read."""
 
     data: bytes
     location: str
+    error: str | None = None  # the source could not give this piece as a message
+    damaged: bool = False  # ... because the source itself is damaged (a truncated pack)
 
 
 @dataclass
@@ -52,7 +56,14 @@ class Watcher(Protocol):
 
 
 class PublicInboxWatcher:
-    """A public-inbox v2 inbox (or one epoch repo): each commit adds one message as file `m`."""
+    """A public-inbox v2 inbox (or one epoch repo), read by the one public-inbox reader
+    (`sources.publicinbox`), so a damaged epoch is read as far as it goes, as the CLI reads it.
+
+    The cursor holds, per epoch, the last commit walked and the commits whose message could
+    not be read (tried again at each poll, so a repaired archive loses nothing). While an
+    epoch's history cannot be walked, every readable commit is read at each poll (seen
+    Message-IDs drop the repeats) and the walked commit stays where it was.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path).resolve()
@@ -62,66 +73,69 @@ class PublicInboxWatcher:
             raise InputError(f"{path}: no public-inbox git epoch found")
 
     def poll(self, cursor: str | None, known_files: set[str]) -> Iterator[Batch]:
-        """Walk new commits of every epoch, oldest first."""
-        import git  # GitPython; imported here so the other watchers do not need it
-
-        state: dict[str, str] = json.loads(cursor) if cursor else {}
+        """Read new commits of every epoch, oldest first, and retry unreadable ones."""
+        state: dict = json.loads(cursor) if cursor else {}
         for name, epoch_path in self.epochs:
-            try:
-                repo = git.Repo(epoch_path)
-            except (git.exc.GitError, OSError) as exc:
-                raise InputError(f"{epoch_path}: not a git repository: {exc}") from None
-            try:
-                if not repo.head.is_valid():
-                    continue
-                yield from self._walk(repo, name, epoch_path, state)
-            finally:
-                repo.close()
+            if not epoch_path.is_dir():
+                raise InputError(f"{epoch_path}: not a git repository")
+            yield from self._read(name, str(epoch_path), state)
 
-    def _walk(self, repo, name: str, epoch_path: Path, state: dict[str, str]) -> Iterator[Batch]:
-        import git
-
-        last = state.get(name)
-        rev = f"{last}..HEAD" if last else "HEAD"
-        try:
-            shas = repo.git.rev_list("--reverse", rev).split()
-        except git.exc.GitCommandError:
-            # The last commit seen is gone (the inbox was purged and rewritten): read it all
-            # again; Message-IDs already seen are dropped.
-            shas = repo.git.rev_list("--reverse", "HEAD").split()
+    def _read(self, name: str, epoch: str, state: dict) -> Iterator[Batch]:
+        unread_key = f"{name}:unread"
+        # Commits whose message could not be read yet: those of earlier polls first.
+        unread: list[str] = [str(sha) for sha in state.get(unread_key, [])]
+        retried = list(unread)
+        walked = True  # False once the reader says the history cannot be walked
+        answered: set[str] = set()  # retried commits the reader gave something for
         batch = Batch()
-        for sha in shas:
-            commit = repo.commit(sha)
-            try:
-                blob = commit.tree / "m"
-            except KeyError:
-                blob = None  # a deletion commit (`d`) or something else: no message
-            if blob is not None:
-                data = blob.data_stream.read()
-                batch.messages.append(Incoming(data, f"{epoch_path}@{sha[:12]}"))
-            state[name] = sha
+        pieces = chain(
+            (("retry", c, r) for c, r in (read_commits(epoch, retried) if retried else ())),
+            (("walk", c, r) for c, r in read_epoch(epoch, state.get(name))),
+        )
+        for how, commit, raw in pieces:
+            batch.messages.append(Incoming(raw.data, raw.location, raw.error, raw.damaged))
+            if how == "retry" and commit is not None:
+                answered.add(commit)
+            if commit is None:
+                walked = False
+            elif raw.error is None and how == "retry":
+                unread.remove(commit)
+            elif raw.error is not None and how == "walk" and walked and commit not in unread:
+                unread.append(commit)
+            if how == "walk" and walked and commit is not None:
+                state[name] = commit
             if len(batch.messages) >= BATCH_SIZE:
-                batch.cursor = json.dumps(state, sort_keys=True)
+                batch.cursor = _cursor(state, unread_key, unread)
                 yield batch
                 batch = Batch()
-        if shas:
-            batch.cursor = json.dumps(state, sort_keys=True)
+        # A retried commit the reader passed over silently holds a deletion (`d`) now.
+        gone = [sha for sha in retried if sha not in answered and sha in unread]
+        for sha in gone:
+            unread.remove(sha)
+        if batch.messages or gone:
+            batch.cursor = _cursor(state, unread_key, unread)
             yield batch
 
 
+def _cursor(state: dict, unread_key: str, unread: list[str]) -> str:
+    """The cursor after a batch: the walked commit of each epoch and its unread commits."""
+    if unread:
+        state[unread_key] = list(unread)
+    else:
+        state.pop(unread_key, None)
+    return json.dumps(state, sort_keys=True)
+
+
 def _epochs(path: Path) -> list[tuple[str, Path]]:
-    """(name, path) of each epoch, in order: `git/0.git`, `git/1.git`, ... or the repo itself."""
-    git_dir = path / "git"
-    if git_dir.is_dir():
-        found = []
-        for child in git_dir.iterdir():
-            stem = child.name.removesuffix(".git")
-            if child.is_dir() and stem.isdigit():
-                found.append((int(stem), child))
-        return [(str(n), p) for n, p in sorted(found)]
-    if (path / "HEAD").is_file() or (path / ".git").exists():
-        return [("0", path)]
-    return []
+    """(name, path) of each epoch, in order: `git/0.git`, `git/1.git`, ... or the repo itself;
+    the names key the cursor."""
+    if not is_public_inbox(str(path)):
+        return []
+    return [(_epoch_name(Path(epoch), path), Path(epoch)) for epoch in epoch_repos(str(path))]
+
+
+def _epoch_name(epoch: Path, inbox: Path) -> str:
+    return "0" if epoch == inbox else epoch.name.removesuffix(".git")
 
 
 class MaildirWatcher:

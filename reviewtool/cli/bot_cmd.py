@@ -134,6 +134,14 @@ def run(args: argparse.Namespace, hook: Callable[[str], None] | None = None) -> 
         )
     for error in stats.errors:
         print(f"reviewtool bot: could not review {error}", file=sys.stderr)
+    if stats.damaged:
+        # What could be read was read and answered; a damaged source is never a clean run.
+        print(
+            f"reviewtool bot: damaged input: {len(stats.damaged)} piece(s) could not be read; "
+            f"first: {stats.damaged[0]}",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

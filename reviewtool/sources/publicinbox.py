@@ -60,9 +60,26 @@ def is_public_inbox(path: str) -> bool:
 
 def iter_public_inbox(path: str, since: str | None = None) -> Iterator[RawMessage]:
     """Yield the message of every commit, oldest first; `since` skips commits up to that one."""
-    limit = max_message_bytes()
     for epoch in epoch_repos(path):
-        yield from _iter_epoch(epoch, since if epoch == path else None, limit)
+        for _, raw in read_epoch(epoch, since if epoch == path else None):
+            yield raw
+
+
+def read_epoch(epoch: str, since: str | None = None) -> Iterator[tuple[str | None, RawMessage]]:
+    """(commit, message) for every commit of one epoch after `since`, oldest first.
+
+    A piece that is not one commit's message (the epoch's history cannot be walked, so every
+    readable commit is read instead) comes with commit None: a reader that resumes from a
+    commit must not move past this walk. A `since` that is no longer in the epoch (the inbox
+    was purged and rewritten) reads the whole epoch again, which is not damage.
+    """
+    yield from _iter_epoch(epoch, since, max_message_bytes())
+
+
+def read_commits(epoch: str, commits: list[str]) -> Iterator[tuple[str | None, RawMessage]]:
+    """(commit, message) for the named commits only: messages that could not be read before
+    are tried again, so a repaired archive loses nothing."""
+    yield from _messages(epoch, commits, max_message_bytes())
 
 
 def _git(epoch: str, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
@@ -86,26 +103,38 @@ def _first_line(data: bytes) -> str:
     return text.splitlines()[0] if text else "git failed"
 
 
-def _iter_epoch(epoch: str, since: str | None, limit: int) -> Iterator[RawMessage]:
+def _iter_epoch(
+    epoch: str, since: str | None, limit: int
+) -> Iterator[tuple[str | None, RawMessage]]:
     if _git(epoch, "rev-parse", "--verify", "-q", "HEAD").returncode != 0:
         if _object_count(epoch) == 0:
             return  # a new, empty epoch: nothing written yet
-        yield RawMessage(b"", epoch, error="epoch has no readable HEAD", damaged=True)
+        yield None, RawMessage(b"", epoch, error="epoch has no readable HEAD", damaged=True)
         commits = _readable_commits(epoch)
     else:
+        if since and not _is_commit(epoch, since):
+            since = None  # purged and rewritten: read it all again; seen Message-IDs drop
         listing = _git(epoch, "rev-list", "--reverse", f"{since}..HEAD" if since else "HEAD")
         if listing.returncode == 0:
             commits = listing.stdout.decode().split()
         else:
-            yield RawMessage(
-                b"",
-                epoch,
-                error=f"history cannot be walked ({_first_line(listing.stderr)}); "
-                "every commit still readable is read",
-                damaged=True,
+            yield (
+                None,
+                RawMessage(
+                    b"",
+                    epoch,
+                    error=f"history cannot be walked ({_first_line(listing.stderr)}); "
+                    "every commit still readable is read",
+                    damaged=True,
+                ),
             )
             commits = _readable_commits(epoch)
     yield from _messages(epoch, commits, limit)
+
+
+def _is_commit(epoch: str, name: str) -> bool:
+    """True when the epoch still has an object `name` (a walk from it may still fail)."""
+    return _git(epoch, "cat-file", "-t", name).returncode == 0
 
 
 def _object_count(epoch: str) -> int:
@@ -183,27 +212,33 @@ def _skip(stream, size: int) -> None:  # noqa: ANN001 - a binary pipe
         size -= len(stream.read(min(size, READ_CHUNK_BYTES))) or size
 
 
-def _messages(epoch: str, commits: list[str], limit: int) -> Iterator[RawMessage]:
+def _messages(
+    epoch: str, commits: list[str], limit: int
+) -> Iterator[tuple[str | None, RawMessage]]:
     names = [f"{sha}:{MESSAGE_BLOB}" for sha in commits]
     missing: list[str] = []
     for name, data, why in _batch(epoch, names, limit):
         sha = name.split(":", 1)[0]
         location = f"{epoch}@{sha[:12]}"
         if data is not None:
-            yield RawMessage(data, location)
+            yield sha, RawMessage(data, location)
         elif why is not None and why.endswith(" missing"):
             missing.append(sha)  # a deletion commit, or a tree that lost its message
         else:
-            yield RawMessage(b"", location, error=f"cannot read the message: {why}", damaged=True)
+            why = f"cannot read the message: {why}"
+            yield sha, RawMessage(b"", location, error=why, damaged=True)
     if not missing:
         return
     # public-inbox records a removed message as a commit with `d` instead of `m`.
     for name, data, _ in _batch(epoch, [f"{sha}:{DELETION_BLOB}" for sha in missing], limit):
         if data is None:
             sha = name.split(":", 1)[0]
-            yield RawMessage(
-                b"",
-                f"{epoch}@{sha[:12]}",
-                error="commit has no message (its tree is missing or damaged)",
-                damaged=True,
+            yield (
+                sha,
+                RawMessage(
+                    b"",
+                    f"{epoch}@{sha[:12]}",
+                    error="commit has no message (its tree is missing or damaged)",
+                    damaged=True,
+                ),
             )
