@@ -525,6 +525,41 @@ def test_reply_message_id_is_stable_for_a_revision(tmp_path):
     assert reply_message_id(key, BOT_FROM).endswith("@example.org")
 
 
+def test_a_review_that_raises_is_decided_error_once_and_never_retried(tmp_path, smtp_server):
+    # The store's fault hook raises inside the first review of each process, as an analysis
+    # that runs out of memory would (MemoryError); three restarts on the same state.
+    handler, port = smtp_server()
+    inbox = PublicInbox(tmp_path / "inbox")
+    posts = [posting(2, 2, tag=f"r{k}", title=f"KVM: raising series {k}") for k in range(3)]
+    for post in posts:
+        for data in post.mails:
+            inbox.add(data)
+
+    def first_review_raises():
+        passed = []
+
+        def hook(point: str) -> None:
+            if point == "review-started" and not passed:
+                passed.append(point)
+                raise MemoryError("analysis ran out of memory")
+
+        return hook
+
+    for _ in range(3):
+        runner, store = make_bot(tmp_path, inbox.path, port)
+        runner.hook = first_review_raises()
+        stats = runner.run_once()
+        store.close()
+    decisions = Store(tmp_path / "bot.sqlite").decisions()
+    outcomes = sorted(outcome for _, outcome, _, _ in decisions)
+    assert outcomes == ["error", "reply", "reply"]
+    (failed,) = [(key, note) for key, outcome, _, note in decisions if outcome == "error"]
+    assert failed[1] == "MemoryError: analysis ran out of memory"
+    assert len(handler.received) == 2
+    assert failed[0] not in {str(r.message["In-Reply-To"]).strip("<>") for r in handler.received}
+    assert stats.decided == 0 and not stats.errors  # the last restart had nothing left to do
+
+
 def test_unreadable_mail_is_recorded_as_rejected_and_does_not_stop_the_bot(tmp_path, smtp_server):
     handler, port = smtp_server()
     inbox = PublicInbox(tmp_path / "inbox")

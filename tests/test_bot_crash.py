@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -35,6 +36,8 @@ SCENARIOS = [
     ("decide-uncommitted", 1),
     ("decide-uncommitted", 3),
     ("after-decide-commit", 1),
+    ("review-started", 1),
+    ("review-started", 3),
     ("begin-send-uncommitted", 1),
     ("before-send", 1),
     ("smtp-before-data", 1),
@@ -145,3 +148,31 @@ def test_without_the_list_copy_a_cut_short_send_is_repeated_with_the_same_messag
     ids = Counter(str(r.message["Message-ID"]) for r in handler.received)
     assert len(ids) == len(targets)
     assert sorted(ids.values()) == [1, 1, 2]
+
+
+def test_a_revision_whose_review_kills_the_bot_is_given_up_once_and_the_others_answered(tmp_path):
+    # The poison: the review of the first revision ends the process (as the OOM killer or a
+    # crash in a C extension would) at every start. Before, each restart began with that
+    # revision again and died: no series on the list was ever answered again.
+    maildir, targets = _lists(tmp_path)
+    handler = Inbox(echo_to=maildir)
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        # Five restarts; the review started first in each of the first three is killed.
+        kills = ["review-started:1"] * 3 + [None, None]
+        codes = [_run_bot(tmp_path, maildir, port, kill) for kill in kills]
+    finally:
+        controller.stop()
+    # Runs 1-2 die on revision 0; run 3 gives it up and dies on revision 1's first review
+    # (one death may be the machine's); runs 4-5 finish.
+    assert codes == [-signal.SIGKILL] * 3 + [0, 0]
+    db = sqlite3.connect(tmp_path / "bot.sqlite")
+    decisions = dict(db.execute("SELECT revision_key, outcome FROM decisions"))
+    notes = dict(db.execute("SELECT revision_key, note FROM decisions"))
+    assert decisions == {targets[0]: "failed", targets[1]: "reply", targets[2]: "reply"}
+    assert "ended the bot 2 times" in notes[targets[0]]
+    assert db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 0
+    answered = Counter(str(r.message["In-Reply-To"]).strip("<>") for r in handler.received)
+    assert answered == Counter({targets[1]: 1, targets[2]: 1})

@@ -26,6 +26,7 @@ from reviewtool.errors import ReviewtoolError
 HOOK_POINTS = (
     "ingest-uncommitted",  # inside the transaction that records a batch of mail
     "after-ingest-commit",
+    "review-started",  # a review's start is committed, the analyses are running
     "decide-uncommitted",  # inside the transaction that records a decision and its reply
     "after-decide-commit",
     "begin-send-uncommitted",  # inside the transaction that marks a reply `sending`
@@ -35,6 +36,10 @@ HOOK_POINTS = (
     "mark-sent-uncommitted",  # inside the transaction that marks a reply `sent`
     "after-mark-sent",
 )
+# Reviews of one revision that may end the process before it is given up as `failed`: one
+# death may be the machine's (a restart, the OOM killer taking the biggest process), a second
+# one on the same revision is the revision's.
+MAX_REVIEW_ATTEMPTS = 2
 # `--once` waits for a retry only when it is due this soon; later ones wait for the next run.
 ONCE_RETRY_WINDOW_SECONDS = 300.0
 HOUR = 3600.0
@@ -215,6 +220,16 @@ class BotRunner:
             self.store.decide(key, "answered-before", note, now=now, members=members)
             stats.skipped += 1
             return
+        attempts = self.store.review_attempts(key)
+        if attempts >= MAX_REVIEW_ATTEMPTS:
+            # Its review ended the process each time: never again, or the bot dies at every
+            # restart and no other series is answered.
+            note = f"its review ended the bot {attempts} times; not reviewed again"
+            self.store.decide(key, "failed", note, now=now, members=members)
+            stats.errors.append(f"{key}: {note}")
+            stats.skipped += 1
+            self.log(f"gave up on {key}: {note}")
+            return
         # Earlier versions are in the revision's index group (thread, change-id, titles).
         rows, history = list(pending.members), list(pending.history)
         cfg = self.config
@@ -223,7 +238,9 @@ class BotRunner:
         if cfg.base_url and cfg.report_dir:
             name = report_name(key, pending.label)
             report_url = f"{cfg.base_url.rstrip('/')}/{name}"
+        self.store.begin_review(key, now)
         try:
+            self.hook("review-started")
             summary = summarize(pending, rows, history, report_url, want_html=name is not None)
             if name and cfg.report_dir and not self._write_report(name, summary):
                 report_url = None  # no page to link to: answer without the link

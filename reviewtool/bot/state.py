@@ -8,6 +8,9 @@ which revisions it holds, so the bot has no threading rules of its own.
 Exactly-once rests on these rules:
 - a message and the source cursor that passes it are committed in one transaction, so a
   crash re-reads at most what was not committed and Message-IDs drop the rest;
+- a review is recorded as begun (committed) before it runs, and that record goes with its
+  decision: a revision whose review killed the process is known at the next start, and after
+  a second death it is decided `failed` instead of killing the bot at every restart;
 - a decision and its reply (in the outbox) are committed in one transaction, before any send,
   together with the Message-IDs of the revision it answers: mail that joins the revision
   later is attached to that decision, never answered again;
@@ -66,6 +69,12 @@ CREATE TABLE IF NOT EXISTS decided_messages (
     revision_key TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS waiting (group_id INTEGER PRIMARY KEY);
+-- Reviews begun and not yet decided: a process that dies while reviewing leaves its row.
+CREATE TABLE IF NOT EXISTS reviews (
+    revision_key TEXT PRIMARY KEY,
+    attempts INTEGER NOT NULL,
+    started REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS outbox (
     message_id TEXT PRIMARY KEY,
     revision_key TEXT NOT NULL UNIQUE,
@@ -383,6 +392,27 @@ class Store:
             )
         )
 
+    def begin_review(self, key: str, now: float) -> int:
+        """Record (committed) that the review of a revision starts; how many times it has
+        started, this one included."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO reviews(revision_key, attempts, started) VALUES (?, 1, ?) "
+                "ON CONFLICT(revision_key) DO UPDATE SET attempts = attempts + 1, started = ?",
+                (key, now, now),
+            )
+            row = self.db.execute(
+                "SELECT attempts FROM reviews WHERE revision_key = ?", (key,)
+            ).fetchone()
+        return int(row[0])
+
+    def review_attempts(self, key: str) -> int:
+        """Reviews of a revision begun and never decided: each one ended the process."""
+        row = self.db.execute(
+            "SELECT attempts FROM reviews WHERE revision_key = ?", (key,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
     def decide(
         self,
         key: str,
@@ -403,6 +433,7 @@ class Store:
             )
             if cur.rowcount == 0:
                 return False
+            self.db.execute("DELETE FROM reviews WHERE revision_key = ?", (key,))
             self.db.executemany(
                 "INSERT OR IGNORE INTO decided_messages(message_id, revision_key) VALUES (?, ?)",
                 [(message_id, key) for message_id in (*members, key)],
