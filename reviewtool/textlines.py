@@ -19,7 +19,6 @@ BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2
 _INVISIBLE_RE = re.compile(f"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
 # The same for whole multi-line text: newline and tab keep their meaning.
 _INVISIBLE_IN_TEXT_RE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
-_BIDI_RE = re.compile(f"[{BIDI_CONTROLS}]")
 
 
 def git_lines(text: str) -> list[str]:
@@ -33,7 +32,12 @@ def git_lines(text: str) -> list[str]:
 
 
 def _symbol(match: re.Match[str]) -> str:
-    char = match.group(0)
+    return stand_in(match.group(0))
+
+
+def stand_in(char: str) -> str:
+    """The visible stand-in of one control character: U+240C for `\\f`, U+241B for ESC,
+    `<U+202E>` for a bidi override."""
     code = ord(char)
     if code < 0x20:
         return chr(0x2400 + code)  # the Control Pictures block: U+240C for form feed
@@ -56,12 +60,6 @@ def visible_text(text: str) -> str:
     clearing the reader's terminal, a bidi control as `<U+202E>` instead of reordering.
     """
     return _INVISIBLE_IN_TEXT_RE.sub(_symbol, text)
-
-
-def show_bidi(text: str) -> str:
-    """Only the bidi controls made visible (`<U+202E>`): for HTML, whose own escaping deals
-    with the rest."""
-    return _BIDI_RE.sub(_symbol, text)
 
 
 # A unified-diff hunk header; the one copy of this pattern (diff.patterns re-exports it).

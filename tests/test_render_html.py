@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from reviewtool.ingest import load
 from reviewtool.mail.model import Trailer
 from reviewtool.render.html import render_html
+from reviewtool.render.safe_html import visible_html
 from reviewtool.review import AnalysisNote, Review, build_review, review_series
 from reviewtool.series.model import Accounting
 from tests.helpers.review_support import make_review, make_series, mbox_text
@@ -250,14 +251,10 @@ def test_any_text_from_mail_renders_as_valid_inert_html(title, body, path, trail
     doc = lxml.html.fromstring(page)
     assert not doc.xpath("//script | //iframe | //img | //object")
     text = doc.text_content()
-    unprintable = dict.fromkeys(
-        [*range(0, 9), 11, 12, *range(14, 32), *range(127, 160), *range(0xD800, 0xE000)]
-        + [*range(0xFDD0, 0xFDF0)]
-        + [plane * 0x10000 + low for plane in range(17) for low in (0xFFFE, 0xFFFF)],
-        "\ufffd",
-    )
-    assert title.translate(unprintable) in text
-    assert f"arch/{path}".translate(unprintable) in text
+    # Controls show as the text doors' stand-ins, bidi controls as `<U+202E>` (issue 16.6);
+    # this pinned U+FFFD for controls before 16.6 asked for visible stand-ins everywhere.
+    assert visible_html(title) in text
+    assert visible_html(f"arch/{path}") in text
 
 
 def test_series_left_out_by_the_selection_are_named_in_the_accounting() -> None:

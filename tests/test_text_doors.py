@@ -12,7 +12,7 @@ import pytest
 from markupsafe import Markup, escape
 from test_bot_fixtures import posting
 
-from reviewtool.render.safe_html import show_bidi_html
+from reviewtool.render.safe_html import visible_html
 from reviewtool.render.terminal import Painter
 from reviewtool.textlines import visible_text
 
@@ -109,14 +109,14 @@ def test_html_report_shows_bidi_controls(evil_mbox: Path, tmp_path: Path) -> Non
 # -- the helpers themselves -----------------------------------------------------------------
 
 
-def test_show_bidi_html_keeps_markup_and_escapes_the_stand_in() -> None:
+def test_visible_html_keeps_markup_and_escapes_the_stand_in() -> None:
     marked = Markup("<b>") + escape("a\u2066b<") + Markup("</b>")
-    shown = show_bidi_html(marked)
+    shown = visible_html(marked)
     assert isinstance(shown, Markup)
     assert str(shown) == "<b>a&lt;U+2066&gt;b&lt;</b>"
-    assert show_bidi_html("x\u200fy") == "x<U+200F>y"  # a str stays a str: jinja escapes it
-    assert show_bidi_html(3) == 3
-    assert show_bidi_html(Markup("<i>plain</i>")) == Markup("<i>plain</i>")
+    assert visible_html("x\u200fy") == "x<U+200F>y"  # a str stays a str: jinja escapes it
+    assert visible_html(3) == 3
+    assert visible_html(Markup("<i>plain</i>")) == Markup("<i>plain</i>")
 
 
 def test_painter_colours_only_its_own_marks() -> None:

@@ -20,6 +20,7 @@ from reviewtool import __version__
 from reviewtool.bot.config import BotConfig
 from reviewtool.bot.ingest import BOT_HEADER
 from reviewtool.mail import Mail
+from reviewtool.textlines import visible_text
 
 # Long threads grow long References headers; keep the root and the nearest ancestors.
 MAX_REFERENCES = 20
@@ -127,6 +128,9 @@ def build_reply(
     # RFC 3834: an automatic reply; well-behaved autoresponders then stay quiet.
     msg["Auto-Submitted"] = "auto-generated"
     msg[BOT_HEADER] = f"reviewtool {__version__}"
+    # A reply body is a text door like any other: a title or name from mail quoted in it shows
+    # its controls (ESC, U+202E) as stand-ins, whichever text (report, short, fallback) it is.
+    body = visible_text(body)
     ascii_only = body.isascii()
     msg.set_content(
         body, charset="us-ascii" if ascii_only else "utf-8", cte="7bit" if ascii_only else "8bit"

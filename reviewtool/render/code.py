@@ -9,12 +9,13 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import CLexer
 
 from reviewtool.diff.patterns import C_SUFFIXES
+from reviewtool.render.safe_html import text_html
 from reviewtool.render.view import DiffRow, parse_diff
 from reviewtool.textlines import visible
 
@@ -38,12 +39,13 @@ def highlight_lines(texts: list[str], path: str) -> list[Markup]:
     texts = [visible(text) for text in texts]  # a form feed or U+2028 must show, not act
     lexer = CLexer(stripnl=False, ensurenl=False) if path.endswith(C_SUFFIXES) else None
     if lexer is None:
-        return [Markup(escape(t)) for t in texts]
+        return [text_html(t) for t in texts]
     source = "\n".join(texts) + "\n"
     out = highlight(source, lexer, HtmlFormatter(nowrap=True, style=PYGMENTS_STYLE))
     lines = out.split("\n")
     if len(lines) < len(texts):  # the lexer merged lines: fall back to plain, never misalign
-        return [Markup(escape(t)) for t in texts]
+        return [text_html(t) for t in texts]
+    # Pygments escaped what it highlighted, and its input had its controls made visible.
     return [Markup(line) for line in lines[: len(texts)]]
 
 
@@ -58,7 +60,7 @@ def diff_rows(diff: str) -> list[dict[str, Any]]:
             if line.kind in ("add", "del", "ctx"):
                 rows.append(code_row(line, next(highlighted)))
             elif line.kind != "file":
-                rows.append(code_row(line, Markup(escape(visible(line.text)))))
+                rows.append(code_row(line, text_html(visible(line.text))))
         files.append({"path": diff_file.path, "rows": rows})
     return files
 

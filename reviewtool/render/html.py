@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 import reviewtool
 from reviewtool.render.code import diff_rows, pygments_css
-from reviewtool.render.safe_html import show_bidi_html
+from reviewtool.render.safe_html import text_html, visible_html
 from reviewtool.render.sections import (
     comparison_view,
     findings_view,
@@ -103,7 +103,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.ChainableUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
-        finalize=_printable,
+        finalize=visible_html,  # every printed value: controls from mail shown
     )
     env.globals["badge_class"] = _badge_class
     env.filters["person"] = person_name
@@ -111,37 +111,9 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-# Characters HTML has no place for, though mail can carry them (a broken charset, an RFC 2047
-# word with raw bytes): C0 controls but tab, newline and carriage return; DEL and the C1
-# controls; lone surrogates; the noncharacters. Each becomes U+FFFD.
-_UNPRINTABLE = dict.fromkeys(
-    [
-        *range(0x00, 0x09),
-        0x0B,
-        0x0C,
-        *range(0x0E, 0x20),
-        *range(0x7F, 0xA0),
-        *range(0xD800, 0xE000),
-        *range(0xFDD0, 0xFDF0),
-        *(plane * 0x10000 + low for plane in range(0x11) for low in (0xFFFE, 0xFFFF)),
-    ],
-    "\ufffd",
-)
-
-
-def _printable(value: Any) -> Any:
-    """Every value printed by the template, with characters HTML cannot carry replaced and
-    bidi controls shown as `<U+202E>` (render.safe_html)."""
-    if isinstance(value, Markup):
-        return show_bidi_html(Markup(str.translate(value, _UNPRINTABLE)))
-    if isinstance(value, str):
-        return show_bidi_html(value.translate(_UNPRINTABLE))
-    return value
-
-
 def _path_breaks(path: str) -> Markup:
     """A file path that may wrap after each slash: escaped first, then <wbr> added."""
-    return Markup("/<wbr>").join(escape(part) for part in str(path).split("/"))
+    return Markup("/<wbr>").join(text_html(part) for part in str(path).split("/"))
 
 
 def _badge_class(kind: str, value: Any) -> str:

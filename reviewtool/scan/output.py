@@ -1,14 +1,18 @@
-"""The scan index on disk: `index.json` and a small `index.html` table, written atomically."""
+"""The scan index on disk: `index.json` and a small `index.html` table, written atomically.
+
+Text from mail (titles, reasons) enters the table through `render.safe_html.text_html`, the
+report's one sanitiser: escaped, with bidi controls and ESC shown, never obeyed.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from html import escape
 from pathlib import Path
 from typing import Any
 
 from reviewtool.errors import InputError
+from reviewtool.render.safe_html import text_html
 
 INDEX_JSON = "index.json"
 INDEX_HTML = "index.html"
@@ -66,7 +70,7 @@ def _findings_cell(version: dict) -> str:
     found = version.get("findings")
     if found is None:
         reason = version.get("unavailable") or "not checked"
-        return f'<span class="nc" title="{escape(reason)}">not checked</span>'
+        return f'<span class="nc" title="{text_html(reason)}">not checked</span>'
     text = str(found["introduced"])
     if version.get("not_checked"):
         text += f' <span class="nc">({version["not_checked"]} functions not checked whole)</span>'
@@ -79,29 +83,29 @@ def render_index_html(document: dict) -> str:
     for entry in document["series"]:
         if entry.get("error"):
             rows.append(
-                f"<tr class=err><td>{escape(entry.get('message_id') or '')}</td>"
-                f"<td colspan=3>failed: {escape(entry['error'])}</td></tr>"
+                f"<tr class=err><td>{text_html(entry.get('message_id') or '')}</td>"
+                f"<td colspan=3>failed: {text_html(entry['error'])}</td></tr>"
             )
             continue
-        versions = " ".join(escape(v["label"]) for v in entry["versions"])
+        versions = " ".join(text_html(v["label"]) for v in entry["versions"])
         introduced = " ".join(
-            f"{escape(v['label'])}:&nbsp;{_findings_cell(v)}" for v in entry["versions"]
+            f"{text_html(v['label'])}:&nbsp;{_findings_cell(v)}" for v in entry["versions"]
         )
-        link = escape(entry["html"] or entry["json"])
+        link = text_html(entry["html"] or entry["json"])
         comments = entry.get("open_review_comments")
         comments_text = "n/a" if comments is None else str(comments)
         rows.append(
-            f'<tr><td><a href="{link}">{escape(entry["title"])}</a></td><td>{versions}</td>'
+            f'<tr><td><a href="{link}">{text_html(entry["title"])}</a></td><td>{versions}</td>'
             f"<td>{introduced}</td><td>{comments_text}</td></tr>"
         )
     counts = document["messages"]
-    summary = ", ".join(f"{escape(str(k))} {v}" for k, v in sorted(counts.items()))
+    summary = ", ".join(f"{text_html(str(k))} {v}" for k, v in sorted(counts.items()))
     return (
         "<!DOCTYPE html>\n<html><head><meta charset=utf-8><title>reviewtool scan</title>"
         "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top}"
         ".err{background:#fee}.nc{color:#888}</style></head><body>"
-        f"<h1>reviewtool scan</h1><p>{escape(document['generated'])}: {summary}</p>"
+        f"<h1>reviewtool scan</h1><p>{text_html(document['generated'])}: {summary}</p>"
         "<table><tr><th>series</th><th>versions</th><th>findings introduced per version</th>"
         "<th>open review comments</th></tr>" + "".join(rows) + "</table></body></html>\n"
     )
