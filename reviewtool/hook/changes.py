@@ -18,9 +18,11 @@ from reviewtool.hook.gitio import git_output
 # C sources and headers; git's pathspec `*` crosses directories, so these match at any depth.
 C_PATHSPECS = ("*.c", "*.h")
 
-# One record per commit, each field ended by NUL (see parse_log).
+# One record per commit, each field ended by NUL; a record starts a line (see parse_log).
 _RECORD_FORMAT = "%x00%H%x00%P%x00%s%x00"
 _OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+# Where a record starts: a NUL at the start of the stream or of a line.
+_RECORD_START = re.compile(r"(?:\A|(?<=\n))\x00")
 
 
 @dataclass
@@ -38,6 +40,9 @@ class FileChange:
     # git calls the file binary (a NUL byte, or a `-diff` attribute): no line of it can be
     # read from the patch, so it is reported as not checked, never passed over in silence.
     binary: bool = False
+    # Lines the commit adds and removes in this file, as `git show --numstat` counts them.
+    added: int = 0
+    deleted: int = 0
 
     @property
     def path(self) -> str:
@@ -89,27 +94,30 @@ def commit_patches(repo: Any, shas: list[str]) -> dict[str, CommitPatch]:
 def parse_log(text: str, shas: list[str]) -> dict[str, CommitPatch]:
     """Parse `git log --no-walk=unsorted --format=<_RECORD_FORMAT> -p -U0 SHAS...`.
 
-    Each commit is a record that starts with a NUL: `NUL sha NUL parents NUL subject NUL`,
-    then its diff. Patch text cannot hold a NUL (git calls such a file binary and prints no
-    lines of it) and a subject cannot either, so nothing a commit carries can start a record;
-    and each record must name, in order, the commit asked for: a stream that does not is
-    refused rather than half-read. Each diff is read by the package's one diff reader
-    (`diff.model.read_diff`), which cuts lines as `git apply` does.
+    Each commit is a record that starts with a NUL at the start of a line: `NUL sha NUL
+    parents NUL subject NUL`, then its diff. A subject cannot hold a NUL, and no diff line
+    starts with one (each starts with its marker), so nothing a commit carries can start a
+    record; a NUL inside a diff line (git calls a file binary only for a NUL in its first
+    8000 bytes, so a later one is printed) is data of that line. Each record must name, in
+    order, a commit asked for: a stream that does not is refused rather than half-read. Each
+    diff is read by the package's one diff reader (`diff.model.read_diff`), which cuts lines
+    as `git apply` does.
     """
-    fields = text.split("\0")
-    if fields and fields[0].strip() == "":
-        fields = fields[1:]
-    if len(fields) % 4:
-        raise InputError(
-            f"git log gave {len(fields)} NUL-separated fields, not whole commit records; "
-            "refusing to guess which changes belong to which commit"
-        )
+    records = _RECORD_START.split(text)
+    if records and records[0].strip() == "":
+        records = records[1:]
     patches: dict[str, CommitPatch] = {}
     # The pathspec drops commits without a C change: the records are the asked-for commits
     # that have one, in the order asked.
     expected = iter(shas)
-    for index in range(len(fields) // 4):
-        got, parents, subject, body = fields[4 * index : 4 * index + 4]
+    for index, record in enumerate(records):
+        fields = record.split("\0", 3)
+        if len(fields) != 4:
+            raise InputError(
+                f"git log record {index + 1} has {len(fields)} NUL-separated fields, not 4; "
+                "refusing to guess which changes belong to which commit"
+            )
+        got, parents, subject, body = fields
         if not _OBJECT_ID.fullmatch(got) or not any(sha == got for sha in expected):
             raise InputError(
                 f"git log record {index + 1} names {got[:50]!r}, not one of the commits "
@@ -142,6 +150,8 @@ def _says_binary(header: list[str]) -> bool:
 
 
 def _add_hunk(change: FileChange, hunk: Hunk) -> None:
+    change.added += hunk.new_length
+    change.deleted += hunk.old_length
     if hunk.new_length:
         change.new_lines.update(range(hunk.new_start, hunk.new_start + hunk.new_length))
     else:

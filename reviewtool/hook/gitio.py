@@ -47,13 +47,14 @@ class GitRepo:
 
     def run(self, *args: str) -> str:
         """`git ARGS` in this repository; its stdout (a GitError with git's words on failure)."""
-        done = subprocess.run(
-            ["git", "-C", str(self.root), *args], capture_output=True, text=True, errors="replace"
-        )
+        # Bytes, decoded here: text mode would also turn each `\r` of a patch line into a line
+        # break (universal newlines), and the hook would read another diff than git applies.
+        done = subprocess.run(["git", "-C", str(self.root), *args], capture_output=True)
         if done.returncode:
-            first = (done.stderr.strip().splitlines() or ["failed"])[0]
+            stderr = done.stderr.decode("utf-8", "replace")
+            first = (stderr.strip().splitlines() or ["failed"])[0]
             raise GitError(f"git {args[0]}: {first}")
-        return done.stdout
+        return done.stdout.decode("utf-8", "replace")
 
     def blob(self, spec: str) -> tuple[str, bytes] | None:
         """(type, content) of the object `spec` names (`commit:path`), or None if missing."""
