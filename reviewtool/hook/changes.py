@@ -114,8 +114,8 @@ def parse_log(text: str, shas: list[str]) -> dict[str, CommitPatch]:
         fields = record.split("\0", 3)
         if len(fields) != 4:
             raise InputError(
-                f"git log record {index + 1} has {len(fields)} NUL-separated fields, not 4; "
-                "refusing to guess which changes belong to which commit"
+                f"git log gave {len(fields)} NUL-separated fields in record {index + 1}, not "
+                "whole commit records; refusing to guess which changes belong to which commit"
             )
         got, parents, subject, body = fields
         if not _OBJECT_ID.fullmatch(got) or not any(sha == got for sha in expected):
