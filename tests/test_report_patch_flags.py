@@ -83,3 +83,16 @@ def test_text_report_shows_the_same_flags(mail, tmp_path):
     carried = [line for line in lines if "carried over a changed patch" in line]
     assert len(carried) == 1 and "Sean <Q> & Co <seanjc@google.com>" in carried[0]
     assert carried[0].strip().startswith("! Reviewed-by carried over a changed patch")
+
+
+def test_bot_mail_summary_names_the_trailer_carried_over_changed_code(mail):
+    from reviewtool.ingest import load
+    from reviewtool.render.email import render_email_summary
+    from reviewtool.review import build_review
+
+    review = build_review(load([str(mail)]), analyses=("rangediff",))
+    text = render_email_summary(review, "v2")
+    section = text[text.index("Review trailers carried over a changed patch") :]
+    items = [line for line in section.splitlines()[2:] if line.startswith("- ")]
+    assert len(items) == 1 and items[0].startswith("- 2/3: Reviewed-by: Sean <Q> & Co")
+    assert "code changed" in section

@@ -158,3 +158,10 @@ def test_a_series_reviewed_in_part_is_not_listed_as_not_reviewed(mail):
     assert html.returncode in (0, 3), html.stderr
     page = html.stdout[html.stdout.index("Other series in the input") :]
     assert "KVM: mmu: alpha" in page and "mm: gup: beta" not in page
+
+
+def test_versions_with_c_files_only_is_a_usage_error(tmp_path):
+    source = tmp_path / "mmu.c"
+    source.write_text("int f(void) { return 0; }\n")
+    done = cli("check", str(source), "--version", "8")
+    assert done.returncode == 2 and "series read from mail" in done.stderr

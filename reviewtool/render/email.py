@@ -14,6 +14,7 @@ from reviewtool.analyses.findings import Finding
 from reviewtool.errors import UsageError
 from reviewtool.render.view import group_notes, person_name, step_text
 from reviewtool.review import Review, SeriesReview, VersionComparison, reviewers
+from reviewtool.review.flags import CARRIED_OVER_CHANGED, patch_flags
 from reviewtool.textlines import visible
 
 MAX_COLUMNS = 72
@@ -70,6 +71,18 @@ def render_email_summary(review: Review, revision_label: str, report_url: str | 
             _heading(lines, "Still without Reviewed-by or Acked-by")
             for patch in waiting:
                 _item(lines, f"{patch.index}/{patch.total or len(revision.patches)} {patch.title}")
+        # Trailers given on the previous version that the author kept although the code
+        # changed (review.flags): the review they claim is of other code.
+        carried = [
+            (patch, flag)
+            for patch in revision.patches
+            for flag in patch_flags(patch)
+            if flag.kind == CARRIED_OVER_CHANGED
+        ]
+        if carried:
+            _heading(lines, "Review trailers carried over a changed patch")
+            for patch, flag in carried:
+                _item(lines, f"{patch.index}/{patch.total or len(revision.patches)}: {flag.detail}")
 
     unavailable = [n for n in sr.unavailable() if not n.scope or label in n.scope]
     if unavailable:
