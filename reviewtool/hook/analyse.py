@@ -73,10 +73,6 @@ class TreeAnalyser:
                 self._texts[key] = found[1].decode("utf-8", _DECODE_ERRORS)
         return self._texts[key]
 
-    def changed_functions(self, patch: CommitPatch, change: FileChange) -> set[str]:
-        """The functions of the commit's version of the file that the change touches."""
-        return set(self._run(patch.sha, change.path, *self._wanted(patch, change), check=False))
-
     def check_change(self, patch: CommitPatch, change: FileChange) -> tuple[set[str], CheckOutcome]:
         """The functions a change touches and the checker's findings in them."""
         ready = self._prepared.pop((patch.sha, change.path), None)
@@ -177,7 +173,6 @@ class TreeAnalyser:
         path: str,
         lines: frozenset[int],
         names: frozenset[str],
-        check: bool = True,
     ) -> tuple[frozenset[str], CheckOutcome]:
         text = self.text(commit, path)
         if text is None:
@@ -188,15 +183,12 @@ class TreeAnalyser:
         # Imported here: the checker brings tree-sitter, which a non-C push never needs.
         from reviewtool.analyses.spec.check import check_functions
         from reviewtool.analyses.spec.model import companions_of
-        from reviewtool.analyses.spec.selection import select_functions
 
         context = {}
         for companion in companions_of(path):
             other = self.text(commit, companion)
             if other is not None:
                 context[companion] = other
-        if not check:
-            return select_functions(text, lines, names, context).functions, CheckOutcome()
         functions, result = check_functions(path, text, lines, names, self.spec(), context)
         outcome = CheckOutcome(list(result.findings), list(result.notes), list(result.not_checked))
         self._checked[key] = (functions, outcome)
