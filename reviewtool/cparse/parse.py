@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from functools import cached_property
 
 import tree_sitter_c
-from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
+from tree_sitter import Language, Node, Parser, Point, Query, QueryCursor, Range, Tree
 
 from reviewtool.cparse.model import (
     Assignment,
@@ -26,6 +27,11 @@ CACHE_SIZE = 256
 # A parse holds about 40 times its text in memory (tree, indexes): bound the cache by the
 # total text it covers too, so a run over many large files stays near 300 MB.
 CACHE_MAX_CHARS = 8_000_000
+
+# Runs of more blank lines than this are left out of what tree-sitter reads (see _parse_tree).
+PARSE_BLANK_RUN = 64
+RUN_HEAD_KEPT = 3
+_BLANK_RUN_BYTES_RE = re.compile(rb"\n{%d,}" % (PARSE_BLANK_RUN + 1))
 
 _LANGUAGE = Language(tree_sitter_c.language())
 _QUERY = Query(
@@ -70,6 +76,55 @@ def _parser() -> Parser:
     if parser is None:
         parser = _PARSER_LOCAL.parser = Parser(_LANGUAGE)
     return parser
+
+
+def _parse_tree(data: bytes, skip_blank_runs: bool = True) -> Tree:
+    """tree-sitter's parse of data; long runs of blank lines are not read.
+
+    An image padded to its real line numbers is mostly newlines (a function at line 5,000 of
+    its file sits behind 4,999 of them). Whitespace is nothing to the grammar, so only the
+    ranges between such runs are given to tree-sitter; it still counts rows and bytes in the
+    whole text, so every node keeps the position it has in the real file.
+    """
+    parser = _parser()
+    ranges = _included_ranges(data) if skip_blank_runs else []
+    parser.included_ranges = ranges  # [] is the whole text
+    try:
+        return parser.parse(data)
+    finally:
+        if ranges:
+            parser.included_ranges = []
+
+
+def _included_ranges(data: bytes) -> list[Range]:
+    """The stretches of data between runs of more than PARSE_BLANK_RUN newlines; [] when
+    there is no such run.
+
+    Each run keeps its first RUN_HEAD_KEPT newlines and its last one: a line ending in `\\`
+    (a macro or a `//` comment continued) runs on to the next line, and its token ends with
+    that line's newline, which must still be read for the node to end where it does.
+    """
+    out: list[Range] = []
+    position = row = 0
+    for match in _BLANK_RUN_BYTES_RE.finditer(data):
+        start, end = match.start() + RUN_HEAD_KEPT, match.end() - 1
+        if start > position:
+            out.append(_range(data, position, start, row))
+        row += data.count(b"\n", position, end)
+        position = end
+    if not out and position == 0:
+        return []
+    if position < len(data):
+        out.append(_range(data, position, len(data), row))
+    return out
+
+
+def _range(data: bytes, start: int, end: int, row: int) -> Range:
+    """A Range of data[start:end], whose first byte is on 0-based row `row`."""
+    end_row = row + data.count(b"\n", start, end)
+    start_column = start - (data.rfind(b"\n", 0, start) + 1)
+    end_column = end - (data.rfind(b"\n", 0, end) + 1)
+    return Range(Point(row, start_column), Point(end_row, end_column), start, end)
 
 
 def content_hash(text: str) -> str:
@@ -136,7 +191,7 @@ class ParsedSource:
         sanitized = sanitize(text)
         self.sanitized = sanitized.text
         self.masked: list[MaskedRegion] = sanitized.masked
-        self.tree: Tree = _parser().parse(self.sanitized.encode("utf-8", "surrogatepass"))
+        self.tree: Tree = _parse_tree(self.sanitized.encode("utf-8", "surrogatepass"))
         captures = QueryCursor(_QUERY).captures(self.tree.root_node)
         self._function_nodes: list[Node] = captures.get("function", [])
         self._call_nodes: list[Node] = captures.get("call", [])

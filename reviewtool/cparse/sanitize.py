@@ -47,6 +47,14 @@ _ELLIPSIS_RE = re.compile(r"\.\.\.")
 _LABEL_START_RE = re.compile(r"(?<!\w)case\b[^;{}:]*\Z")
 # How far back from `...` the `case` of a range can start.
 CASE_RANGE_LOOKBACK = 200
+# How far past an iterator macro's `)` to look for what follows it.
+ITERATOR_LOOKAHEAD = 200
+# A run of more blank lines than this is padding (an image at its real line numbers, the
+# gap between two hunks): it is cut down to this many before the passes below and put back
+# after. Every pass decides from a window of at most the look-behinds/-aheads above or from
+# whole lines, so a window that starts inside a run sees only newlines either way.
+BLANK_RUN_KEPT = 1 + max(NAME_MACRO_LOOKBACK, CASE_RANGE_LOOKBACK, ITERATOR_LOOKAHEAD)
+_BLANK_RUN_RE = re.compile(rf"\n{{{BLANK_RUN_KEPT + 1},}}")
 # Patterns below start with a literal (fast to scan for); the character before a match is
 # checked in code (`_continues_a_name`), since a leading look-behind makes each scan ~20x slower.
 _DECLARING_MACRO_RE = re.compile(r"DE(?:FINE|CLARE)_[A-Z0-9_]*[ \t]*\(")
@@ -147,6 +155,53 @@ def sanitize(text: str) -> Sanitized:
             MaskedRegion(r.start_line + lead, r.end_line + lead, r.reason) for r in inner.masked
         ]
         return Sanitized("\n" * lead + inner.text, masked, inner.edits)
+    runs = [(m.start(), m.end()) for m in _BLANK_RUN_RE.finditer(text)]
+    if runs:
+        return _sanitize_around_runs(text, runs)
+    return _sanitize(text)
+
+
+def _sanitize_around_runs(text: str, runs: list[tuple[int, int]]) -> Sanitized:
+    """sanitize() of a text whose long blank runs (padding between images) are first cut
+    down to BLANK_RUN_KEPT newlines, then given back their length: same result, but the
+    passes read the code, not millions of newlines."""
+    kept = "\n" * BLANK_RUN_KEPT
+    pieces = []
+    position = 0
+    for start, end in runs:
+        pieces.append(text[position:start])
+        position = end
+    pieces.append(text[position:])
+    inner = _sanitize(kept.join(pieces))
+    # Sanitising never moves a newline: the kept runs sit where they were put.
+    out = []
+    cursor = 0
+    for piece, (start, end) in zip(pieces, runs, strict=False):
+        out.append(inner.text[cursor : cursor + len(piece)])
+        out.append(text[start:end])
+        cursor += len(piece) + BLANK_RUN_KEPT
+    out.append(inner.text[cursor:])
+    # Line n of the short text is line n + (lines removed by the runs before it) of the real one.
+    run_lines = []  # (first short line after the run, lines the run lost)
+    short_line = removed = 0
+    for piece, (start, end) in zip(pieces, runs, strict=False):
+        short_line += piece.count("\n") + BLANK_RUN_KEPT
+        removed += end - start - BLANK_RUN_KEPT
+        run_lines.append((short_line, removed))
+
+    def real(line: int) -> int:
+        shift = 0
+        for first_after, lost in run_lines:
+            if line < first_after:
+                break
+            shift = lost
+        return line + shift
+
+    masked = [MaskedRegion(real(r.start_line), real(r.end_line), r.reason) for r in inner.masked]
+    return Sanitized("".join(out), masked, inner.edits)
+
+
+def _sanitize(text: str) -> Sanitized:
     code, comments = _analysis_copy(text)
     code_lines = code.split("\n")
     editor = _Editor(text, comments)
@@ -335,7 +390,7 @@ def _rewrite_iterator(code: str, match: re.Match[str], editor: _Editor) -> None:
     close = _matching_paren(code, match.end() - 1)
     if close < 0:
         return
-    rest = code[close + 1 : close + 200].lstrip()
+    rest = code[close + 1 : close + ITERATOR_LOOKAHEAD].lstrip()
     if not rest or rest[0] in ";,)=.-+*/&|?:[]<>!":
         return
     name = match.group(2)
