@@ -19,7 +19,6 @@ from reviewtool.review.flags import CARRIED_OVER_CHANGED, UNCHANGED, patch_flags
 from reviewtool.review.verdict import NOT_CHECKED, PARTIAL, Part, compact_ranges, series_verdict
 
 if TYPE_CHECKING:
-    from reviewtool.analyses.followup import ReviewComment
     from reviewtool.analyses.migration import MigrationMap
     from reviewtool.analyses.rangediff import Comparison
 
@@ -259,22 +258,6 @@ def _migration_lines(migration: MigrationMap, paint: _Painter) -> list[str]:
             f"  {paint(f'{item.status:<10}', tone)} {item.path}"
             f"  -{len(item.old_removed)} ={len(item.old_remaining)} +{len(item.new_added)}"
         )
-    return out
-
-
-def review_comment_lines(comments: list[ReviewComment], indent: str = "  ") -> list[str]:
-    """Review points of one version and what the next did with each, as plain lines (the
-    `reviewtool diff` listing): verdict, where, who, their first line, the evidence."""
-    out: list[str] = []
-    for comment in comments:
-        where = f"patch {comment.patch_index}" if comment.patch_index else "cover"
-        first = comment.text.strip().split("\n")[0]
-        stance = f" (author: {comment.stance})" if comment.stance else ""
-        out.append(
-            f"{indent}[{comment.verdict}] {comment.version} {where}, "
-            f"{person_name(comment.author)}: {first}{stance}"
-        )
-        out.append(f"{indent}    {comment.evidence} <{comment.message_id}>")
     return out
 
 

@@ -9,8 +9,8 @@ from reviewtool.analyses.rangediff import (
     Comparison,
     InterdiffHunk,
 )
+from reviewtool.render.names import person_name
 from reviewtool.render.terminal import Painter
-from reviewtool.render.text import review_comment_lines
 from reviewtool.textlines import visible
 
 # Lines of an added or dropped patch shown before "... N more lines".
@@ -143,3 +143,19 @@ def _evidence_text(comparison: Comparison, evidence) -> str:
         else:
             parts.append(f"patch {item.to_index}")
     return ", ".join(parts)
+
+
+def review_comment_lines(comments: list[ReviewComment], indent: str = "  ") -> list[str]:
+    """Review points of one version and what the next did with each, as plain lines (the
+    `reviewtool diff` listing): verdict, where, who, their first line, the evidence."""
+    out: list[str] = []
+    for comment in comments:
+        where = f"patch {comment.patch_index}" if comment.patch_index else "cover"
+        first = comment.text.strip().split("\n")[0]
+        stance = f" (author: {comment.stance})" if comment.stance else ""
+        out.append(
+            f"{indent}[{comment.verdict}] {comment.version} {where}, "
+            f"{person_name(comment.author)}: {first}{stance}"
+        )
+        out.append(f"{indent}    {comment.evidence} <{comment.message_id}>")
+    return out

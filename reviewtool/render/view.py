@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from reviewtool.analyses.findings import Finding, TraceStep
 from reviewtool.diff.model import read_diff
+from reviewtool.render.names import person_name  # noqa: F401 - re-exported
 from reviewtool.review import AnalysisNote
 from reviewtool.series.model import Patch, Revision
 
@@ -247,16 +248,6 @@ def fmt_date(value: datetime | None) -> str:
 def fmt_day(value: datetime | None) -> str:
     """`2023-08-24`, or '' when unknown."""
     return value.strftime("%Y-%m-%d") if value else ""
-
-
-def person_name(value: str) -> str:
-    """`David Stevens` from `David Stevens <stevensd@chromium.org>`."""
-    text = value.strip()
-    start = text.rfind("<")
-    if start < 0 or not text.endswith(">"):
-        return text.strip('"').strip()
-    name = text[:start].strip().strip('"').strip()
-    return name or text[start + 1 : -1].strip()
 
 
 def version_sort_key(label: str) -> tuple[int, int]:

@@ -228,6 +228,8 @@ def _union(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
 def call_arguments(text: str, name: str) -> list[tuple[list[str], bool]]:
     """The argument texts of every call of `name` in `text` (a cheap scan, not a parse), each
     with whether the call closes within `text`."""
+    if name not in text:
+        return []  # the usual case (every API row against every line): no regex for it
     out = []
     for match in re.finditer(rf"(?<![\w>.]){re.escape(name)}\s*\(", text):
         depth, args, current, closed = 1, [], [], False
