@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
-from reviewtool.analyses.rangediff.solver import GIT_COST_MAX, _solve, _total
+from reviewtool.analyses.rangediff.solver import GIT_COST_MAX, _solve, _total, _two_least
 
 EXAMPLE_MBOX = Path(__file__).resolve().parent.parent / "examples" / "kvm-follow-pfn" / "mbox"
 
@@ -70,3 +70,24 @@ def test_a_series_range_diff_does_not_import_scipy() -> None:
         timeout=120,
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+def _git_scan(reduced: list[int]) -> tuple[int, int, int, int]:
+    """linear-assignment.c's augmenting-row-reduction scan, step by step: the reference."""
+    j1, u1 = 0, reduced[0]
+    j2, u2 = -1, None
+    for j in range(1, len(reduced)):
+        c = reduced[j]
+        if u2 is None or u2 > c:
+            if u1 < c:
+                u2, j2 = c, j
+            else:
+                u2, u1, j2, j1 = u1, c, j1, j
+    return j1, u1, j2, u2
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.integers(-3, 3), min_size=2, max_size=12))
+def test_the_two_least_columns_are_those_git_scans_to(reduced) -> None:
+    """Ties are the rule in range-diff costs: the columns picked must be git's."""
+    assert _two_least(list(reduced)) == _git_scan(reduced)

@@ -14,8 +14,7 @@ import email.utils
 import quopri
 import re
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.policy import EmailPolicy
+from functools import cache
 
 from reviewtool.errors import InputError
 from reviewtool.mail.model import Mail
@@ -31,7 +30,16 @@ from reviewtool.mail.subject import parse_subject
 from reviewtool.mail.trailers import commit_trailers, reply_trailers
 from reviewtool.textlines import signature_offset
 
-POLICY = EmailPolicy(utf8=True)
+
+@cache
+def _policy():
+    """email.policy with utf8=True, imported on first use: plain patch mail never needs it,
+    and its header registry is a good part of a short command's start-up."""
+    from email.policy import EmailPolicy  # noqa: PLC0415 - see above
+
+    return EmailPolicy(utf8=True)
+
+
 # Headers a mailing list adds on its way through; the copy with fewest is closest to the sender.
 LIST_HEADERS = frozenset(
     {
@@ -208,7 +216,7 @@ def _split_headers(block: bytes) -> list[tuple[str, str]]:
 def _decode_header(value: str) -> str:
     if "=?" in value:
         try:
-            return str(POLICY.header_factory("subject", value))
+            return str(_policy().header_factory("subject", value))
         except Exception:  # noqa: BLE001 - a broken encoded word must not lose the header
             return value
     if SURROGATE_RE.search(value):
@@ -278,7 +286,9 @@ def _decode_bytes(data: bytes, charset: str, warnings: list[str]) -> str:
 
 def _mime_body(data: bytes, warnings: list[str]) -> tuple[str, list[str]]:
     """The first inline text/plain part, and the text of every other text part."""
-    message = email.message_from_bytes(data, policy=POLICY)
+    from email.message import EmailMessage  # noqa: PLC0415 - as _policy()
+
+    message = email.message_from_bytes(data, policy=_policy())
     assert isinstance(message, EmailMessage)
     texts: list[str] = []
     attachments: list[str] = []

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import os
 import re
+import stat
 import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -24,6 +27,8 @@ FROM_LINE_RE = re.compile(rb"^From \S+ +(?:[A-Z][a-z]{2} +)?[A-Z][a-z]{2} +\d{1,
 # mboxrd escapes every `>*From ` line with one more `>`; undo exactly one.
 MBOXRD_ESCAPE_RE = re.compile(rb"^>(>*From )", re.M)
 GZIP_MAGIC = b"\x1f\x8b"
+# Where a separator can be: `From ` at the start of a line.
+_SEPARATOR_CANDIDATE_RE = re.compile(rb"^From ", re.M)
 
 
 def looks_like_mbox(head: bytes) -> bool:
@@ -51,7 +56,13 @@ def iter_mbox(path: str, stream: BinaryIO | None = None) -> Iterator[RawMessage]
     limit = max_message_bytes()
     fh = open_maybe_gzip(path) if stream is None else stream
     try:
-        yield from _split(fh, path, limit)
+        data = fh.read(READ_CHUNK_BYTES + 1) if own and _small_plain_file(fh) else None
+        if data is not None and len(data) <= READ_CHUNK_BYTES:
+            yield from _split_whole(data, path, limit)
+        else:
+            if data is not None:
+                fh.seek(0)  # the file grew past one read since it was looked at: stream it
+            yield from _split(fh, path, limit)
     except GzipBombError as exc:
         yield RawMessage(b"", f"{path}", error=str(exc).removeprefix(f"{path}: "), damaged=True)
     except (OSError, EOFError, zlib.error) as exc:
@@ -113,11 +124,60 @@ def _split(fh: BinaryIO, path: str, limit: int) -> Iterator[RawMessage]:
         yield _message(lines, path, start)
 
 
+def _small_plain_file(fh: BinaryIO) -> bool:
+    """A regular file (not gzip, not a pipe) no bigger than one bounded read."""
+    if not isinstance(fh, io.BufferedReader):
+        return False
+    info = os.fstat(fh.fileno())
+    return stat.S_ISREG(info.st_mode) and info.st_size <= READ_CHUNK_BYTES
+
+
+def _split_whole(data: bytes, path: str, limit: int) -> Iterator[RawMessage]:
+    """_split() of a file read whole (one .patch or a small mbox), with the same rules and
+    results: only lines that start with `From ` are looked at in Python, the messages
+    between them are cut out as slices. Every line is whole here, since the file is no
+    longer than one bounded read."""
+    strict = True
+    body_start = 0  # where the current message's lines begin
+    start = 0  # where its separator (or the file) begins
+    for match in _SEPARATOR_CANDIDATE_RE.finditer(data):
+        at = match.start()
+        end = data.find(b"\n", at) + 1 or len(data)
+        line = data[at:end]
+        if at == 0:
+            strict = bool(FROM_LINE_RE.match(line))
+        else:
+            before = data.rfind(b"\n", 0, at - 1) + 1
+            if data[before:at] not in (b"\n", b"\r\n"):
+                continue
+            if strict and not FROM_LINE_RE.match(line):
+                continue
+        if at > body_start:
+            yield _whole_message(data[body_start:at], path, start, limit)
+        start, body_start = at, end
+    if len(data) > body_start:
+        yield _whole_message(data[body_start:], path, start, limit)
+
+
+def _whole_message(body: bytes, path: str, start: int, limit: int) -> RawMessage:
+    if len(body) > limit:
+        return RawMessage(b"", f"{path}@{start}", error=too_big(len(body), limit))
+    # The blank line before the next separator belongs to the mbox, not the message.
+    if body.endswith(b"\n"):
+        last = body.rfind(b"\n", 0, len(body) - 1) + 1
+        if body[last:] in (b"\n", b"\r\n"):
+            body = body[:last]
+    return _finish(body, path, start)
+
+
 def _message(lines: list[bytes], path: str, start: int) -> RawMessage:
     # The blank line before the next separator belongs to the mbox, not the message.
     if lines and lines[-1] in (b"\n", b"\r\n"):
         lines = lines[:-1]
-    data = b"".join(lines)
+    return _finish(b"".join(lines), path, start)
+
+
+def _finish(data: bytes, path: str, start: int) -> RawMessage:
     if b"\n>" in data or data.startswith(b">"):
         data = MBOXRD_ESCAPE_RE.sub(rb"\1", data)
     return RawMessage(data, f"{path}@{start}")

@@ -8,6 +8,8 @@ over past `GIT_SOLVER_LIMIT` rows, or should the port ever fail to produce a con
 
 from __future__ import annotations
 
+from operator import sub
+
 from reviewtool.errors import AnalysisError
 
 # git's COST_MAX: the cost of a pair that must never be chosen (range-diff.c).
@@ -38,10 +40,7 @@ def _git_assignment(matrix: list[list[int]], potentials: list[int] | None = None
         potentials[:] = [0] * n
         v = potentials  # the same list: the caller reads the final potentials
     # The first row holding each column's minimum (numpy's argmin over axis 0).
-    first_min = []
-    for j in range(n):
-        column = [cost[i][j] for i in range(n)]
-        first_min.append(column.index(min(column)))
+    first_min = [column.index(min(column)) for column in zip(*cost, strict=True)]
     for j in range(n - 1, -1, -1):
         i1 = first_min[j]
         v[j] = cost[i1][j]
@@ -62,13 +61,10 @@ def _git_assignment(matrix: list[list[int]], potentials: list[int] | None = None
         elif j1 < -1:
             row2column[i] = -2 - j1
         else:
-            row = cost[i]
-            other = 1 if j1 == 0 else 0
-            low = row[other] - v[other]
-            for j in range(1, n):
-                if j != j1 and low > row[j] - v[j]:
-                    low = row[j] - v[j]
-            v[j1] -= low
+            # The least reduced cost of the row outside its column.
+            reduced = list(map(sub, cost[i], v))
+            reduced[j1] = reduced[1 if j1 == 0 else 0]
+            v[j1] -= min(reduced)
     if free_count == 0:
         return column2row
     for _phase in range(2):
@@ -78,18 +74,7 @@ def _git_assignment(matrix: list[list[int]], potentials: list[int] | None = None
         while k < saved:
             i = free_row[k]
             k += 1
-            row = cost[i]
-            j1, u1 = 0, row[0] - v[0]
-            j2, u2 = -1, None
-            for j in range(1, n):
-                c = row[j] - v[j]
-                if u2 is None or u2 > c:
-                    if u1 < c:
-                        u2, j2 = c, j
-                    else:
-                        u2, u1, j2, j1 = u1, c, j1, j
-            if j2 < 0:
-                j2, u2 = j1, u1
+            j1, u1, j2, u2 = _two_least(list(map(sub, cost[i], v)))
             i0 = column2row[j1]
             if u1 < u2:
                 v[j1] -= u2 - u1
@@ -170,6 +155,30 @@ def _git_assignment(matrix: list[list[int]], potentials: list[int] | None = None
     return column2row
 
 
+def _two_least(reduced: list[int]) -> tuple[int, int, int, int]:
+    """(j1, u1, j2, u2): the least and the next least of a row's reduced costs, with the
+    columns git's scan picks among equal ones (linear-assignment.c's augmenting row
+    reduction), found with C-speed min/index instead of a Python loop over every column.
+
+    git scans left to right, replacing the second least only by a strictly smaller value:
+    with the least value at several columns, u1 = u2 and j1 is the second such column, j2
+    the first. With one least column p, the next least value s is taken at its second
+    column before p if there are two or more before p, at its only column before p, or
+    else at its first column after p.
+    """
+    least = min(reduced)
+    first = reduced.index(least)
+    if reduced.count(least) > 1:
+        return reduced.index(least, first + 1), least, first, least
+    second = min(reduced[:first] + reduced[first + 1 :])  # a row has two columns or more
+    if second not in reduced[:first]:
+        return first, least, reduced.index(second, first + 1), second
+    before = reduced.index(second, 0, first)
+    if second in reduced[before + 1 : first]:
+        before = reduced.index(second, before + 1, first)
+    return first, least, before, second
+
+
 def _git_pairs(
     matrix: list[list[int]], na: int, nb: int, potentials: list[int] | None = None
 ) -> dict[int, int] | None:
@@ -192,7 +201,7 @@ def _lower_bound(matrix: list[list[int]], potentials: list[int]) -> int:
     n = len(matrix)
     if len(potentials) != n:
         return -(1 << 62)  # no potentials: no bound
-    rows = sum(min(row[j] - potentials[j] for j in range(n)) for row in matrix)
+    rows = sum(min(map(sub, row, potentials)) for row in matrix)
     return rows + sum(potentials)
 
 
