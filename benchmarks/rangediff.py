@@ -83,6 +83,13 @@ def reviewtool_diff(paths: list[Path]) -> None:
     )
 
 
+def python_only(code: str) -> None:
+    """`python -c CODE` in a fresh process, in the environment `reviewtool diff` runs in."""
+    subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, check=True, cwd=ROOT, env=installed_env()
+    )
+
+
 def scipy_loaded(paths: list[Path]) -> bool:
     """Whether `reviewtool diff PATHS` imported SciPy (it should only for large assignments)."""
     probe = (
@@ -144,6 +151,16 @@ def report(
     print(
         f"  CPU time, git range-diff / reviewtool diff  {git_cpu * 1000:6.0f} ms / "
         f"{command_cpu * 1000:6.0f} ms   ({command_cpu / max(git_cpu, 1e-9):.2f}x git)"
+    )
+    start_cpu = min(child_cpu(lambda: python_only("pass")) for _ in range(repeat))
+    import_cpu = min(
+        child_cpu(lambda: python_only("import reviewtool.cli, reviewtool.cli.diff_cmd"))
+        for _ in range(repeat)
+    )
+    print(
+        f"    of which Python start-up {start_cpu * 1000:.0f} ms, then imports "
+        f"{(import_cpu - start_cpu) * 1000:.0f} ms, then the work "
+        f"{(command_cpu - import_cpu) * 1000:.0f} ms (CPU)"
     )
     print(
         f"  reviewtool diff (process, mail)     {command_time * 1000:8.1f} ms"

@@ -7,8 +7,14 @@ per-file hashes summed (so file order does not matter). `--stable` is the summin
 
 from __future__ import annotations
 
-import hashlib
 import re
+
+try:
+    # CPython's own SHA-1: `hashlib` would first load OpenSSL, which costs more than hashing
+    # every patch of a 100-patch series (a short command such as `reviewtool diff` feels it).
+    from _sha1 import sha1
+except ImportError:  # another Python: the same digest from hashlib
+    from hashlib import sha1
 
 HUNK_HEADER_RE = re.compile(r"^@@ -\d+(?:,(?P<before>\d+))? \+\d+(?:,(?P<after>\d+))? @@")
 WHITESPACE_RE = re.compile(r"\s+")
@@ -18,7 +24,7 @@ ID_BITS = 160
 def patch_id(diff: str) -> str | None:
     """The stable patch-id of a diff (40 hex digits), or None when it holds no diff."""
     total = 0
-    digest = hashlib.sha1()
+    digest = sha1()
     hashed = 0  # git's patchlen: nothing hashed means no patch-id
     before = after = -1
     binary = False
@@ -51,7 +57,7 @@ def patch_id(diff: str) -> str | None:
                 continue
             if not line.startswith("diff "):
                 break
-            total, digest = _flush(total, digest), hashlib.sha1()
+            total, digest = _flush(total, digest), sha1()
             before = after = -1
         if line[:1] in ("-", " "):
             before -= 1

@@ -56,12 +56,13 @@ def iter_mbox(path: str, stream: BinaryIO | None = None) -> Iterator[RawMessage]
     limit = max_message_bytes()
     fh = open_maybe_gzip(path) if stream is None else stream
     try:
-        data = fh.read(READ_CHUNK_BYTES + 1) if own and _small_plain_file(fh) else None
-        if data is not None and len(data) <= READ_CHUNK_BYTES:
+        size = _small_plain_file(fh) if own else None
+        data = fh.read(size + 1) if size is not None else None
+        if data is not None and len(data) <= size:
             yield from _split_whole(data, path, limit)
         else:
             if data is not None:
-                fh.seek(0)  # the file grew past one read since it was looked at: stream it
+                fh.seek(0)  # the file grew since it was looked at: stream it
             yield from _split(fh, path, limit)
     except GzipBombError as exc:
         yield RawMessage(b"", f"{path}", error=str(exc).removeprefix(f"{path}: "), damaged=True)
@@ -124,12 +125,15 @@ def _split(fh: BinaryIO, path: str, limit: int) -> Iterator[RawMessage]:
         yield _message(lines, path, start)
 
 
-def _small_plain_file(fh: BinaryIO) -> bool:
-    """A regular file (not gzip, not a pipe) no bigger than one bounded read."""
+def _small_plain_file(fh: BinaryIO) -> int | None:
+    """The size of a regular file (not gzip, not a pipe) no bigger than one bounded read;
+    None for anything else."""
     if not isinstance(fh, io.BufferedReader):
-        return False
+        return None
     info = os.fstat(fh.fileno())
-    return stat.S_ISREG(info.st_mode) and info.st_size <= READ_CHUNK_BYTES
+    if stat.S_ISREG(info.st_mode) and info.st_size <= READ_CHUNK_BYTES:
+        return info.st_size
+    return None
 
 
 def _split_whole(data: bytes, path: str, limit: int) -> Iterator[RawMessage]:
