@@ -9,7 +9,8 @@ offset, so `image.old_padded()` parses with the real lines.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from reviewtool.diff.model import DiffLine, Hunk, PatchDiff, parse_patch_diff
 
@@ -27,6 +28,8 @@ _HEADER_START_RE = re.compile(r"^[A-Za-z_]")
 _NOT_HEADER_RE = re.compile(r"^(?:\w+:\s*$|case\b|default\b|else\b|do\b|return\b|goto\b)")
 # How far past a header line to look for the `{` or `;` that says what it was.
 HEADER_LOOKAHEAD_LINES = 12
+# Patches whose images stay cut (a revision's patches, asked for by several analyses).
+IMAGE_CACHE_SIZE = 64
 
 
 def close_comments(text: str) -> str:
@@ -271,7 +274,26 @@ def function_images(diff: str | PatchDiff) -> list[FunctionImage]:
 
     A hunk that does not hold together is left out (`diff_problems` says which), so that one
     damaged hunk never hides the rest of a patch from the analyses."""
-    patch = parse_patch_diff(diff, lenient=True) if isinstance(diff, str) else diff
+    if isinstance(diff, str):
+        # The checker, the hunk reasoner and the migration map each ask for the same patch's
+        # images: cut them once, hand each caller its own copies.
+        return [
+            replace(
+                image,
+                removed_lines=list(image.removed_lines),
+                added_lines=list(image.added_lines),
+            )
+            for image in _images_of_text(diff)
+        ]
+    return _images(diff)
+
+
+@lru_cache(maxsize=IMAGE_CACHE_SIZE)
+def _images_of_text(diff: str) -> tuple[FunctionImage, ...]:
+    return tuple(_images(parse_patch_diff(diff, lenient=True)))
+
+
+def _images(patch: PatchDiff) -> list[FunctionImage]:
     images: list[FunctionImage] = []
     for file_diff in patch.files:
         for index, hunk in enumerate(file_diff.hunks):
