@@ -83,8 +83,10 @@ def _regroupings(
             if total == 0:
                 continue
             members = []
-            for p in pieces:
-                if p != partner.get(w) and p not in loose:
+            # Only the whole's partner and the unpaired pieces may join: look at those alone.
+            mate = partner.get(w)
+            for p in sorted(loose if mate is None else loose | {mate}):
+                if p not in pieces:
                     continue
                 piece = piece_bags[p]
                 size = sum(piece.values())
