@@ -51,7 +51,8 @@ def open_maybe_gzip(path: str) -> BinaryIO:
 
 
 def iter_mbox(path: str, stream: BinaryIO | None = None) -> Iterator[RawMessage]:
-    """Yield each message of an mbox file, never holding more than one in memory."""
+    """Yield each message of an mbox file, never holding more than one in memory (or, for a
+    file no bigger than one bounded read, that file)."""
     own = stream is None
     limit = max_message_bytes()
     fh = open_maybe_gzip(path) if stream is None else stream
