@@ -168,10 +168,10 @@ class Expressions:
         if op in ("+", "-", "|") and (isinstance(lv, V.Addr) or isinstance(rv, V.Addr)):
             # An offset (or tag bits) into the same page.
             return lv if isinstance(lv, V.Addr) else rv
-        if op == "<<" and isinstance(lv, V.Pfn) and not isinstance(rv, V.Addr):
-            return V.Addr(lv.pid)  # `pfn << PAGE_SHIFT`: the page's physical address
-        if op == ">>" and isinstance(lv, V.Addr) and not isinstance(rv, V.Addr):
-            return V.Pfn(lv.pid)  # and back: the same pfn, the same reference
+        if op in ("<<", ">>") and isinstance(lv, V.Pfn) and isinstance(rv, (V.Const, V.Sym)):
+            # `hpaddr = pfn << PAGE_SHIFT; ... release(hpaddr >> PAGE_SHIFT)`: the same page
+            # and reference; handed to a mapping function, a number, not a kept pointer.
+            return lv
         if op == "&" and isinstance(lv, V.Pfn) and not isinstance(rv, V.Flags):
             # `pfn &= ~(nr_pages - 1)`: the head of the huge page the pfn lies in, the same
             # folio and the same reference.
