@@ -13,6 +13,9 @@ with its companions, as `reviewtool check FILE` does:
   release-before-mark  a release moved above the mark        -> use-after-release
   move-across-unlock   a mark or a dirty release made under mmu_lock moved after the unlock
                        -> nothing: legal in 6.12 (see below), the checker must stay silent
+  ported-release-after-unlock
+                       on the fault handler ported to the 6.13 release API (below), the
+                       release moved after the mmu_lock unlock -> release-dirty-unlocked
 
 A mutant counts as found when a finding of the named rule, absent before the mutation, is
 reported in the mutated function or on a path through it. Functions the checker already
@@ -33,6 +36,15 @@ Two kinds of the issue are not mistakes that 6.12 code can make:
   always take a reference, and the get_user_page*() calls imply it by name (their flags carry
   FOLL_WRITE/FOLL_HWPOISON, never a get flag). The spec corpus (tests/data/spec) covers the
   kind on the v8 API.
+So that the move is tried where it is a mistake, each 6.12 fault handler that faults a page
+in itself and releases it after dropping mmu_lock is first ported to the 6.13 API, as 6.13
+did to these handlers: the acquisition hands the refcounted page out (the upstream-6.13
+acquisition row with a page out-argument; the other arguments kept), the accessed marks go,
+and each release becomes the 6.13 release row (page, unused, dirty) made before the unlock
+that precedes it, dirty under the condition of the dirty mark it replaces. Names come from
+the spec rows. Only handlers that mark the page dirty themselves are ported (a release that
+is never dirty may follow the unlock in 6.13 too). The port itself must check clean; its
+mutant moves that release back after the unlock.
 Target: at least 90% of the mutants of each kind found (for move-across-unlock: left alone).
 """
 
@@ -60,7 +72,9 @@ EXPECTED = {
     "mark-after-release": "use-after-release",
     "release-before-mark": "use-after-release",
     "move-across-unlock": None,  # legal in 6.12: no finding expected
+    "ported-release-after-unlock": "release-dirty-unlocked",
 }
+PORT_GENERATION = "upstream-6.13"
 
 
 @dataclass
@@ -183,6 +197,116 @@ def mutants_of(
     return out
 
 
+def _port_rows(specs):
+    """(acquisition, release) rows of the 6.13 API: the pfn acquisition that hands the
+    refcounted page out, and the release that takes (page, unused, dirty)."""
+    gen = specs.generation(PORT_GENERATION)
+    own = [row for rows in gen.rows.values() for row in rows]
+    acquire = next(
+        r
+        for r in own
+        if r.effect == "acquire"
+        and r.refcounted_arg is not None
+        and r.error_when_null_arg is None
+        and r.result == "return"
+    )
+    release = next(
+        r
+        for r in own
+        if r.effect == "release" and r.unused_arg is not None and r.dirty_arg is not None
+    )
+    return acquire, release
+
+
+def _condition_of(node) -> str:
+    """The condition of the nearest `if` around a statement, or `true`."""
+    current = node.parent
+    while current is not None and current.type != "function_definition":
+        if current.type == "if_statement":
+            cond = current.child_by_field_name("condition")
+            return cond.text.decode() if cond is not None else "true"
+        current = current.parent
+    return "true"
+
+
+def port_function(raw: bytes, fdef, legacy, specs, after: bool = False) -> bytes | None:
+    """The file with one 6.12 fault handler ported to the 6.13 release API (None: not a
+    handler to port); `after`: each release made after its unlock instead (the mutant)."""
+    acquire_row, release_row = _port_rows(specs)
+    body = fdef.node.child_by_field_name("body")
+    legacy_acq = {
+        n
+        for n, rows in legacy.rows.items()
+        if any(r.effect == "acquire" and r.result == "return" and r.get == "always" for r in rows)
+    }
+    found = None
+    todo = [body]
+    while todo and found is None:
+        node = todo.pop()
+        if node.type == "assignment_expression":
+            right = node.child_by_field_name("right")
+            left = node.child_by_field_name("left")
+            if right is not None and right.type == "call_expression" and left.type == "identifier":
+                name = right.child_by_field_name("function").text.decode()
+                if name in legacy_acq:
+                    found = (left.text.decode(), right)
+        todo.extend(reversed(node.named_children))
+    if found is None:
+        return None
+    var, call = found
+    release = {n for n, rows in legacy.rows.items() if any(r.effect == "release" for r in rows)}
+    marks = {n for n, rows in legacy.rows.items() if any(r.effect == "mark" for r in rows)}
+    dirty_marks = {
+        n for n, rows in legacy.rows.items() if any(r.effect == "mark" and r.dirty for r in rows)
+    }
+    unlock = {n for n, rows in legacy.rows.items() if any(r.effect == "unlock" for r in rows)}
+
+    def of_var(stmt) -> bool:
+        args = stmt.named_children[0].child_by_field_name("arguments")
+        return args is not None and args.text.decode().strip("() ") == var
+
+    rels = [st for st, _ in _statements(body, release) if of_var(st)]
+    mks = [(st, n) for st, n in _statements(body, marks) if of_var(st)]
+    unlocks = sorted(_lock_calls(body, unlock, legacy), key=lambda p: p[0].start_byte)
+    edits: list[tuple[int, int, bytes]] = []  # (start, end, replacement), applied backwards
+    for rel in rels:
+        before = [u for u, _ in unlocks if u.end_byte <= rel.start_byte]
+        if not before:
+            return None
+        unlock_stmt = before[-1]
+        between = raw[unlock_stmt.end_byte : rel.start_byte].decode("utf-8", "replace")
+        if "goto" in between or "return" in between:
+            return None
+        lock_arg = unlock_stmt.named_children[0].child_by_field_name("arguments")
+        kvm = lock_arg.text.decode().strip("() ").lstrip("&")
+        for suffix in ("->mmu_lock", ".mmu_lock"):
+            kvm = kvm.removesuffix(suffix)
+        dirty = [
+            _condition_of(st) for st, n in mks if n in dirty_marks and st.end_byte <= rel.start_byte
+        ]
+        dirty_text = " || ".join(dirty) if dirty else "false"
+        unused = "false" if dirty else "true"
+        text = f"{release_row.name}({kvm}, __page, {unused}, {dirty_text}); "
+        edits.append((rel.start_byte, rel.end_byte, b";"))
+        if after:
+            edits.append((unlock_stmt.end_byte, unlock_stmt.end_byte, b" " + text.encode()))
+        else:
+            edits.append((unlock_stmt.start_byte, unlock_stmt.start_byte, text.encode()))
+    if not rels or not any(st for st, n in mks if n in dirty_marks):
+        return None  # never released dirty: a clean release may follow the unlock
+    for st, _ in mks:
+        edits.append((st.start_byte, st.end_byte, b";"))
+    args = [a.text.decode() for a in call.child_by_field_name("arguments").named_children]
+    args = (args + ["NULL"] * 4)[:4]
+    new_call = f"{acquire_row.name}({', '.join(args)}, &__page)"
+    edits.append((call.start_byte, call.end_byte, new_call.encode()))
+    edits.append((body.start_byte + 1, body.start_byte + 1, b" struct page *__page = NULL;"))
+    out = raw
+    for start, end, text in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        out = out[:start] + text + out[end:]
+    return out
+
+
 def _lock_calls(body, wanted, spec):
     """Lock (or unlock) statements of mmu_lock: a row's `arg_contains` must be in the call."""
     for stmt, name in _statements(body, wanted):
@@ -231,6 +355,43 @@ def found(mutant: Mutant, before: set[tuple], result) -> bool:
     return False
 
 
+def _ported_mutants(root, relpath, original, buggy, table, totals, hits, missed) -> None:
+    """Port each fault handler of a file to the 6.13 release API; where the port checks
+    clean, move its release after the unlock and expect release-dirty-unlocked."""
+    specs = load_specs()
+    raw = original.encode("utf-8", "surrogateescape")
+    legacy = _spec_for(original, None)
+    kind = "ported-release-after-unlock"
+    for fdef in parse_c(original).functions():
+        if fdef.kind != "function" or fdef.recovered or fdef.name in buggy:
+            continue
+        if fdef.node.child_by_field_name("body") is None:
+            continue
+        ported = port_function(raw, fdef, legacy, specs)
+        mutated = port_function(raw, fdef, legacy, specs, after=True)
+        if ported is None or mutated is None:
+            continue
+        target = root / relpath
+        try:
+            target.write_bytes(ported)
+            clean = check_tree_file(root, relpath, summaries=table)
+            target.write_bytes(mutated)
+            result = check_tree_file(root, relpath, summaries=table)
+        finally:
+            target.write_text(original, encoding="utf-8")
+        mine = [f for f in clean.findings if f.function == fdef.name]
+        where = f"{relpath}:{fdef.start_line} in {fdef.name}"
+        if mine:
+            missed.append(f"port: {where} does not check clean ({mine[0].rule})")
+            continue
+        mutant = Mutant(kind, relpath, fdef.name, fdef.start_line, fdef.end_line, 0, "")
+        totals[kind] += 1
+        if found(mutant, {(f.rule, f.function, f.line) for f in clean.findings}, result):
+            hits[kind] += 1
+        else:
+            missed.append(f"{kind}: {where}")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kernel", default=str(KERNEL), help="the real 6.12 files")
@@ -261,6 +422,8 @@ def main(argv: list[str]) -> int:
             before = _keys(baseline)
             # A function already reported (a real bug) hides what a mutant adds to it.
             buggy = frozenset(f.function for f in baseline.findings)
+            if "ported-release-after-unlock" in kinds:
+                _ported_mutants(root, relpath, original, buggy, table, totals, hits, missed)
             for mutant in mutants_of(root, relpath, buggy, table):
                 if mutant.kind not in kinds:
                     continue
@@ -275,16 +438,16 @@ def main(argv: list[str]) -> int:
                 else:
                     missed.append(f"{mutant.kind}: {relpath}:{mutant.line} in {mutant.function}")
     elapsed = time.perf_counter() - started
-    print(f"{'kind':22} {'mutants':>8} {'found':>6} {'recall':>7}")
+    print(f"{'kind':28} {'mutants':>8} {'found':>6} {'recall':>7}")
     for kind in kinds:
         total = totals[kind]
         share = hits[kind] / total if total else 0.0
         shown = f"{share:7.1%}" if total else "    n/a"
-        print(f"{kind:22} {total:8d} {hits[kind]:6d} {shown}")
+        print(f"{kind:28} {total:8d} {hits[kind]:6d} {shown}")
     all_total, all_hits = sum(totals.values()), sum(hits.values())
     overall = all_hits / all_total if all_total else 0.0
-    print(f"{'all':22} {all_total:8d} {all_hits:6d} {overall:7.1%}   ({elapsed:.1f} s)")
-    print("drop-get               n/a: no API of the 6.12 files takes a FOLL_GET-style argument")
+    print(f"{'all':28} {all_total:8d} {all_hits:6d} {overall:7.1%}   ({elapsed:.1f} s)")
+    print(f"{'drop-get':28} n/a: no API of the 6.12 files takes a FOLL_GET-style argument")
     if args.verbose:
         for line in missed:
             print(f"  missed {line}")
