@@ -158,3 +158,13 @@ def test_no_json_document_names_a_version_by_a_bare_label(mail_dir, example_buil
         done = cli(*args)
         assert done.returncode in (0, 1, 3), done.stderr
         assert list(_bare_labels(json.loads(done.stdout))) == [], args
+
+
+def test_report_json_on_real_list_mail_follows_its_schema(corpus_dir, tmp_path):
+    out = tmp_path / "report.json"
+    done = cli("report", str(corpus_dir), "--format", "json", "-o", str(out), "--fail-on", "none")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(out.read_text())
+    validate("report", document)
+    assert list(_bare_labels(document)) == []
+    assert len(document["reviews"]) == 2

@@ -165,3 +165,19 @@ def test_versions_with_c_files_only_is_a_usage_error(tmp_path):
     source.write_text("int f(void) { return 0; }\n")
     done = cli("check", str(source), "--version", "8")
     assert done.returncode == 2 and "series read from mail" in done.stderr
+
+
+def test_real_list_mail_two_series_with_v3_and_v4(corpus_dir, tmp_path):
+    """../shared/corpus holds two real series that both have v3 and v4, one of them a v5."""
+    both = cli("report", str(corpus_dir), "--from", "3", "--to", "4", "-o", "-", "--format", "text")
+    assert both.returncode == 2 and both.stderr.count("\n") == 1, both.stderr
+    assert "2 series have v3 and v4" in both.stderr
+    assert "--series 1 'KVM: x86: tracepoint updates' (v3, v4)" in both.stderr
+    assert "--series 2 'KVM: x86: Make bus clock frequency" in both.stderr
+    check = cli("check", str(corpus_dir), "--from", "3", "--to", "4", "--series", "1", "--json")
+    assert check.returncode in (0, 1, 3), check.stderr
+    document = json.loads(check.stdout)
+    assert {e["label"] for e in document["findings"] + document["not_checked"]} <= {"v3", "v4"}
+    (review,) = _report(corpus_dir, tmp_path, "--from", "4", "--to", "5")["reviews"]
+    assert review["title"].startswith("KVM: x86: Make bus clock frequency")
+    assert [(c["from"]["version"], c["to"]["version"]) for c in review["comparisons"]] == [(4, 5)]
