@@ -145,3 +145,26 @@ def test_a_cut_pack_is_never_read_zero_ok_for_the_bot(tmp_path):
     assert line.startswith("reviewtool bot: damaged input:")
     cli = list(iter_public_inbox(str(inbox.path)))
     assert f"read {len(cli)} message(s)" in result.stdout
+
+
+def test_a_purged_and_rewritten_epoch_is_read_again_not_called_damaged(tmp_path, smtp_server):
+    # public-inbox's purge rewrites an epoch's history: the commit the cursor names is gone.
+    handler, port = smtp_server()
+    inbox = PublicInbox(tmp_path / "inbox")
+    a, b, a_mails = _two_series(inbox)
+    runner, store, logged = _bot(tmp_path, inbox, port, Clock())
+    first = runner.run_once()
+    assert not first.damaged and len(handler.received) == 2
+    _git(inbox.epoch, "update-ref", "-d", "refs/heads/master")
+    inbox.head = None
+    for data in a_mails:  # the history again, without series B
+        inbox.add(data)
+    _git(inbox.epoch, "reflog", "expire", "--expire=now", "--all")
+    _git(inbox.epoch, "gc", "-q", "--prune=now")
+    assert subprocess.run(
+        ["git", "--git-dir", str(inbox.epoch), "cat-file", "-e", b[-1]], capture_output=True
+    ).returncode, "the cursor's commit must be gone for this test"
+    again = runner.run_once()
+    assert not again.damaged and again.read == len(a_mails) and again.added == 0
+    assert not any(" is damaged:" in line for line in logged)
+    assert len(handler.received) == 2  # nothing answered twice
