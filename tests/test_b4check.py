@@ -6,9 +6,8 @@ import json
 import subprocess
 import sys
 
-from test_bot_fixtures import BASE_DATE, message, posting, review_reply
-
 from reviewtool.bot.b4check import check_message
+from tests.helpers.mail import BASE_DATE, message, posting, review_reply
 
 FIELDS = {"tool", "status", "summary", "url", "details"}
 

@@ -9,21 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_bot_fixtures import (
-    AUTHOR,
-    BASE_DATE,
-    BOT_FROM,
-    LIST_ADDR,
-    Clock,
-    Inbox,
-    PublicInbox,
-    add_to_maildir,
-    make_runner,
-    message,
-    posting,
-    review_reply,
-    smtp_servers,
-)
+from test_bot_fixtures import BOT_FROM, Clock, Inbox, add_to_maildir, make_runner, smtp_servers
 
 from reviewtool.bot.config import BotConfig, SmtpConfig
 from reviewtool.bot.runner import BotRunner, RunStats, backoff
@@ -31,6 +17,8 @@ from reviewtool.bot.smtp import SmtpTransport
 from reviewtool.bot.state import Store
 from reviewtool.bot.watchers import open_watcher
 from reviewtool.cli import main
+from tests.helpers.git import PublicInbox
+from tests.helpers.mail import AUTHOR, BASE_DATE, LIST_ADDR, message, posting, review_reply
 
 
 @pytest.fixture

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from test_bot_fixtures import BOT_FROM, Inbox, add_to_maildir, free_port, posting
+from test_bot_fixtures import BOT_FROM, Inbox, add_to_maildir, free_port
 
 from reviewtool.bot.runner import HOOK_POINTS
+from tests.helpers.mail import posting
 
 # Slow (subprocesses, real git or corpus): `pytest -m "not slow"` leaves these out.
 pytestmark = pytest.mark.slow

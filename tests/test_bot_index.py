@@ -7,12 +7,13 @@ from datetime import timedelta
 
 import pytest
 from test_bot import Clock, body_of, make_bot
-from test_bot_fixtures import BASE_DATE, posting, smtp_servers
+from test_bot_fixtures import smtp_servers
 
 from reviewtool.bot.state import Store
 from reviewtool.errors import InputError
 from reviewtool.series.index import SeriesIndex
 from tests.helpers.git import PublicInbox
+from tests.helpers.mail import BASE_DATE, posting
 
 
 @pytest.fixture

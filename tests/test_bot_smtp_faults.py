@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from test_bot_fixtures import Clock, Inbox, add_to_maildir, free_port, make_runner, posting
+from test_bot_fixtures import Clock, Inbox, add_to_maildir, free_port, make_runner
 
 from reviewtool.bot.config import SmtpConfig, load_config
 from reviewtool.bot.state import Store
 from reviewtool.cli import main
 from reviewtool.errors import InputError
+from tests.helpers.mail import posting
 
 SERIES = 9  # replies queued at once in the outage tests, as in the report
 

@@ -8,12 +8,12 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from test_bot_fixtures import posting
 
 from reviewtool.bot.fetch import count_messages, fetch_thread, split_thread_url, thread_url
 from reviewtool.cli import main
 from reviewtool.errors import InputError
 from reviewtool.ingest import load
+from tests.helpers.mail import posting
 
 SEP = b"From mboxrd@z Thu Jan  1 00:00:00 1970\n"
 

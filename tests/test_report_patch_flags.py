@@ -14,7 +14,7 @@ import lxml.html
 import pytest
 
 from tests.helpers.git import git, init_repo
-from tests.seriesmail import make_posting, reply
+from tests.helpers.mail import make_posting, reply
 
 # A display name with characters HTML must escape, as mail clients let people write them.
 REVIEWER = '"Sean <Q> & Co" <seanjc@google.com>'

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from reviewtool.ingest import load
 from tests.helpers.git import git, init_repo
-from tests.seriesmail import make_posting, msgid, reply
+from tests.helpers.mail import make_posting, msgid, reply
 
 SEAN = "Sean Christopherson <seanjc@google.com>"
 TESTER = "Tester Person <tester@example.com>"

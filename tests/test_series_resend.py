@@ -12,7 +12,7 @@ import pytest
 
 from reviewtool.ingest import load
 from tests.helpers.git import git, init_repo
-from tests.seriesmail import make_posting, msgid, reply, set_header
+from tests.helpers.mail import make_posting, msgid, reply, set_header
 
 
 @pytest.fixture

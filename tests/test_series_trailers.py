@@ -12,7 +12,7 @@ from reviewtool.ingest import load
 from reviewtool.mail.parse import parse_mail
 from reviewtool.series.patchid import patch_id
 from tests.helpers.git import git, init_repo
-from tests.seriesmail import make_posting, reply
+from tests.helpers.mail import make_posting, reply
 
 
 @pytest.fixture

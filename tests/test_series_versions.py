@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.git import git, init_repo
-from tests.seriesmail import make_posting, msgid, set_header
+from tests.helpers.mail import make_posting, msgid, set_header
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from markupsafe import Markup, escape
-from test_bot_fixtures import posting
 
 from reviewtool.render.safe_html import visible_html
 from reviewtool.render.terminal import Painter
 from reviewtool.textlines import visible_text
+from tests.helpers.mail import posting
 
 # Slow (subprocesses, real git or corpus): `pytest -m "not slow"` leaves these out.
 pytestmark = pytest.mark.slow
