@@ -2,7 +2,7 @@
 as the CLI, so what can be read is read and answered, each unreadable message is accounted
 with its reason, the damage is said (log, state, exit 2 with `--once`), never "read 0, ok".
 
-Every inbox is a real git repository built in a temp dir (`test_bot_fixtures.PublicInbox`,
+Every inbox is a real git repository built in a temp dir (`tests.helpers.git.PublicInbox`,
 loose objects as public-inbox's writer leaves them between repacks) and then damaged the way
 disks and interrupted copies damage them: a message blob lost, a commit object overwritten,
 a pack cut short.
@@ -17,10 +17,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_bot_fixtures import BASE_DATE, Clock, PublicInbox, make_runner, posting, smtp_servers
+from test_bot_fixtures import Clock, make_runner, smtp_servers
 
 from reviewtool.bot.config import SmtpConfig
 from reviewtool.sources.publicinbox import iter_public_inbox
+from tests.helpers.git import PublicInbox
+from tests.helpers.mail import BASE_DATE, posting
 
 ROOT = Path(__file__).resolve().parent.parent
 

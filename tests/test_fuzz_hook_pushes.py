@@ -249,7 +249,7 @@ def test_a_nul_in_a_real_file_is_read_as_git_reads_it(push_repo: PushRepo, where
 
 
 def test_the_installed_hook_says_not_checked_binary_for_a_real_file(tmp_path: Path):
-    from test_hook_push import Workspace
+    from tests.helpers.workspace import Workspace
 
     if not KERNEL.is_dir():
         pytest.skip(f"real 6.12 files not found at {KERNEL} (they live beside the repo in CI)")
@@ -266,7 +266,7 @@ def test_the_installed_hook_says_not_checked_binary_for_a_real_file(tmp_path: Pa
 
 
 def test_a_late_nul_in_a_real_file_does_not_let_the_push_through_unchecked(tmp_path: Path):
-    from test_hook_push import Workspace
+    from tests.helpers.workspace import Workspace
 
     if not KERNEL.is_dir():
         pytest.skip(f"real 6.12 files not found at {KERNEL} (they live beside the repo in CI)")
@@ -287,7 +287,9 @@ def test_a_late_nul_in_a_real_file_does_not_let_the_push_through_unchecked(tmp_p
 def test_a_late_nul_cannot_smuggle_a_leak_past_the_hook(tmp_path: Path):
     # Before: the NUL made the commit reader refuse the push's records, and the default
     # on_error = "warn" let the leak through unchecked.
-    from test_hook_push import CLEAN, LEAKING, MMU_C, Workspace
+    from test_hook_push import CLEAN, LEAKING, MMU_C
+
+    from tests.helpers.workspace import Workspace
 
     padding = "/*\n" + " * padding\n" * 900 + " */\n"  # pushes the NUL past 8000 bytes
     ws = Workspace(tmp_path)

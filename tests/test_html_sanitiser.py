@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 from markupsafe import escape
-from test_bot_fixtures import BASE_DATE, message
 
 from reviewtool.cli import main
 from reviewtool.textlines import stand_in
+from tests.helpers.mail import BASE_DATE, message
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "reviewtool"
