@@ -120,7 +120,20 @@ def _check_with_tree(revision, repo: str, base: str, spec) -> RevisionCheck:
     extra = sorted({c for p in patches for f in p.files for c in _companions(f)})
     applied, final = apply_series(repo, base, [p.diff for p in patches], extra)
     out = RevisionCheck()
+    # The C files the series touches, as they stand before and after each patch: what their
+    # functions do to a page is summarised for callers in the other touched files.
+    now: dict[str, str] = {}
+    for state in reversed(applied):
+        for path, files in state.files.items():
+            if path.endswith(C_SUFFIXES) and files.before is not None:
+                now[path] = files.before
     for patch, state in zip(patches, applied, strict=False):
+        before_texts = dict(now)
+        for path, files in state.files.items():
+            if path.endswith(C_SUFFIXES):
+                now[path] = files.after or ""
+        summaries_before = _summaries(before_texts, final, spec)
+        summaries_after = _summaries(now, final, spec)
         images = function_images(patch.diff)
         for path, files in state.files.items():
             if not path.endswith(C_SUFFIXES):
@@ -139,14 +152,46 @@ def _check_with_tree(revision, repo: str, base: str, spec) -> RevisionCheck:
             }
             if files.before:
                 before = check_source(
-                    path, files.before, changed, spec, context=context_before
+                    path,
+                    files.before,
+                    changed,
+                    spec,
+                    context=context_before,
+                    summaries=summaries_before,
                 ).findings
             if files.after:
-                result = check_source(path, files.after, changed, spec, context=context_after)
+                result = check_source(
+                    path,
+                    files.after,
+                    changed,
+                    spec,
+                    context=context_after,
+                    summaries=summaries_after,
+                )
                 after = result.findings
                 out.absorb(result, path, revision.label, patch.index)
             out.findings += _tag(compare_findings(before, after), revision.label, patch.index)
     return out
+
+
+def _summaries(texts: dict[str, str], final: dict, spec):
+    """Summaries of the functions of the touched C files (with their companions) that the
+    other touched files call; None when there is only one file."""
+    from reviewtool.analyses.spec.summaries import summarise_texts  # noqa: PLC0415 - --repo
+
+    present = {path: text for path, text in texts.items() if text}
+    if len(present) < 2:
+        return None
+    given = {
+        path: (text, {c: _companion_text(c, texts, final) for c in _companions(path)})
+        for path, text in present.items()
+    }
+    return summarise_texts(given, spec).rows or None
+
+
+def _companion_text(path: str, texts: dict[str, str], final: dict) -> str:
+    """A companion's text as the series leaves it at this point (or at its end)."""
+    return texts.get(path) or final.get(path) or ""
 
 
 def _hunk_function(text: str, start: int, function: str) -> str:
