@@ -20,7 +20,8 @@ from reviewtool.mail.model import Trailer
 from reviewtool.render.html import render_html
 from reviewtool.review import build_review
 from reviewtool.series.model import ChangelogStep, Cover, Patch, Revision, Series
-from tests.helpers.review_support import make_mail, make_review, make_series, mbox_text
+from tests.helpers.mail import make_mail
+from tests.helpers.review_support import make_review, make_series, mbox_text
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [

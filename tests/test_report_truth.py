@@ -17,7 +17,8 @@ from reviewtool.render.html import render_html
 from reviewtool.render.text import render_text
 from reviewtool.review import RevisionFindings, build_review, review_json
 from reviewtool.series.model import Cover, Revision
-from tests.helpers.review_support import START, make_mail, make_review, make_series
+from tests.helpers.mail import START, make_mail
+from tests.helpers.review_support import make_review, make_series
 
 LORE = "https://lore.kernel.org/all/{msgid}/"
 

@@ -3,7 +3,8 @@
 `message` writes one mail (headers in the order the sender writes them); `posting` a revision
 of a series as send-email mails it, `review_reply` and `reply` a reviewer's answer, and
 `make_posting` a revision made with real `git format-patch` (the one git helper,
-`tests.helpers.git`). `set_header` and `msgid` edit and read what they made.
+`tests.helpers.git`). `set_header` and `msgid` edit and read what they made. `make_mail` makes
+the decoded message the mail layer hands over, for tests that start from the model.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid
 from pathlib import Path
 
+from reviewtool.mail.model import Mail, SubjectPrefix, Trailer
 from tests.helpers.git import commit, fill_cover, format_patch, git, write
 from tests.helpers.reference import V8_TITLES
 
@@ -23,6 +25,7 @@ AUTHOR = ("David Stevens", "stevensd@chromium.org")
 LIST_ADDR = "kvm@vger.kernel.org"
 CC = ["Sean Christopherson <seanjc@google.com>", "linux-kernel@vger.kernel.org"]
 BASE_DATE = datetime(2023, 8, 24, 8, 4, tzinfo=UTC)
+START = datetime(2023, 7, 4, 9, 30, tzinfo=UTC)  # the report fixtures' first posting
 SEND_EMAIL = "git-send-email 2.42.0.rc1.204.g551eb34607-goog"
 LIST_ID = "<kvm.vger.kernel.org>"
 
@@ -330,3 +333,50 @@ def reply(
         list_id=None,
     )
     return data.decode("utf-8")
+
+
+# -- decoded messages, as the mail layer hands them to the series -------------------------
+
+
+def make_mail(
+    subject_title: str,
+    *,
+    version: int,
+    index: int | None,
+    total: int | None,
+    diff: str = "",
+    body: str = "",
+    when: datetime = START,
+    trailers: list[Trailer] | None = None,
+    author: tuple[str, str] = AUTHOR,
+    message_id: str | None = None,
+) -> Mail:
+    """One decoded message as the mail layer would hand it over, made as a model object, not
+    parsed from text: the report and injection tests set fields (markup in trailers, a body
+    apart from its diff) exactly, where the parser would normalise them."""
+    counter = f" {index}/{total}" if index is not None else ""
+    subject = f"[PATCH v{version}{counter}] {subject_title}"
+    mid = message_id or f"v{version}-{index}-{abs(hash(subject_title)) % 10**8}@chromium.org"
+    signed = [Trailer("Signed-off-by", f"{author[0]} <{author[1]}>", mid)]
+    return Mail(
+        message_id=mid,
+        subject=subject,
+        prefix=SubjectPrefix(
+            version=version,
+            index=index,
+            total=total,
+            version_explicit=True,
+            counters_explicit=index is not None,
+            title=subject_title,
+        ),
+        author_name=author[0],
+        author_email=author[1],
+        date=when,
+        in_reply_to=None,
+        references=[],
+        body=body,
+        commit_message=body,
+        diff=diff,
+        trailers=signed + list(trailers or []),
+        location=f"test.mbox:{mid}",
+    )

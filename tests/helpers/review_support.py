@@ -7,7 +7,7 @@ builders make the model objects directly. The prose and code are written for the
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from reviewtool.analyses.changelog_check import Evidence, Verdict
 from reviewtool.analyses.findings import Finding, TraceStep
@@ -29,14 +29,13 @@ from reviewtool.analyses.rangediff import (
     content_hunks,
     normalise_diff,
 )
-from reviewtool.mail.model import Mail, SubjectPrefix, Trailer
+from reviewtool.mail.model import Trailer
 from reviewtool.review import Review, RevisionFindings, SeriesReview, VersionComparison
 from reviewtool.series.model import Accounting, ChangelogStep, Cover, Patch, Revision, Series
+from tests.helpers.mail import START, make_mail
 
-AUTHOR = ("David Stevens", "stevensd@chromium.org")
 REVIEWER = "Sean Christopherson <seanjc@google.com>"
 ACKER = "Paolo Bonzini <pbonzini@redhat.com>"
-START = datetime(2023, 7, 4, 9, 30, tzinfo=UTC)
 
 FOLLOW_PFN_DIFF = """\
 diff --git a/virt/kvm/kvm_main.c b/virt/kvm/kvm_main.c
@@ -113,48 +112,6 @@ index 6677889..8899aab 100644
  }
 \x20
 """
-
-
-def make_mail(
-    subject_title: str,
-    *,
-    version: int,
-    index: int | None,
-    total: int | None,
-    diff: str = "",
-    body: str = "",
-    when: datetime = START,
-    trailers: list[Trailer] | None = None,
-    author: tuple[str, str] = AUTHOR,
-    message_id: str | None = None,
-) -> Mail:
-    """One decoded message as the mail layer would hand it over."""
-    counter = f" {index}/{total}" if index is not None else ""
-    subject = f"[PATCH v{version}{counter}] {subject_title}"
-    mid = message_id or f"v{version}-{index}-{abs(hash(subject_title)) % 10**8}@chromium.org"
-    signed = [Trailer("Signed-off-by", f"{author[0]} <{author[1]}>", mid)]
-    return Mail(
-        message_id=mid,
-        subject=subject,
-        prefix=SubjectPrefix(
-            version=version,
-            index=index,
-            total=total,
-            version_explicit=True,
-            counters_explicit=index is not None,
-            title=subject_title,
-        ),
-        author_name=author[0],
-        author_email=author[1],
-        date=when,
-        in_reply_to=None,
-        references=[],
-        body=body,
-        commit_message=body,
-        diff=diff,
-        trailers=signed + list(trailers or []),
-        location=f"test.mbox:{mid}",
-    )
 
 
 def make_revision(
