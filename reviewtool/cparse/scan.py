@@ -122,6 +122,24 @@ def with_callees(text: str, spans: list[Span], seeds: set[Span]) -> set[Span]:
     return keep
 
 
+def with_callers(text: str, spans: list[Span], seeds: set[Span]) -> set[Span]:
+    """`seeds` and every span that mentions one of them by name, transitively."""
+    lines = _lines(text)
+    mentions = {
+        span: set(_IDENT.findall("\n".join(lines[span.start - 1 : span.end]))) for span in spans
+    }
+    keep = set(seeds)
+    todo = list(seeds)
+    while todo:
+        # `FNAME(fetch)` is called as `FNAME(fetch)(...)`: its own identifier is the last one.
+        name = _IDENT.findall(todo.pop().name)[-1:]
+        for span, named in mentions.items():
+            if span not in keep and name and name[0] in named:
+                keep.add(span)
+                todo.append(span)
+    return keep
+
+
 @lru_cache(maxsize=8)
 def _lines(text: str) -> tuple[str, ...]:
     # Split once per text: the scan, the callee closure and the blanking all read its lines.

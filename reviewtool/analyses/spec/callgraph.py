@@ -141,6 +141,21 @@ class CallGraph:
         order.reverse()
         return order
 
+    def callers_of(self, targets: set[str]) -> set[str]:
+        """Every function that calls one of `targets`, directly or through other callers."""
+        callers: dict[str, set[str]] = {}
+        for caller, called in self.calls.items():
+            for name in called:
+                callers.setdefault(name, set()).add(caller)
+        found: set[str] = set()
+        todo = list(targets)
+        while todo:
+            for caller in callers.get(todo.pop(), ()):
+                if caller not in found and caller not in targets:
+                    found.add(caller)
+                    todo.append(caller)
+        return found
+
     def relevant(self, fname: str) -> bool:
         """True when walking into `fname` can change a page, the lock or the notifier."""
         return fname in self.names and self.touches(fname, self.effects)

@@ -128,6 +128,24 @@ def _finding(path: str, item: RawFinding, partial: bool) -> Finding:
     )
 
 
+def _hosted(result: CheckResult, hosts: set[str], asked: set[str]) -> None:
+    """Speak of the `asked` functions, not of the `hosts` walked to check them: a host not
+    walked whole leaves them not checked whole, for the host's reason."""
+    result.checked = [name for name in result.checked if name not in hosts]
+    kept = []
+    for item in result.not_checked:
+        if item.function not in hosts:
+            kept.append(item)
+            continue
+        for name in sorted(asked):
+            detail = f"{item.detail} (walked inside its caller {item.function})"
+            kept.append(NotChecked(item.file, name, item.reason, detail))
+            if name in result.checked:
+                result.checked.remove(name)
+    result.not_checked = kept
+    result.notes = [note for note in result.notes if not any(f": {h}: " in note for h in hosts)]
+
+
 def _copy(result: CheckResult) -> CheckResult:
     """A copy callers may change (they set each finding's version and status)."""
     return CheckResult(
@@ -249,19 +267,24 @@ def _check_source(
         for fdef in parsed.functions()
         if fdef.kind == "function" and not fdef.recovered and fdef.start_line <= own_lines
     ]
-    inner: set[str] = set()
-    if functions is None:
-        # A static helper only ever called directly is checked inside its callers (with the
-        # lock they hold and the page they pass), and reported in its own name once.
-        checked = {fdef.name: fdef.is_static for fdef in own}
-        inner = walker.inner_functions(checked, text)
+    # A static helper only ever called directly is checked inside its callers (with the
+    # lock they hold and the page they pass), and reported in its own name once. Asked for
+    # some functions only, their callers in the file are walked too (the walker reports only
+    # `functions`): alone, a function starts with nothing known and raises what its callers
+    # rule out (the lock they all hold, the page they pass).
+    inner = walker.inner_functions({fdef.name: fdef.is_static for fdef in own}, text)
+    walked: set[str] | None = None
+    hosts: set[str] = set()
+    if functions is not None:
+        hosts = walker.graph.callers_of(set(functions))
+        walked = set(functions) | hosts
     by_name: dict[str, list] = {}
     for fdef in own:
         by_name.setdefault(fdef.name, []).append(fdef)
     own = [fdef for name in walker.graph.callers_first(list(by_name)) for fdef in by_name[name]]
     handed: dict[str, list[int]] | None = None
     for fdef in own:
-        if functions is not None and fdef.name not in functions:
+        if walked is not None and fdef.name not in walked:
             continue
         if fdef.name not in inner and not walker.reaches_page(fdef.name):
             if handed is None:
@@ -311,6 +334,8 @@ def _check_source(
             )
         else:
             result.checked.append(fdef.name)
+    if hosts:
+        _hosted(result, hosts, set(functions or ()))
     for region in parsed.unchecked():
         if region.start_line > own_lines:
             continue

@@ -2,9 +2,11 @@
 
 Checking a few functions of a 5,000-line file does not need the other bodies: the checker
 gets the file with every body it cannot reach blanked out, line for line (so every line
-number stays right). Kept: the chosen functions, the functions they mention by name,
-transitively, in the file and in its companions (the checker summarises callees), and
-everything outside function bodies (types, macros, declarations). Where the line scan cannot
+number stays right). Kept: the chosen functions, the functions of the file that call them,
+transitively (the checker walks a function inside its callers), the functions all these
+mention by name, transitively, in the file and in its companions (the checker summarises
+callees), and everything outside function bodies (types, macros, declarations). Where the
+line scan cannot
 read the layout, or the parser names a function differently from the scan, the whole text is
 used instead: blanking only ever saves time, never changes a finding.
 """
@@ -66,14 +68,16 @@ def _reduced(
 ) -> Selection | None:
     """The selection with unneeded bodies blanked, or None when that is not safe."""
     from reviewtool.cparse import parse_c
-    from reviewtool.cparse.scan import reduce_text
+    from reviewtool.cparse.scan import reduce_text, with_callers
 
     spans = _spans(text)
     if spans is None:
         return None
     seeds = {span for span in spans if span.name in names} | _spans_at(spans, lines)
     context_spans = {name: _spans(other) for name, other in context.items()}
-    keep = _with_callees(text, spans, seeds, context, context_spans)
+    # Their callers too: the checker walks a function inside them (the lock they hold).
+    callers = with_callers(text, list(spans), seeds)
+    keep = _with_callees(text, spans, callers, context, context_spans)
     reduced = reduce_text(text, list(spans), keep[""], max(lines, default=0))
     parsed = parse_c(reduced)
     named = {function.name for function in parsed.functions() if function.name in names}
