@@ -168,7 +168,9 @@ class CallGraph:
 def callers_only(graph: CallGraph, checked: dict[str, bool], text: str) -> set[str]:
     """Static functions of `checked` (name -> is_static) whose every use in `text` is a
     direct call, reached from a root through such calls: they are checked inside their
-    callers. A function a spec row describes stays a root (callers apply the row instead)."""
+    callers. A function a spec row describes stays a root (callers apply the row instead), and
+    so does a consumer (a fault handler: its own exits must drop what it holds, whoever calls
+    it, so it is checked on its own; a caller walking it leaves its leaks to that check)."""
     # One pass over the text: how often each name stands alone, and how often as a call.
     uses: Counter = Counter()
     calls: Counter = Counter()
@@ -178,7 +180,7 @@ def callers_only(graph: CallGraph, checked: dict[str, bool], text: str) -> set[s
             calls[match.group(1)] += 1
     candidates = set()
     for fname, is_static in checked.items():
-        if not is_static or fname in graph.spec.rows:
+        if not is_static or fname in graph.spec.rows or graph.spec.is_consumer(fname):
             continue
         if "(" in fname:  # FNAME(fetch): a macro-built name, looked up on its own
             pattern = re.compile(rf"(?<![\w>.]){re.escape(fname)}(?!\w)")
