@@ -21,7 +21,7 @@ from test_bot_fixtures import Clock, make_runner, smtp_servers
 
 from reviewtool.bot.config import SmtpConfig
 from reviewtool.sources.publicinbox import iter_public_inbox
-from tests.helpers.git import PublicInbox
+from tests.helpers.git import PublicInbox, git, run_git
 from tests.helpers.mail import BASE_DATE, posting
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,10 +52,7 @@ def _two_series(inbox: PublicInbox) -> tuple[list[str], list[str], list[bytes]]:
 
 
 def _git(epoch: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "--git-dir", str(epoch), *args], capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
+    return git(epoch, *args).strip()
 
 
 def _loose(epoch: Path, sha: str) -> Path:
@@ -163,9 +160,9 @@ def test_a_purged_and_rewritten_epoch_is_read_again_not_called_damaged(tmp_path,
         inbox.add(data)
     _git(inbox.epoch, "reflog", "expire", "--expire=now", "--all")
     _git(inbox.epoch, "gc", "-q", "--prune=now")
-    assert subprocess.run(
-        ["git", "--git-dir", str(inbox.epoch), "cat-file", "-e", b[-1]], capture_output=True
-    ).returncode, "the cursor's commit must be gone for this test"
+    assert run_git(inbox.epoch, "cat-file", "-e", b[-1], check=False).returncode, (
+        "the cursor's commit must be gone for this test"
+    )
     again = runner.run_once()
     assert not again.damaged and again.read == len(a_mails) and again.added == 0
     assert not any(" is damaged:" in line for line in logged)

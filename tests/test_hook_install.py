@@ -18,6 +18,7 @@ from reviewtool.hook.install import (
     is_ours,
     uninstall,
 )
+from tests.helpers.git import git_env as helper_git_env
 
 FOREIGN_HOOK = """#!/bin/sh
 # the team's own pre-push hook: records what git gave it, refuses when told to
@@ -32,16 +33,7 @@ exit 0
 
 
 def git_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT_"))}
-    env.update(
-        HOME=str(home),
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_AUTHOR_NAME="Test Author",
-        GIT_AUTHOR_EMAIL="author@example.org",
-        GIT_COMMITTER_NAME="Test Author",
-        GIT_COMMITTER_EMAIL="author@example.org",
-    )
-    return env
+    return helper_git_env(("Test Author", "author@example.org"), date=None, home=home)
 
 
 def run(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
