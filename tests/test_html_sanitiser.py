@@ -145,13 +145,18 @@ def test_the_bots_reply_shows_the_controls_of_the_fields_it_quotes(hostile_mbox,
     args = ["bot", "--source", str(hostile_mbox), "--once", "--dry-run", "--quiet"]
     args += ["--dry-run-dir", str(replies), "--state", str(tmp_path / "s.sqlite")]
     assert main([*args, "--config", str(config), "--from", "bot <bot@example.org>"]) == 0
-    bodies = [
-        email.message_from_bytes(p.read_bytes(), policy=default_policy).get_content()
+    messages = [
+        email.message_from_bytes(p.read_bytes(), policy=default_policy)
         for p in sorted(replies.glob("*.eml"))
     ]
+    bodies = [message.get_content() for message in messages]
     assert len(bodies) == 2  # v1 and v2
     shown = set().union(*(_fields_shown(body, SHOWN) for body in bodies))
     assert "TITLE" in shown
+    # The reply's Subject repeats the sender's: its controls are shown, not sent on.
+    subjects = [str(message["Subject"]) for message in messages]
+    assert all(not RAW & set(subject) for subject in subjects), subjects
+    assert all("<U+202E>" in subject for subject in subjects), subjects
 
 
 # -- no HTML built by hand around the sanitiser ---------------------------------------------

@@ -51,8 +51,9 @@ def address_of(text: str) -> str:
 
 
 def reply_subject(subject: str) -> str:
-    """`Re: <subject>`, without stacking a second Re:."""
-    subject = " ".join(subject.split())
+    """`Re: <subject>`, without stacking a second Re:, control and bidi characters of the
+    sender's subject shown as stand-ins (a reply must not carry them to every reader)."""
+    subject = " ".join(visible_text(subject).split())
     return subject if _RE_PREFIX.match(subject) else f"Re: {subject}"
 
 

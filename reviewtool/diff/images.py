@@ -85,6 +85,7 @@ class FunctionImage:
     added_lines: list[int] = field(default_factory=list)  # new line numbers
     hunk_index: int = 0
     old_path: str | None = None
+    section: str = ""  # the hunk's `@@` section text, as git wrote it
 
     @property
     def old_end(self) -> int:
@@ -264,6 +265,7 @@ def _hunk_images(
                 added_lines=[line.new_line for line in new_lines if line.kind == "+"],
                 hunk_index=index,
                 old_path=old_path,
+                section=hunk.section,
             )
         )
     return images

@@ -37,6 +37,41 @@ def _changed_functions(images: list[FunctionImage], path: str) -> set[str]:
     return {i.function for i in images if i.path == path and i.function and i.changed}
 
 
+def _changed_lines(diff: str, path: str) -> tuple[set[int], set[int]]:
+    """Lines of `path` a patch removes (old numbers) and adds or removes at (new numbers)."""
+    from reviewtool.diff.model import read_diff  # noqa: PLC0415 - only with a tree
+
+    old: set[int] = set()
+    new: set[int] = set()
+    found = read_diff(diff, lenient=True).file(path)
+    for hunk in found.hunks if found else ():
+        last_new = hunk.new_start
+        for line in hunk.lines:
+            if line.new_line is not None:
+                last_new = line.new_line
+            if line.kind == "+" and line.new_line is not None:
+                new.add(line.new_line)
+            elif line.kind == "-" and line.old_line is not None:
+                old.add(line.old_line)
+                new.add(last_new)  # where the removed line stood, as the new text reads
+    return old, new
+
+
+def _changed_in_tree(images, diff: str, path: str, before: str | None, after: str | None):
+    """The functions a patch changes in `path`, read from the texts around its lines: a
+    hunk's `@@` context names the function above the first line only, and none at all
+    after a label or a nested definition, where a change would then go unchecked."""
+    from reviewtool.analyses.spec.selection import functions_at  # noqa: PLC0415
+
+    old, new = _changed_lines(diff, path)
+    found = set(_changed_functions(images, path))
+    if before and old:
+        found |= functions_at(before, old)
+    if after and new:
+        found |= functions_at(after, new)
+    return found
+
+
 def _tag(findings: list, label: str, index: int) -> list:
     """Set the version and patch of findings (or NotChecked entries) of one patch."""
     for finding in findings:
@@ -138,7 +173,7 @@ def _check_with_tree(revision, repo: str, base: str, spec) -> RevisionCheck:
         for path, files in state.files.items():
             if not path.endswith(C_SUFFIXES):
                 continue
-            changed = _changed_functions(images, path)
+            changed = _changed_in_tree(images, patch.diff, path, files.before, files.after)
             if not changed:
                 continue
             before, after = [], []
@@ -269,10 +304,48 @@ def _visible(images: list[FunctionImage], side: str) -> dict[tuple[str, str], _V
     return out
 
 
+# A `@@` section that is a label (`out_unlock:`): git names the nearest line that starts with a
+# letter, and inside a function body that is a label, so the hunk is in a function it does not
+# name. A changed statement only a function body can hold says the same.
+_LABEL_SECTION_RE = re.compile(r"^\s*[A-Za-z_]\w*:\s*(?:/[*/].*)?$")
+_BODY_STATEMENT_RE = re.compile(
+    r"^\s+(?:return\b|goto\s|break;|continue;|(?:if|while|for|switch)\s*\()"
+)
+
+
+def _unnamed_function_change(image: FunctionImage) -> bool:
+    """True when a hunk changes lines inside a function whose name it does not show."""
+    if image.function or not (image.removed_lines or image.added_lines):
+        return False
+    if _LABEL_SECTION_RE.match(image.section):
+        return True
+    changed = image.old_text.split("\n") + image.new_text.split("\n")
+    return any(_BODY_STATEMENT_RE.match(line) for line in changed)
+
+
+def _unnamed_not_checked(image: FunctionImage, label: str, index: int) -> NotChecked:
+    lines = image.added_lines or image.removed_lines
+    side = "new" if image.added_lines else "old"
+    where = f"{min(lines)}-{max(lines)}" if len(lines) > 1 else str(lines[0])
+    named = f" (its @@ line names {image.section.strip()!r})" if image.section.strip() else ""
+    return NotChecked(
+        image.path,
+        "",
+        NOT_CHECKED_HUNKS_ONLY,
+        f"no tree, and the hunk changing {side} line(s) {where} does not show which function "
+        f"they belong to{named}; --repo reads the whole function",
+        label,
+        index,
+    )
+
+
 def _check_images(revision, spec) -> RevisionCheck:
     out = RevisionCheck()
     for patch in sorted(revision.patches, key=lambda p: p.index):
         images = [i for i in function_images(patch.diff) if i.path.endswith(C_SUFFIXES)]
+        for image in images:
+            if _unnamed_function_change(image):
+                out.not_checked.append(_unnamed_not_checked(image, revision.label, patch.index))
         changed = {(i.path, i.function) for i in images if i.function and i.changed}
         sides = {side: _visible(images, side) for side in ("old", "new")}
         for key in sorted(changed):
