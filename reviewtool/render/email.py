@@ -14,7 +14,8 @@ from reviewtool.analyses.findings import Finding
 from reviewtool.errors import UsageError
 from reviewtool.render.view import group_notes, person_name, step_text
 from reviewtool.review import Review, SeriesReview, VersionComparison, reviewers
-from reviewtool.review.flags import CARRIED_OVER_CHANGED, patch_flags
+from reviewtool.review.flags import CARRIED_OVER_CHANGED, patch_flags, stale_review
+from reviewtool.review.verdict import compact_ranges
 from reviewtool.textlines import visible
 
 MAX_COLUMNS = 72
@@ -83,6 +84,16 @@ def render_email_summary(review: Review, revision_label: str, report_url: str | 
             _heading(lines, "Review trailers carried over a changed patch")
             for patch, flag in carried:
                 _item(lines, f"{patch.index}/{patch.total or len(revision.patches)}: {flag.detail}")
+            stale = [patch.index for patch in revision.patches if stale_review(patch)]
+            if stale:
+                many = len(stale) != 1
+                lines.append("")
+                _para(
+                    lines,
+                    f"Patch{'es' if many else ''} {compact_ranges(stale)} of {label} "
+                    f"therefore {'have' if many else 'has'} no review of the code as sent: "
+                    "not counted as reviewed.",
+                )
 
     unavailable = [n for n in sr.unavailable() if not n.scope or label in n.scope]
     if unavailable:

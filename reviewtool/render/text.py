@@ -144,6 +144,19 @@ def _verdict_lines(sr: SeriesReview, paint: _Painter) -> list[str]:
         out.append(f"  patches without Reviewed-by or Acked-by: {len(verdict.unreviewed)}")
         for patch in verdict.unreviewed:
             out.append(f"    {patch.index} {patch.title}")
+        if verdict.stale_reviews:
+            out.append(
+                paint(
+                    "  review carried over changed code (not counted as reviewed): "
+                    f"{len(verdict.stale_reviews)}",
+                    "warn",
+                )
+            )
+            for patch in verdict.stale_reviews:
+                given = ", ".join(f"{t.name}: {t.value}" for t in patch.carried_over_changed)
+                out.append(f"    {patch.index} {patch.title} ({given})")
+        if verdict.reviews.state == PARTIAL:
+            out.append(paint(f"    partial: {verdict.reviews.reason}", "dim"))
     line = state(verdict.comparison, "changes")
     if line:
         out.append(line)

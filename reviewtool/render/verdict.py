@@ -158,6 +158,19 @@ def verdict_view(
                 }
                 for p in verdict.unreviewed
             ],
+            "stale": [
+                {
+                    "index": p.index,
+                    "title": p.title,
+                    "anchor": patch_anchor(prefix, judged, p),
+                    "url": links.url(p.message_id),
+                    "given": ", ".join(
+                        f"{t.name}: {person_name(t.value)}" for t in p.carried_over_changed
+                    ),
+                    "given_full": ", ".join(f"{t.name}: {t.value}" for t in p.carried_over_changed),
+                }
+                for p in verdict.stale_reviews
+            ],
             "total": len(judged.patches) if judged else 0,
         },
         "changes": {

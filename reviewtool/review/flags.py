@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reviewtool.series.model import Patch
+from reviewtool.series.model import REVIEWED_TRAILERS, Patch, reviewers
 
 UNCHANGED = "unchanged"
 CARRIED_OVER_CHANGED = "carried-over-changed"
@@ -44,3 +44,21 @@ def patch_flags(patch: Patch) -> list[PatchFlag]:
             )
         )
     return flags
+
+
+def fresh_reviewers(patch: Patch) -> list[str]:
+    """People whose Reviewed-by or Acked-by is about this patch's code: given in a reply to it,
+    or in its own trailers unless carried over from the previous version although the code
+    changed since (such a review was of other code)."""
+    names: list[str] = []
+    own = [t for t in patch.trailers if t not in patch.carried_over_changed]
+    for trailer in [*own, *patch.review_trailers]:
+        if trailer.name in REVIEWED_TRAILERS and trailer.value not in names:
+            names.append(trailer.value)
+    return names
+
+
+def stale_review(patch: Patch) -> bool:
+    """True when the patch has a Reviewed-by or Acked-by, but every one of them was carried
+    over a changed patch: nobody vouched for the code as it is now."""
+    return bool(reviewers(patch)) and not fresh_reviewers(patch)

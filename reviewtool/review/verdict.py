@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reviewtool.analyses.findings import Finding, NotChecked
+from reviewtool.review.flags import stale_review
 from reviewtool.review.model import SeriesReview, finding_json, reviewers
 from reviewtool.schemas import version_fields
 from reviewtool.series.model import Patch, Revision
@@ -80,6 +81,9 @@ class SeriesVerdict:
     comments_by_verdict: dict[str, int] = field(default_factory=dict)  # of those seen
     comments: Part = field(default_factory=Part)
     unreviewed: list[Patch] = field(default_factory=list)
+    # Patches whose every Reviewed-by/Acked-by was carried over although the code changed:
+    # not reviewed as they are now, so neither counted as reviewed nor as never reviewed.
+    stale_reviews: list[Patch] = field(default_factory=list)
     reviews: Part = field(default_factory=Part)
     changes: list[PatchChange] = field(default_factory=list)
     dropped: list[tuple[int, str]] = field(default_factory=list)  # (index, title) in previous
@@ -113,6 +117,16 @@ class SeriesVerdict:
             "unreviewed": {
                 **self.reviews.to_json(),
                 "items": [{"index": p.index, "message_id": p.message_id} for p in self.unreviewed],
+                "stale_reviews": [
+                    {
+                        "index": p.index,
+                        "message_id": p.message_id,
+                        "trailers": [
+                            {"name": t.name, "value": t.value} for t in p.carried_over_changed
+                        ],
+                    }
+                    for p in self.stale_reviews
+                ],
             },
             "changes": {
                 **self.comparison.to_json(),
@@ -150,13 +164,27 @@ def series_verdict(sr: SeriesReview) -> SeriesVerdict:
     _findings_part(sr, judged, verdict)
     _changes_part(sr, judged, verdict)
     _comments_part(sr, judged, verdict)
-    verdict.unreviewed = [p for p in judged.patches if not reviewers(p)]
-    if judged.missing:
-        verdict.reviews = Part(
-            PARTIAL,
-            f"patches {compact_ranges(judged.missing)} of {judged.label} are not in the input",
-        )
+    _reviews_part(judged, verdict)
     return verdict
+
+
+def _reviews_part(judged: Revision, verdict: SeriesVerdict) -> None:
+    verdict.unreviewed = [p for p in judged.patches if not reviewers(p)]
+    verdict.stale_reviews = [p for p in judged.patches if stale_review(p)]
+    reasons = []
+    if judged.missing:
+        reasons.append(
+            f"patches {compact_ranges(judged.missing)} of {judged.label} are not in the input"
+        )
+    if verdict.stale_reviews:
+        stale = [p.index for p in verdict.stale_reviews]
+        reasons.append(
+            f"patch{'es' if len(stale) != 1 else ''} {compact_ranges(stale)} of {judged.label}: "
+            f"every Reviewed-by/Acked-by was carried over from "
+            f"{verdict.previous or 'the previous version'} although the code changed"
+        )
+    if reasons:
+        verdict.reviews = Part(PARTIAL, "; ".join(reasons))
 
 
 def _findings_part(sr: SeriesReview, judged: Revision, verdict: SeriesVerdict) -> None:
