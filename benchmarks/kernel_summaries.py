@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 from reviewtool.analyses.spec import load_specs
-from reviewtool.analyses.spec.summaries import SummaryCache, spec_fingerprint, summarise_tree
+from reviewtool.analyses.spec.summaries import summarise_tree
+from reviewtool.analyses.spec.summary_cache import SummaryCache, spec_fingerprint
 from reviewtool.cli.check_walk import c_files_under, check_files
 
 KERNEL = Path(__file__).resolve().parent.parent.parent / "shared" / "kernel" / "linux-6.12"

@@ -20,7 +20,8 @@ import pytest
 from reviewtool.analyses.findings import NOT_CHECKED_BOUND, NOT_CHECKED_ERROR
 from reviewtool.analyses.spec import load_specs
 from reviewtool.analyses.spec.check import check_tree_file
-from reviewtool.analyses.spec.summaries import SummaryCache, spec_fingerprint, summarise_tree
+from reviewtool.analyses.spec.summaries import summarise_tree
+from reviewtool.analyses.spec.summary_cache import SummaryCache, spec_fingerprint
 
 KERNEL = Path(__file__).resolve().parent.parent.parent / "shared" / "kernel" / "linux-6.12"
 FILES = (

@@ -9,10 +9,10 @@ import reviewtool.analyses.spec.summaries as summaries_mod
 from reviewtool.analyses.spec import check_source, load_specs
 from reviewtool.analyses.spec.summaries import (
     SOURCE_PREFIX,
-    SummaryCache,
     summarise_texts,
     with_summaries,
 )
+from reviewtool.analyses.spec.summary_cache import SummaryCache
 from reviewtool.cli.check_walk import check_files
 
 HELPERS = """

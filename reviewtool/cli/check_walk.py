@@ -19,13 +19,15 @@ from reviewtool.analyses.spec.check import CheckResult
 from reviewtool.analyses.spec.model import companions_beside
 from reviewtool.analyses.spec.summaries import (
     Summaries,
-    SummaryCache,
     SummarySet,
     called_names,
-    default_cache_dir,
-    spec_fingerprint,
     summarise_cached,
     summarise_files,
+)
+from reviewtool.analyses.spec.summary_cache import (
+    SummaryCache,
+    default_cache_dir,
+    spec_fingerprint,
 )
 from reviewtool.diff.patterns import C_SUFFIXES
 from reviewtool.errors import InputError

@@ -29,11 +29,11 @@ from reviewtool.analyses.spec.rules import severity_of
 from reviewtool.analyses.spec.selection import select_functions
 from reviewtool.analyses.spec.summaries import (
     Summaries,
-    digest_of,
     seeded_params,
     walk_seeded,
     with_summaries,
 )
+from reviewtool.analyses.spec.summary_cache import digest_of
 from reviewtool.analyses.spec.walker import RawFinding, Walker
 from reviewtool.cparse import parse_c
 
