@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -356,7 +357,9 @@ def make_mail(
     apart from its diff) exactly, where the parser would normalise them."""
     counter = f" {index}/{total}" if index is not None else ""
     subject = f"[PATCH v{version}{counter}] {subject_title}"
-    mid = message_id or f"v{version}-{index}-{abs(hash(subject_title)) % 10**8}@chromium.org"
+    # A digest, not hash(): str hashes change from one process to the next.
+    stamp = zlib.crc32(subject_title.encode("utf-8")) % 10**8
+    mid = message_id or f"v{version}-{index}-{stamp}@chromium.org"
     signed = [Trailer("Signed-off-by", f"{author[0]} <{author[1]}>", mid)]
     return Mail(
         message_id=mid,
