@@ -82,6 +82,9 @@ def test_text_verdict_lists_the_review_carried_over_changed_code(mail, tmp_path)
     assert "patches without Reviewed-by or Acked-by: 0" in verdict
     partial = next(line for line in lines if line.strip().startswith("partial:"))
     assert "patch 2 of v2" in partial
+    # The versions table counts the same way: patch 2 of v2 is not reviewed as sent.
+    (v2_row,) = [ln for ln in lines if ln.strip().startswith("v2 ") and " reviewed " in ln]
+    assert "3 patches  2/3 reviewed" in v2_row
 
 
 def test_html_verdict_lists_the_review_carried_over_changed_code(mail, tmp_path):
@@ -93,6 +96,8 @@ def test_html_verdict_lists_the_review_carried_over_changed_code(mail, tmp_path)
     assert [li.get("data-stale-review") for li in part.xpath(".//*[@data-stale-review]")] == ["2"]
     assert "Review carried over changed code: 1 of 3" in text
     assert "patch 2 of v2" in text
+    (v2_row,) = tree.xpath("//table[@data-table='versions']//tr[td[1]//strong[.='v2']]")
+    assert "2/3" in [" ".join(td.text_content().split()) for td in v2_row.xpath("td")]
 
 
 def test_bot_mail_summary_says_the_patch_has_no_review_of_its_code(mail):

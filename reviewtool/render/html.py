@@ -38,9 +38,8 @@ from reviewtool.render.view import (
 from reviewtool.review import (
     Review,
     SeriesReview,
-    reviewers,
 )
-from reviewtool.review.flags import patch_flags
+from reviewtool.review.flags import fresh_reviewers, patch_flags
 from reviewtool.review.verdict import compact_ranges, series_verdict
 from reviewtool.series.model import Revision, Series
 
@@ -269,7 +268,8 @@ def _timeline(revisions: list[Revision]) -> dict[str, Any]:
             frac = (_ts(revision.date) - span_lo) / (span_hi - span_lo)
         else:
             frac = position / max(len(revisions) - 1, 1)
-        reviewed = sum(1 for p in revision.patches if reviewers(p))
+        # A review carried over changed code vouches for other code (review.flags).
+        reviewed = sum(1 for p in revision.patches if fresh_reviewers(p))
         points.append(
             {
                 "label": revision.label,

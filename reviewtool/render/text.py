@@ -15,7 +15,7 @@ from reviewtool.render.view import (
     step_text,
 )
 from reviewtool.review import Review, SeriesReview, reviewers
-from reviewtool.review.flags import CARRIED_OVER_CHANGED, UNCHANGED, patch_flags
+from reviewtool.review.flags import CARRIED_OVER_CHANGED, UNCHANGED, fresh_reviewers, patch_flags
 from reviewtool.review.verdict import NOT_CHECKED, PARTIAL, Part, compact_ranges, series_verdict
 
 if TYPE_CHECKING:
@@ -183,7 +183,8 @@ def _series_text(sr: SeriesReview, paint: _Painter) -> list[str]:
     out.extend(_verdict_lines(sr, paint))
     out.append("")
     for revision in reversed(series.revisions):
-        reviewed = sum(1 for p in revision.patches if reviewers(p))
+        # A review carried over changed code vouches for other code (review.flags).
+        reviewed = sum(1 for p in revision.patches if fresh_reviewers(p))
         extra = []
         if revision.missing and revision.patches:
             extra.append(paint(f"missing {compact_ranges(revision.missing)}", "bad"))
