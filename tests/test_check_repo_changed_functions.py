@@ -33,12 +33,7 @@ SERIES = [
 def kernel(tmp_path_factory) -> kernelrepo.KernelRepo:
     if not kernelrepo.kernel_available():
         pytest.skip(f"real kernel files not found at {kernelrepo.KERNEL} (beside the repo in CI)")
-    saved = kernelrepo.SERIES
-    kernelrepo.SERIES = SERIES
-    try:
-        return kernelrepo.build(tmp_path_factory.mktemp("kernel"), fillers=20)
-    finally:
-        kernelrepo.SERIES = saved
+    return kernelrepo.build(tmp_path_factory.mktemp("kernel"), fillers=20, series=SERIES)
 
 
 def test_a_change_below_a_label_is_checked_in_its_function(kernel, tmp_path) -> None:

@@ -38,12 +38,7 @@ SERIES = [
 def kernel(tmp_path_factory) -> kernelrepo.KernelRepo:
     if not kernelrepo.kernel_available():
         pytest.skip(f"real kernel files not found at {kernelrepo.KERNEL} (beside the repo in CI)")
-    saved = kernelrepo.SERIES
-    kernelrepo.SERIES = SERIES  # build() writes the module's series: ours, for this module
-    try:
-        return kernelrepo.build(tmp_path_factory.mktemp("kernel"), fillers=50)
-    finally:
-        kernelrepo.SERIES = saved
+    return kernelrepo.build(tmp_path_factory.mktemp("kernel"), fillers=50, series=SERIES)
 
 
 def test_a_leak_after_another_touched_files_acquisition_is_found(kernel, tmp_path) -> None:

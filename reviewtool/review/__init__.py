@@ -14,15 +14,13 @@ from reviewtool.review.model import (
     ANALYSIS_MIGRATION,
     ANALYSIS_RANGEDIFF,
     ANALYSIS_SPEC,
-    REVIEWED_TRAILERS,
     AnalysisNote,
     Review,
     RevisionFindings,
     SeriesReview,
     VersionComparison,
-    reviewers,
 )
-from reviewtool.series.model import Accounting, Revision
+from reviewtool.series.model import REVIEWED_TRAILERS, Accounting, Revision, reviewers
 
 # Running a review loads every analysis (SciPy, tree-sitter); reading one (a renderer, the bot's
 # summary) must not, so the builders are imported on first use.

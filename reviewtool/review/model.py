@@ -18,7 +18,14 @@ from reviewtool import __version__
 from reviewtool.analyses.findings import SEVERITIES, Finding, NotChecked, severity_at_least
 from reviewtool.errors import UsageError
 from reviewtool.schemas import version_fields, with_version_fields
-from reviewtool.series.model import Accounting, ChangelogStep, Patch, Revision, Series
+from reviewtool.series.model import (
+    Accounting,
+    ChangelogStep,
+    Patch,
+    Revision,
+    Series,
+    reviewers,
+)
 from reviewtool.series.reroll import applied_revisions
 
 if TYPE_CHECKING:  # the analyses' types only; importing them here would load SciPy for a render
@@ -41,9 +48,6 @@ ALL_ANALYSES = (
     ANALYSIS_SPEC,
     ANALYSIS_FOLLOWUP,
 )
-
-# Trailers that count as "someone reviewed this patch" in the overview.
-REVIEWED_TRAILERS = ("Reviewed-by", "Acked-by")
 
 FindingKey = tuple[str, str, str, str]
 
@@ -310,12 +314,3 @@ def migration_json(migration: MigrationMap) -> dict[str, object]:
     document = migration.to_json()
     document["revisions"] = [with_version_fields(r) for r in document["revisions"]]
     return document
-
-
-def reviewers(patch: Patch) -> list[str]:
-    """People who gave a Reviewed-by or Acked-by on a patch, in the order they did."""
-    names: list[str] = []
-    for trailer in patch.reviewed_by():
-        if trailer.name in REVIEWED_TRAILERS and trailer.value not in names:
-            names.append(trailer.value)
-    return names

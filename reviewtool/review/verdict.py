@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from reviewtool.analyses.findings import Finding, NotChecked
 from reviewtool.review.flags import stale_review
-from reviewtool.review.model import SeriesReview, finding_json, reviewers
+from reviewtool.review.model import SeriesReview, finding_json
 from reviewtool.schemas import version_fields
-from reviewtool.series.model import Patch, Revision
+from reviewtool.series.model import Patch, Revision, reviewers
 
 if TYPE_CHECKING:
     from reviewtool.analyses.changelog_check import Verdict

@@ -78,9 +78,12 @@ def _fast_import_stream(fillers: int) -> bytes:
     return b"".join(chunks)
 
 
-def build(root: Path, fillers: int = 2000, worktree: bool = True) -> KernelRepo:
+def build(
+    root: Path, fillers: int = 2000, worktree: bool = True, series: list | None = None
+) -> KernelRepo:
     """The repository at root/linux and the series mail at root/mail.
 
+    `series`: the (subject, path, old text, new text) patches to make, SERIES by default.
     With worktree the base is checked out and the user has work of their own in progress (an
     edit, a staged file, a second worktree), which a `--repo` run must leave exactly as it is.
     """
@@ -98,7 +101,7 @@ def build(root: Path, fillers: int = 2000, worktree: bool = True) -> KernelRepo:
     base = git(repo, "rev-parse", "main").strip()
     git(repo, "checkout", "-q", "-f", "main") if worktree else git(repo, "reset", "-q", "main")
     git(repo, "checkout", "-q", "-b", "series")
-    for subject, path, old, new in SERIES:
+    for subject, path, old, new in SERIES if series is None else series:
         target = repo / path
         text = target.read_text() if worktree else git(repo, "show", f"HEAD:{path}")
         if old not in text:
