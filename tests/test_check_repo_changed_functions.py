@@ -6,16 +6,12 @@ A temporary git repository whose base commit is the real 6.12 files, and one pat
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import kernelrepo
 
-ROOT = Path(__file__).resolve().parents[1]
 ARM64 = "arch/arm64/kvm/mmu.c"
 # A realistic mistake below a label: the release at the end of the arm64 stage-2 fault
 # handler deleted (its hunk starts after `out_unlock:`).
@@ -31,23 +27,14 @@ SERIES = [
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory) -> kernelrepo.KernelRepo:
-    if not kernelrepo.kernel_available():
-        pytest.skip(f"real kernel files not found at {kernelrepo.KERNEL} (beside the repo in CI)")
-    return kernelrepo.build(tmp_path_factory.mktemp("kernel"), fillers=20, series=SERIES)
+    return kernelrepo.build_or_skip(tmp_path_factory, fillers=20, series=SERIES)
 
 
 def test_a_change_below_a_label_is_checked_in_its_function(kernel, tmp_path) -> None:
     mail = "".join(p.read_text(encoding="utf-8") for p in sorted(Path(kernel.mail).iterdir()))
     assert "@@ out_unlock:" in mail  # the hunk header names the label, not the function
-    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    run = subprocess.run(
-        [sys.executable, "-m", "reviewtool", "check", "--repo", str(kernel.path), "--json"]
-        + [str(kernel.mail)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    run = kernelrepo.run_reviewtool(
+        tmp_path, "check", "--repo", str(kernel.path), "--json", str(kernel.mail)
     )
     assert run.returncode == 1, (run.stdout, run.stderr)
     document = json.loads(run.stdout)
@@ -60,15 +47,7 @@ def test_a_change_below_a_label_is_checked_in_its_function(kernel, tmp_path) -> 
 
 
 def test_without_a_tree_the_change_below_a_label_is_said_not_checked(kernel, tmp_path) -> None:
-    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    run = subprocess.run(
-        [sys.executable, "-m", "reviewtool", "check", "--json", str(kernel.mail)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    run = kernelrepo.run_reviewtool(tmp_path, "check", "--json", str(kernel.mail))
     # Exit 3: nothing flagged, but changed code was not checked whole - never a clean 0.
     assert run.returncode == 3, (run.stdout, run.stderr)
     document = json.loads(run.stdout)

@@ -5,16 +5,11 @@ one touched file's caller forgets to release a page another touched file's helpe
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from tests.helpers import kernelrepo
 
-ROOT = Path(__file__).resolve().parents[1]
 HOST64 = "arch/powerpc/kvm/book3s_64_mmu_host.c"
 SERIES = [
     (
@@ -36,21 +31,12 @@ SERIES = [
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory) -> kernelrepo.KernelRepo:
-    if not kernelrepo.kernel_available():
-        pytest.skip(f"real kernel files not found at {kernelrepo.KERNEL} (beside the repo in CI)")
-    return kernelrepo.build(tmp_path_factory.mktemp("kernel"), fillers=50, series=SERIES)
+    return kernelrepo.build_or_skip(tmp_path_factory, fillers=50, series=SERIES)
 
 
 def test_a_leak_after_another_touched_files_acquisition_is_found(kernel, tmp_path) -> None:
-    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "reviewtool", "check", "--repo", str(kernel.path)]
-    run = subprocess.run(
-        [*command, "--json", str(kernel.mail)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    run = kernelrepo.run_reviewtool(
+        tmp_path, "check", "--repo", str(kernel.path), "--json", str(kernel.mail)
     )
     assert run.returncode == 1, (run.stdout, run.stderr)
     findings = json.loads(run.stdout)["findings"]

@@ -7,7 +7,9 @@ written with `git fast-import`, so 80,000 files take seconds, not minutes.
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,3 +145,26 @@ def snapshot(repo: Path) -> dict[str, bytes]:
 
 
 __all__ = ["KernelRepo", "build", "commit", "kernel_available", "snapshot"]
+
+
+def build_or_skip(tmp_path_factory, fillers: int, series: list) -> KernelRepo:
+    """build() for a module-scoped fixture; the test skips, saying why, without ../shared."""
+    import pytest  # noqa: PLC0415 - only the tests' fixtures need it
+
+    if not kernel_available():
+        pytest.skip(f"real kernel files not found at {KERNEL} (beside the repo in CI)")
+    return build(tmp_path_factory.mktemp("kernel"), fillers=fillers, series=series)
+
+
+def run_reviewtool(scratch: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m reviewtool ARGS` as a user runs it, its temporary files under `scratch`."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(root)}
+    return subprocess.run(
+        [sys.executable, "-m", "reviewtool", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
