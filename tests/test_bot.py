@@ -9,7 +9,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_bot_fixtures import BOT_FROM, Clock, Inbox, add_to_maildir, make_runner, smtp_servers
+from test_bot_fixtures import (
+    BOT_FROM,
+    Clock,
+    Inbox,
+    add_to_maildir,
+    make_runner,
+    serve,
+    smtp_servers,
+)
 
 from reviewtool.bot.config import BotConfig, SmtpConfig
 from reviewtool.bot.runner import BotRunner, RunStats, backoff
@@ -608,9 +616,7 @@ def test_interval_mode_answers_series_as_they_arrive_between_polls(tmp_path, smt
 def test_smtp_login_uses_the_password_from_the_environment_and_never_prints_it(
     tmp_path, capsys, monkeypatch
 ):
-    from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult
-    from test_bot_fixtures import free_port
 
     logins = []
 
@@ -619,15 +625,7 @@ def test_smtp_login_uses_the_password_from_the_environment_and_never_prints_it(
         return AuthResult(success=auth_data.password == b"hunter2-secret")
 
     handler = Inbox()
-    port = free_port()
-    controller = Controller(
-        handler,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=authenticator,
-        auth_require_tls=False,
-    )
-    controller.start()
+    controller, port = serve(handler, authenticator=authenticator, auth_require_tls=False)
     try:
         maildir = tmp_path / "list"
         for i, data in enumerate(posting(2, 2).mails):

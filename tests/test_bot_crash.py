@@ -18,8 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from test_bot_fixtures import BOT_FROM, Inbox, add_to_maildir, free_port
+from test_bot_fixtures import BOT_FROM, Inbox, add_to_maildir, serve
 
 from reviewtool.bot.runner import HOOK_POINTS
 from tests.helpers.mail import posting
@@ -91,9 +90,7 @@ def _scenario(tmp: Path, kills: list[str]) -> tuple[list[int], Counter, Counter,
     tmp.mkdir(parents=True)
     maildir, targets = _lists(tmp)
     handler = Inbox(echo_to=maildir)
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
+    controller, port = serve(handler)
     try:
         codes = [_run_bot(tmp, maildir, port, kill) for kill in kills]
         codes.append(_run_bot(tmp, maildir, port, None))
@@ -138,9 +135,7 @@ def test_without_the_list_copy_a_cut_short_send_is_repeated_with_the_same_messag
     # archives and mail clients fold the two into one.
     maildir, targets = _lists(tmp_path)
     handler = Inbox()  # no echo into the list
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
+    controller, port = serve(handler)
     try:
         assert _run_bot(tmp_path, maildir, port, point) == -signal.SIGKILL
         assert _run_bot(tmp_path, maildir, port, None) == 0
@@ -157,9 +152,7 @@ def test_a_revision_whose_review_kills_the_bot_is_given_up_once_and_the_others_a
     # revision again and died: no series on the list was ever answered again.
     maildir, targets = _lists(tmp_path)
     handler = Inbox(echo_to=maildir)
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
+    controller, port = serve(handler)
     try:
         # Five restarts; the review started first in each of the first three is killed.
         kills = ["review-started:1"] * 3 + [None, None]

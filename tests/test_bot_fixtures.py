@@ -126,6 +126,15 @@ class Inbox:
         return "250 2.0.0 queued"
 
 
+def serve(handler, port: int | None = None, **options) -> tuple[Controller, int]:
+    """A started aiosmtpd server on 127.0.0.1 (on `port`, or a free one) and its port;
+    `options` go to aiosmtpd's Controller (an authenticator, TLS). The caller stops it."""
+    port = port or free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    return controller, port
+
+
 def smtp_servers():
     """Generator behind the `smtp_server` fixture: yields a starter of loopback SMTP servers,
     each returning (handler, port); stops them all afterwards."""
@@ -133,9 +142,7 @@ def smtp_servers():
 
     def start(handler: Inbox | None = None) -> tuple[Inbox, int]:
         handler = handler or Inbox()
-        port = free_port()
-        controller = Controller(handler, hostname="127.0.0.1", port=port)
-        controller.start()
+        controller, port = serve(handler)
         servers.append(controller)
         return handler, port
 

@@ -12,9 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from test_bot_fixtures import Clock, Inbox, add_to_maildir, free_port, make_runner
+from test_bot_fixtures import Clock, Inbox, add_to_maildir, free_port, make_runner, serve
 
 from reviewtool.bot.config import SmtpConfig, load_config
 from reviewtool.bot.state import Store
@@ -72,8 +71,7 @@ def test_outage_longer_than_the_retry_budget_pauses_the_queue_and_loses_nothing(
     store.close()
 
     handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=dead.port)
-    controller.start()
+    controller, _ = serve(handler, port=dead.port)
     try:
         runner, store = _bot(tmp_path, maildir, dead, clock, max_attempts=2)
         stats = runner.run_once()
@@ -91,15 +89,7 @@ def test_login_refused_pauses_the_queue_instead_of_failing_every_reply(tmp_path)
         return AuthResult(success=auth_data.password == passwords["good"], handled=False)
 
     handler = Inbox()
-    port = free_port()
-    controller = Controller(
-        handler,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=authenticator,
-        auth_require_tls=False,
-    )
-    controller.start()
+    controller, port = serve(handler, authenticator=authenticator, auth_require_tls=False)
     clock = Clock()
     try:
         smtp = _plain(port, username="bot", password="wrong", allow_plaintext_auth=True)
@@ -139,17 +129,10 @@ class Swallow(Inbox):
         return "421 4.4.2 closing"
 
 
-def _serve(handler) -> tuple[Controller, int]:
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    return controller, port
-
-
 def test_data_timeout_is_in_doubt_never_resent_and_confirmed_by_its_list_copy(tmp_path):
     maildir, targets = _list(tmp_path, 3)
     handler = Swallow(echo_to=None)
-    controller, port = _serve(handler)
+    controller, port = serve(handler)
     clock = Clock()
     try:
         runner, store = _bot(tmp_path, maildir, _plain(port, timeout=1), clock)
@@ -169,7 +152,7 @@ def test_data_timeout_is_in_doubt_never_resent_and_confirmed_by_its_list_copy(tm
     unknown = next(r for r in store.outbox() if r.status == "unknown")
     add_to_maildir(maildir, unknown.data, "late-echo")
     good = Inbox()
-    controller, port = _serve(good)
+    controller, port = serve(good)
     try:
         store.close()
         runner, store = _bot(tmp_path, maildir, _plain(port), clock)
@@ -184,7 +167,7 @@ def test_data_timeout_is_in_doubt_never_resent_and_confirmed_by_its_list_copy(tm
 def test_in_doubt_reply_is_sent_again_only_when_requeued(tmp_path, capsys):
     maildir, targets = _list(tmp_path, 1)
     handler = Swallow()
-    controller, port = _serve(handler)
+    controller, port = serve(handler)
     clock = Clock()
     try:
         runner, store = _bot(tmp_path, maildir, _plain(port, timeout=1), clock)
@@ -197,7 +180,7 @@ def test_in_doubt_reply_is_sent_again_only_when_requeued(tmp_path, capsys):
     assert main(["bot", "--requeue", "--state", str(tmp_path / "bot.sqlite")]) == 0
     assert "1 reply requeued" in capsys.readouterr().out
     good = Inbox()
-    controller, port = _serve(good)
+    controller, port = serve(good)
     try:
         runner, store = _bot(tmp_path, maildir, _plain(port), clock)
         runner.run_once()
@@ -250,7 +233,7 @@ def test_permanent_refusal_fails_one_reply_and_requeue_sends_it(tmp_path, capsys
             return await super().handle_DATA(server, session, envelope)
 
     handler = RefuseOne()
-    controller, port = _serve(handler)
+    controller, port = serve(handler)
     clock = Clock()
     try:
         runner, store = _bot(tmp_path, maildir, _plain(port), clock)
@@ -284,7 +267,7 @@ def test_requeue_of_a_reply_that_was_not_failed_is_a_usage_error(tmp_path, capsy
 def test_default_is_starttls_and_a_plaintext_server_gets_nothing(tmp_path):
     maildir, _ = _list(tmp_path, 1)
     handler = Inbox()
-    controller, port = _serve(handler)
+    controller, port = serve(handler)
     clock = Clock()
     try:
         smtp = SmtpConfig(host="127.0.0.1", port=port, timeout=5)  # tls left at its default
@@ -318,15 +301,7 @@ def test_transport_never_sends_a_password_in_plaintext_even_if_built_in_code(tmp
         logins.append(auth_data.password)
         return AuthResult(success=True)
 
-    port = free_port()
-    controller = Controller(
-        Inbox(),
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=authenticator,
-        auth_require_tls=False,
-    )
-    controller.start()
+    controller, port = serve(Inbox(), authenticator=authenticator, auth_require_tls=False)
     try:
         smtp = _plain(port, username="bot", password="secret")
         runner, store = _bot(tmp_path, maildir, smtp, Clock())
@@ -383,16 +358,12 @@ def test_starttls_then_login_delivers_with_a_private_ca(tmp_path, tls_files):
         return AuthResult(success=True)
 
     handler = Inbox()
-    port = free_port()
-    controller = Controller(
+    controller, port = serve(
         handler,
-        hostname="127.0.0.1",
-        port=port,
         authenticator=authenticator,
         tls_context=context,
         require_starttls=True,
     )
-    controller.start()
     try:
         smtp = SmtpConfig(
             host="127.0.0.1", port=port, timeout=5, username="bot", password="pw", ca_file=cert
