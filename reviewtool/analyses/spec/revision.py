@@ -37,33 +37,27 @@ def _changed_functions(images: list[FunctionImage], path: str) -> set[str]:
     return {i.function for i in images if i.path == path and i.function and i.changed}
 
 
-def _changed_lines(diff: str, path: str) -> tuple[set[int], set[int]]:
+def _changed_lines(images: list[FunctionImage], path: str) -> tuple[set[int], set[int]]:
     """Lines of `path` a patch removes (old numbers) and adds or removes at (new numbers)."""
-    from reviewtool.diff.model import read_diff  # noqa: PLC0415 - only with a tree
-
     old: set[int] = set()
     new: set[int] = set()
-    found = read_diff(diff, lenient=True).file(path)
-    for hunk in found.hunks if found else ():
-        last_new = hunk.new_start
-        for line in hunk.lines:
-            if line.new_line is not None:
-                last_new = line.new_line
-            if line.kind == "+" and line.new_line is not None:
-                new.add(line.new_line)
-            elif line.kind == "-" and line.old_line is not None:
-                old.add(line.old_line)
-                new.add(last_new)  # where the removed line stood, as the new text reads
+    for image in images:
+        if image.path != path:
+            continue
+        old.update(image.removed_lines)
+        new.update(image.added_lines)
+        if image.removed_lines and not image.added_lines:
+            new.add(image.new_start)  # where the removed lines stood, as the new text reads
     return old, new
 
 
-def _changed_in_tree(images, diff: str, path: str, before: str | None, after: str | None):
+def _changed_in_tree(images, path: str, before: str | None, after: str | None) -> set[str]:
     """The functions a patch changes in `path`, read from the texts around its lines: a
     hunk's `@@` context names the function above the first line only, and none at all
     after a label or a nested definition, where a change would then go unchecked."""
     from reviewtool.analyses.spec.selection import functions_at  # noqa: PLC0415
 
-    old, new = _changed_lines(diff, path)
+    old, new = _changed_lines(images, path)
     found = set(_changed_functions(images, path))
     if before and old:
         found |= functions_at(before, old)
@@ -173,7 +167,7 @@ def _check_with_tree(revision, repo: str, base: str, spec) -> RevisionCheck:
         for path, files in state.files.items():
             if not path.endswith(C_SUFFIXES):
                 continue
-            changed = _changed_in_tree(images, patch.diff, path, files.before, files.after)
+            changed = _changed_in_tree(images, path, files.before, files.after)
             if not changed:
                 continue
             before, after = [], []
