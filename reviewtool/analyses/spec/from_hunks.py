@@ -33,6 +33,7 @@ from reviewtool.analyses.spec.condition import (
     parse_condition,
     satisfiable,
 )
+from reviewtool.analyses.spec.from_hunks_added import AddedAcquisitions
 from reviewtool.analyses.spec.hunk_facts import (
     Acquisition,
     GetFact,
@@ -372,10 +373,16 @@ def findings_from_hunks(revision, spec: Spec | SpecSet | None = None) -> list[Fi
         specs = spec if isinstance(spec, SpecSet) else _default_specs()
         generation = specs.detect("\n".join(p.diff for p in patches))
     reasoner = _Reasoner(generation, revision.label)
+    added = AddedAcquisitions(generation, revision.label)
     out: list[Finding] = []
     for patch in patches:
         if patch.diff:
             out += reasoner.read_patch(patch.index, patch.diff)
+            out += added.read_patch(
+                patch.index,
+                parse_patch_diff(patch.diff, lenient=True),
+                function_images(patch.diff),
+            )
     return out
 
 

@@ -383,8 +383,8 @@ def _judge_image(out: RevisionCheck, result: CheckResult, seen: _Visible, label,
             seen.path,
             seen.function,
             NOT_CHECKED_HUNKS_ONLY,
-            f"no tree, the patch shows lines {first}-{last} only; leaks not judged "
-            "(--repo checks it whole)",
+            f"no tree, the patch shows lines {first}-{last} only; leaks judged only from "
+            "hunks (--repo checks it whole)",
             label,
             index,
         )

@@ -1,0 +1,289 @@
+"""From mail alone: an acquisition a patch adds, followed through the lines its hunks show
+(reviewtool.analyses.spec.from_hunks_added, hunk_region).
+
+The mail is `git format-patch` output of a temporary repository whose base is the real Linux
+6.12 `arch/x86/kvm/vmx/nested.c`. The series' second patch maps the EPTP list page with
+`kvm_vcpu_map()` instead of copying one entry out of it, and moves the EPTP check up next to
+the mapping; the unmap goes before the function's last `return 0`. In the leaking variant the
+check's early `return 1` (shown in the same hunk as the map) skips the unmap: exactly one leak
+from hunks, in that function, introduced by patch 2. The variants must stay silent: the unmap on
+that exit too, the exit leaving the shown lines (`goto` a label in another hunk), the map handed
+to a function the mail does not show. A third patch that adds the missing unmap fixes it.
+"""
+
+from __future__ import annotations
+
+import json
+import mailbox
+from pathlib import Path
+
+import pytest
+from lxml import html as lxml_html
+
+from reviewtool.analyses.findings import EVIDENCE_HUNKS, NOT_CHECKED_HUNKS_ONLY
+from reviewtool.analyses.spec.hunk_region import VisibleFile, region_fragment
+from reviewtool.bot.b4check import check_message
+from reviewtool.cli import EXIT_FINDINGS, EXIT_NOT_CHECKED, main
+from reviewtool.diff import parse_patch_diff
+from tests.helpers.git import git, git_env
+
+ROOT = Path(__file__).resolve().parent.parent
+KERNEL = ROOT.parent / "shared" / "kernel" / "linux-6.12"
+NESTED = "arch/x86/kvm/vmx/nested.c"
+FUNCTION = "nested_vmx_eptp_switching"
+
+DECLARE = (
+    "\tu32 index = kvm_rcx_read(vcpu);\n\tu64 new_eptp;\n",
+    "\tu32 index = kvm_rcx_read(vcpu);\n\tstruct kvm_host_map map;\n\tu64 new_eptp;\n",
+)
+READ = (
+    "\tif (kvm_vcpu_read_guest_page(vcpu, vmcs12->eptp_list_address >> PAGE_SHIFT,\n"
+    "\t\t\t\t     &new_eptp, index * 8, 8))\n\t\treturn 1;\n"
+)
+MAP = (
+    "\tif (kvm_vcpu_map(vcpu, gpa_to_gfn(vmcs12->eptp_list_address), &map))\n"
+    "\t\treturn 1;\n\tnew_eptp = ((u64 *)map.hva)[index];\n"
+)
+CHECK_INSIDE = (
+    "\tif (vmcs12->ept_pointer != new_eptp) {\n"
+    "\t\tif (!nested_vmx_check_eptp(vcpu, new_eptp))\n\t\t\treturn 1;\n\n"
+)
+LAST_EXIT = "\t\t\tkvm_make_request(KVM_REQ_TLB_FLUSH_GUEST, vcpu);\n\t}\n\n\treturn 0;\n}\n"
+UNMAP = "\t\tkvm_vcpu_unmap(vcpu, &map, false);\n"
+EARLY = {
+    "leak": "\tif (!nested_vmx_check_eptp(vcpu, new_eptp))\n\t\treturn 1;\n",
+    "released": f"\tif (!nested_vmx_check_eptp(vcpu, new_eptp)) {{\n{UNMAP}\t\treturn 1;\n\t}}\n",
+    "leaves": "\tif (!nested_vmx_check_eptp(vcpu, new_eptp))\n\t\tgoto unmap;\n",
+    "handed": (
+        "\tif (!nested_vmx_check_eptp(vcpu, new_eptp)) {\n"
+        "\t\tnested_vmx_defer_eptp_list(vcpu, &map);\n\t\treturn 1;\n\t}\n"
+    ),
+}
+
+
+def _git(repo: Path, *args: str) -> str:
+    env = git_env(("A U Thor", "author@example.org"), "2024-09-02T10:00:00+00:00", repo.parent)
+    return git(repo, *args, env=env)
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} is not once in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _series(root: Path, early: str, fix_later: bool = False) -> tuple[Path, Path]:
+    """The repository and the mail directory of the series, `early` the EPTP check's exit."""
+    if not (KERNEL / NESTED).is_file():
+        pytest.skip(f"real Linux 6.12 files not found at {KERNEL} (they live beside the repo)")
+    repo = root / "linux"
+    source = repo / NESTED
+    source.parent.mkdir(parents=True)
+    source.write_bytes((KERNEL / NESTED).read_bytes())
+    _git(repo, "init", "-q", "-b", "master")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "Linux 6.12 (the file this test needs)")
+    _git(repo, "checkout", "-q", "-b", "eptp")
+    _edit(
+        source,
+        "\t * VMFUNC should never execute cleanly while L1 is active;",
+        "\t * VMFUNC (leaf 0 only) should never execute cleanly while L1 is active;",
+    )
+    _git(repo, "commit", "-q", "-am", "KVM: nVMX: Say which VMFUNC leaf KVM emulates")
+    _edit(source, *DECLARE)
+    _edit(source, READ, MAP + EARLY[early])
+    _edit(source, CHECK_INSIDE, "\tif (vmcs12->ept_pointer != new_eptp) {\n")
+    label = "unmap:\n" if early == "leaves" else ""
+    _edit(source, LAST_EXIT, LAST_EXIT.replace("\treturn 0;", f"{label}{UNMAP[1:]}\treturn 0;"))
+    _git(repo, "commit", "-q", "-am", "KVM: nVMX: Map the EPTP list instead of copying an entry")
+    if fix_later:
+        _edit(source, EARLY[early], EARLY["released"])
+        _git(repo, "commit", "-q", "-am", "KVM: nVMX: Unmap the EPTP list when the EPTP is bad")
+    out = root / "mail"
+    _git(repo, "format-patch", "-q", "--cover-letter", "--thread", "-o", str(out), "master")
+    return repo, out
+
+
+def _check_json(mail: Path, capsys) -> tuple[int, dict]:
+    code = main(["check", str(mail), "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+# -- the leak ------------------------------------------------------------------------------
+
+
+def test_added_map_that_an_early_return_shown_in_the_hunk_leaks_is_one_finding(tmp_path, capsys):
+    repo, mail = _series(tmp_path, "leak")
+    code, data = _check_json(mail, capsys)
+    assert code == EXIT_FINDINGS
+    found = data["findings"]
+    assert [
+        (f["rule"], f["file"], f["function"], f["patch_index"], f["status"]) for f in found
+    ] == [("leak", NESTED, FUNCTION, 2, "introduced")]
+    finding = found[0]
+    assert finding["evidence"] == EVIDENCE_HUNKS and "from hunks" in finding["message"]
+    assert [h["patch_index"] for h in finding["hunks"]] == [2]
+    assert "+\tif (kvm_vcpu_map(" in finding["hunks"][0]["text"]
+    # The exit is the EPTP check's `return 1`, in the file as the series leaves it.
+    _git(repo, "checkout", "-q", "eptp")
+    lines = (repo / NESTED).read_text(encoding="utf-8").splitlines()
+    assert lines[finding["line"] - 1].strip() == "return 1;"
+    assert "nested_vmx_check_eptp" in lines[finding["line"] - 2]
+    assert any("kvm_vcpu_map()" in step["event"] for step in finding["trace"])
+
+    assert main(["check", str(mail)]) == EXIT_FINDINGS
+    text = capsys.readouterr().out
+    assert f"{NESTED}:{finding['line']}: error: leak:" in text
+    assert f"evidence: patch 2: {NESTED} @@" in text
+
+
+@pytest.mark.parametrize("early", ["released", "leaves", "handed"])
+def test_nothing_is_reported_where_the_shown_lines_do_not_prove_a_leak(tmp_path, capsys, early):
+    # Released on that exit; the exit jumps to a label another hunk shows (the path leaves
+    # the lines shown around the map); the map handed to a function the mail does not show.
+    _, mail = _series(tmp_path, early)
+    code, data = _check_json(mail, capsys)
+    assert data["findings"] == []
+    assert code == EXIT_NOT_CHECKED
+    assert (NESTED, FUNCTION, NOT_CHECKED_HUNKS_ONLY) in {
+        (item["file"], item["function"], item["reason"]) for item in data["not_checked"]
+    }
+
+
+def test_a_later_patch_that_adds_the_release_marks_the_leak_fixed_by_it(tmp_path, capsys):
+    _, mail = _series(tmp_path, "leak", fix_later=True)
+    _, data = _check_json(mail, capsys)
+    found = [(f["rule"], f["function"], f["patch_index"], f["status"]) for f in data["findings"]]
+    assert found == [("leak", FUNCTION, 2, "introduced"), ("leak", FUNCTION, 3, "fixed")]
+    fixed = data["findings"][1]
+    assert [h["patch_index"] for h in fixed["hunks"]] == [2, 3]
+
+
+# -- every door shows it -------------------------------------------------------------------
+
+
+def test_report_b4_check_and_html_show_the_leak_from_hunks(tmp_path):
+    _, mail = _series(tmp_path, "leak")
+    out = tmp_path / "r.json"
+    assert main(["report", str(mail), "--format", "json", "-o", str(out)]) == EXIT_FINDINGS
+    review = json.loads(out.read_text())["reviews"][0]
+    leaks = [
+        (f["function"], f["patch_index"], f["evidence"])
+        for entry in review["findings"]
+        for f in entry["findings"]
+        if f["rule"] == "leak"
+    ]
+    assert leaks == [(FUNCTION, 2, EVIDENCE_HUNKS)]
+
+    page_path = tmp_path / "r.html"
+    main(["report", str(mail), "-o", str(page_path), "--fail-on", "none"])
+    page = lxml_html.fromstring(page_path.read_bytes())
+    badges = page.xpath('//*[@data-evidence="hunks"]')
+    assert badges, "the finding carries the from-hunks badge"
+    assert FUNCTION in page.text_content()
+
+    patch = next(p for p in sorted(mail.iterdir()) if p.name.startswith("0002-"))
+    results = check_message(patch.read_bytes(), repo=None)
+    assert [r["status"] for r in results] == ["fail"]
+    assert "leak" in results[0]["details"] and FUNCTION in results[0]["details"]
+
+
+@pytest.fixture
+def smtp_server():
+    from test_bot_fixtures import smtp_servers
+
+    yield from smtp_servers()
+
+
+def test_the_bot_reply_names_the_leak_from_hunks(tmp_path, smtp_server):
+    from reviewtool.bot.config import BotConfig, SmtpConfig
+    from reviewtool.bot.runner import BotRunner
+    from reviewtool.bot.smtp import SmtpTransport
+    from reviewtool.bot.state import Store
+    from reviewtool.bot.watchers import open_watcher
+    from tests.helpers.git import PublicInbox
+
+    _, mail = _series(tmp_path, "leak")
+    handler, port = smtp_server()
+    inbox = PublicInbox(tmp_path / "inbox")
+    for path in sorted(mail.iterdir()):
+        inbox.add(_as_sent(path))
+    config = BotConfig(
+        smtp=SmtpConfig(host="127.0.0.1", port=port, tls="none", timeout=10),
+        from_addr="review bot <bot@example.org>",
+        echo_wait_seconds=0,
+        max_age_days=0,
+        reply_when_clean=False,
+    )
+    store = Store(tmp_path / "bot.sqlite")
+    runner = BotRunner(config, store, [open_watcher(inbox.path)], SmtpTransport(config.smtp))
+    runner.run_once()
+    assert len(handler.received) == 1
+    body = handler.received[0].message.get_content()
+    assert "leak" in body and FUNCTION in body and "from hunks" in body
+
+
+def _as_sent(path: Path) -> bytes:
+    """A format-patch file as a list delivers it (an mbox `From ` line is not part of it)."""
+    message = next(iter(mailbox.mbox(str(path))))
+    if "Message-ID" not in message:
+        message["Message-ID"] = f"<{path.stem}@example.org>"
+    return message.as_bytes()
+
+
+# -- the region, piece by piece ------------------------------------------------------------
+
+
+def _visible(lines: list[str], first: int = 10) -> VisibleFile:
+    """The visible text of one hunk of function `f`: `+` lines added, others context."""
+    old = sum(1 for line in lines if not line.startswith("+"))
+    body = "".join(line if line.startswith("+") else f" {line}" for line in lines)
+    diff = f"--- a/x.c\n+++ b/x.c\n@@ -{first},{old} +{first},{len(lines)} @@ int f(void)\n{body}"
+    visible = VisibleFile()
+    for file_diff in parse_patch_diff(diff).files:
+        functions = {
+            line.new_line: "f"
+            for hunk in file_diff.hunks
+            for line in hunk.lines
+            if line.kind != "-" and line.new_line
+        }
+        visible.apply(file_diff.hunks, 1, functions)
+    return visible
+
+
+def test_a_block_whose_end_is_not_shown_and_a_break_out_of_a_hidden_loop_leave_the_region():
+    visible = _visible(
+        [
+            "\t\tif (a)\n",
+            "\t\t\tcontinue;\n",
+            "+\t\tpage = gfn_to_page(kvm, gfn);\n",
+            "+\t\tif (b)\n",
+            "+\t\t\tbreak;\n",
+            "+\t\tif (c) {\n",
+            "+\t\t\tput_page(page);\n",
+            "\t\tx = 1;\n",
+            "\t\ty = 2;\n",
+        ]
+    )
+    fragment = region_fragment(visible, 12, "f", "f")
+    assert fragment is not None
+    body = fragment.text.split("\n")
+    # The walk starts at the acquisition's statement; the `break` whose loop is not shown and
+    # the end of the unclosed `if (c) {` both jump out of the region.
+    assert body[10].startswith("static int f(void) {")
+    assert body[11].strip() == "page = gfn_to_page(kvm, gfn);"
+    assert "goto __reviewtool_off_region;" in body[13]
+    assert fragment.text.count("goto __reviewtool_off_region;") == 3
+
+
+def test_a_case_of_a_hidden_switch_proves_nothing_and_a_preprocessor_line_ends_the_region():
+    case = ["\tcase 2:\n", "+\t\tpage = gfn_to_page(kvm, gfn);\n", "+\t\tif (b)\n"]
+    case += ["+\t\t\treturn 1;\n", "\tcase 3:\n", "\t\tput_page(page);\n"]
+    # The `switch` is not shown: the CFG would step over the `case` body.
+    assert region_fragment(_visible(case), 11, "f", "f") is None
+    ifdef = ["\tx = 0;\n", "+\tpage = gfn_to_page(kvm, gfn);\n", "+\tif (b)\n"]
+    ifdef += ["+\t\treturn 1;\n", "#endif\n", "\tput_page(page);\n"]
+    fragment = region_fragment(_visible(ifdef), 11, "f", "f")
+    assert fragment is not None
+    assert (fragment.first, fragment.last) == (11, 13)
+    assert "put_page" not in fragment.text
