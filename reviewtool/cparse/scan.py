@@ -12,6 +12,7 @@ falls back to the whole file.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,6 +23,8 @@ from functools import lru_cache
 # every character (a sixth of the time on a 5,000-line file).
 _BRACE_LINE = re.compile(r"\n([{}])[ \t]*\r?(?=\n|\Z)")
 _IDENT = re.compile(r"[A-Za-z_]\w*")
+_IDENT_START = re.compile(r"[A-Za-z_]")
+_WORD = re.compile(r"\w")
 _CALLISH = re.compile(r"([A-Za-z_]\w*)\s*\(")
 _MACRO_NAME = re.compile(r"\(\s*([A-Za-z_]\w*)\s*\)\s*\(")
 # Names that take parentheses in a function header but are not the function.
@@ -124,20 +127,52 @@ def with_callees(text: str, spans: list[Span], seeds: set[Span]) -> set[Span]:
 
 def with_callers(text: str, spans: list[Span], seeds: set[Span]) -> set[Span]:
     """`seeds` and every span that mentions one of them by name, transitively."""
-    lines = _lines(text)
-    mentions = {
-        span: set(_IDENT.findall("\n".join(lines[span.start - 1 : span.end]))) for span in spans
-    }
+    # Searched name by name in the whole text (a literal search at C speed) rather than by
+    # splitting every body into identifiers: only the callers' names are ever asked for.
+    ordered = list(spans)
+    if any(a.start > b.start for a, b in zip(ordered, ordered[1:], strict=False)):
+        ordered.sort(key=lambda span: (span.start, span.end))
+    starts = [span.start for span in ordered]
+    # The scan's spans never overlap; any others are looked up one by one.
+    disjoint = all(a.end < b.start for a, b in zip(ordered, ordered[1:], strict=False))
     keep = set(seeds)
     todo = list(seeds)
+    asked: set[str] = set()
     while todo:
         # `FNAME(fetch)` is called as `FNAME(fetch)(...)`: its own identifier is the last one.
         name = _IDENT.findall(todo.pop().name)[-1:]
-        for span, named in mentions.items():
-            if span not in keep and name and name[0] in named:
-                keep.add(span)
-                todo.append(span)
+        if not name or name[0] in asked:
+            continue
+        asked.add(name[0])
+        for offset in _mentions(text, name[0]):
+            line = text.count("\n", 0, offset) + 1  # C speed; a name has few mentions
+            if disjoint:
+                index = bisect.bisect_right(starts, line) - 1
+                holding = [ordered[index]] if index >= 0 else []
+            else:
+                holding = ordered
+            for span in holding:
+                if span.contains(line) and span not in keep:
+                    keep.add(span)
+                    todo.append(span)
     return keep
+
+
+def _mentions(text: str, name: str) -> list[int]:
+    """Offsets in `text` where `name` is a whole identifier, as `_IDENT.findall` cuts them."""
+    found = []
+    for match in re.finditer(re.escape(name) + r"(?!\w)", text):
+        start = match.start()
+        # findall starts an identifier at the first ASCII letter or `_` of a run of word
+        # characters: the name counts only if no such character comes before it in its run.
+        before = start
+        while before > 0 and _WORD.match(text, before - 1):
+            if _IDENT_START.match(text, before - 1):
+                break
+            before -= 1
+        else:
+            found.append(start)
+    return found
 
 
 @lru_cache(maxsize=8)

@@ -88,29 +88,36 @@ class TreeAnalyser:
         return self._run(commit, path, frozenset(), frozenset(functions))[1]
 
     def prepare(self, changes: list[tuple[CommitPatch, FileChange]]) -> None:
-        """Check `changes` ahead, the files spread over processes, when there are several files
-        and cores: the files of a push are checked independently of each other, and their
-        checks are most of the hook's time. Answers come back through `check_change`; a
-        worker that fails leaves its changes to be checked here, in order, as without it."""
-        by_path: dict[str, list[tuple[CommitPatch, FileChange]]] = {}
-        for patch, change in changes:
-            by_path.setdefault(change.path, []).append((patch, change))
-        workers = min(len(by_path), os.cpu_count() or 1, MAX_WORKERS)
-        if workers < 2 or len(changes) < MIN_PARALLEL_CHANGES or not hasattr(os, "fork"):
+        """Check `changes` ahead, spread over processes, when there are several files and
+        cores: the files of a push are checked independently of each other, and their checks
+        are most of the hook's time. Answers come back through `check_change`; a worker that
+        fails leaves its changes to be checked here, in order, as without it."""
+        paths = {change.path for _, change in changes}
+        workers = min(os.cpu_count() or 1, MAX_WORKERS, len(changes))
+        if workers < 2 or len(paths) < 2 or len(changes) < MIN_PARALLEL_CHANGES:
+            return
+        if not hasattr(os, "fork"):
             return
         if not isinstance(self.repo, GitRepo):
             return  # GitPython's own cat-file process cannot be shared with a forked worker
+        # Each file's commits stay together and in order (a commit's text is the next one's
+        # parent), cut into equal shares: by file alone, three files on two cores leave
+        # one process twice the work of the other.
+        ordered = sorted(changes, key=lambda item: item[1].path)
         try:
             self.spec()  # read once, before the fork: every worker shares it
-            from reviewtool.analyses.spec.check import check_functions  # noqa: F401
+            # The first change here, before the fork: what a check imports and builds on
+            # first use (the parser, the scan, the spec's tables) is then built once.
+            first, ordered = ordered[0], ordered[1:]
+            self._prepared[(first[0].sha, first[1].path)] = self.check_change(*first)
         except Exception:  # noqa: BLE001 - checked in order later, where the error is reported
             return
-        groups: list[list[tuple[CommitPatch, FileChange]]] = [[] for _ in range(workers)]
-        for group in sorted(by_path.values(), key=len, reverse=True):
-            min(groups, key=len).extend(group)  # the most changed files spread first
+        share = -(-(len(ordered) + 1) // workers)  # the parent's share counts its first change
+        starts = range(share - 1, len(ordered), share)
+        groups = [ordered[: share - 1], *(ordered[start : start + share] for start in starts)]
         import pickle  # noqa: PLC0415 - only when files are checked in parallel
 
-        children = [self._fork(group) for group in groups[1:]]
+        children = [self._fork(group) for group in groups[1:] if group]
         try:
             for patch, change in groups[0]:
                 self._prepared[(patch.sha, change.path)] = self.check_change(patch, change)
@@ -147,6 +154,13 @@ class TreeAnalyser:
                 _write_all(write_end, data)
             finally:
                 os._exit(0)
+
+    def warm_up(self) -> None:
+        """Import the checker and read the spec now (while git works for the hook)."""
+        from reviewtool.analyses.spec.check import check_functions  # noqa: F401
+        from reviewtool.cparse.scan import scan_functions  # noqa: F401
+
+        self.spec()
 
     def spec(self):  # noqa: ANN201 - the checker's spec type; imported lazily
         """The checker's spec set with the project's extra spec files, loaded once."""

@@ -7,13 +7,15 @@ push instead of one per commit, and no context lines, because only the changed l
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from reviewtool.diff.model import Hunk, read_diff
 from reviewtool.errors import InputError
-from reviewtool.hook.gitio import git_output
+from reviewtool.hook.gitio import GitRepo, git_output
 
 # C sources and headers; git's pathspec `*` crosses directories, so these match at any depth.
 C_PATHSPECS = ("*.c", "*.h")
@@ -66,10 +68,17 @@ class CommitPatch:
 
 def commit_patches(repo: Any, shas: list[str]) -> dict[str, CommitPatch]:
     """The C changes of each commit in `shas`, keyed by sha (commits without any are kept)."""
+    return start_commit_patches(repo, shas)()
+
+
+def start_commit_patches(repo: Any, shas: list[str]) -> Callable[[], dict[str, CommitPatch]]:
+    """Start reading what `commit_patches` gives; the function returned waits and parses.
+
+    git computes the diffs on its own core meanwhile (a GitRepo; GitPython's Repo is run when
+    the function is called)."""
     if not shas:
-        return {}
-    out = git_output(
-        repo,
+        return dict
+    args = (
         "log",
         "--no-walk=unsorted",
         f"--format={_RECORD_FORMAT}",
@@ -84,11 +93,39 @@ def commit_patches(repo: Any, shas: list[str]) -> dict[str, CommitPatch]:
         "--",
         *C_PATHSPECS,
     )
-    patches = parse_log(out, shas)
-    # Commits with no C change print no diff but still print their header; keep every sha.
-    for sha in shas:
-        patches.setdefault(sha, CommitPatch(sha, None, ""))
-    return patches
+    if isinstance(repo, GitRepo):
+        pending = repo.start(*args)
+    else:
+        pending = functools.partial(git_output, repo, *args)
+
+    def finish() -> dict[str, CommitPatch]:
+        patches = parse_log(pending(), shas)
+        # Commits with no C change print no diff but still print their header; keep every sha.
+        for sha in shas:
+            patches.setdefault(sha, CommitPatch(sha, None, ""))
+        return patches
+
+    return finish
+
+
+def changed_c_paths(repo: GitRepo, shas: list[str]) -> set[str]:
+    """The C files (at any path the commits give them) that `shas` change: tree names only,
+    no diff computed, to know early whether a push needs the checker at all."""
+    if not shas:
+        return set()
+    out = repo.run(
+        "diff-tree",
+        "--stdin",
+        "-r",
+        "--root",
+        "--name-only",
+        "--no-commit-id",
+        "-z",
+        "--",
+        *C_PATHSPECS,
+        stdin="".join(f"{sha}\n" for sha in shas).encode(),
+    )
+    return {name for name in out.split("\0") if name}
 
 
 def parse_log(text: str, shas: list[str]) -> dict[str, CommitPatch]:

@@ -10,6 +10,7 @@ here also accepts a GitPython `Repo` (tests and library callers have one), throu
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,16 +46,32 @@ class GitRepo:
         top = lines[0] if len(lines) == 2 else lines[-1]
         return cls(Path(top))
 
-    def run(self, *args: str) -> str:
+    def run(self, *args: str, stdin: bytes | None = None) -> str:
         """`git ARGS` in this repository; its stdout (a GitError with git's words on failure)."""
+        return self.start(*args, stdin=stdin)()
+
+    def start(self, *args: str, stdin: bytes | None = None) -> Callable[[], str]:
+        """Start `git ARGS`; the function returned waits for it and gives what `run` gives.
+
+        The hook has other work to do while git computes a diff (on another core)."""
         # Bytes, decoded here: text mode would also turn each `\r` of a patch line into a line
         # break (universal newlines), and the hook would read another diff than git applies.
-        done = subprocess.run(["git", "-C", str(self.root), *args], capture_output=True)
-        if done.returncode:
-            stderr = done.stderr.decode("utf-8", "replace")
-            first = (stderr.strip().splitlines() or ["failed"])[0]
-            raise GitError(f"git {args[0]}: {first}")
-        return done.stdout.decode("utf-8", "replace")
+        process = subprocess.Popen(
+            ["git", "-C", str(self.root), *args],
+            stdin=subprocess.PIPE if stdin is not None else None,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
+        def finish() -> str:
+            out, err = process.communicate(stdin)
+            if process.returncode:
+                stderr = err.decode("utf-8", "replace")
+                first = (stderr.strip().splitlines() or ["failed"])[0]
+                raise GitError(f"git {args[0]}: {first}")
+            return out.decode("utf-8", "replace")
+
+        return finish
 
     def blob(self, spec: str) -> tuple[str, bytes] | None:
         """(type, content) of the object `spec` names (`commit:path`), or None if missing."""

@@ -17,7 +17,7 @@ from reviewtool.analyses.status import PERSISTING, compare_findings, pair_findin
 from reviewtool.config import DEFAULT_FAIL_ON, Config, load_config, on_error_hint
 from reviewtool.diff.model import is_c_path
 from reviewtool.errors import ReviewtoolError
-from reviewtool.hook.changes import CommitPatch, commit_patches
+from reviewtool.hook.changes import CommitPatch, changed_c_paths, start_commit_patches
 from reviewtool.hook.gitio import GitRepo
 from reviewtool.hook.prepush import (
     PushRange,
@@ -138,7 +138,10 @@ def _check_push(
     result.ranges = push_ranges(repo, updates)
     shas = list(dict.fromkeys(sha for pushed in result.ranges for sha in pushed.commits))
     result.commits = len(shas)
-    patches = commit_patches(repo, shas)
+    pending = start_commit_patches(repo, shas)
+    # While git computes the diffs, load the checker if the push changes a C file at all.
+    analyser = _early_analyser(repo, config, shas)
+    patches = pending()
     in_scope = {
         sha: [
             change
@@ -153,9 +156,10 @@ def _check_push(
     if not result.c_commits:
         return  # nothing for the C analyses: do not even load the parser
 
-    from reviewtool.hook.analyse import TreeAnalyser
+    if analyser is None:
+        from reviewtool.hook.analyse import TreeAnalyser
 
-    analyser = TreeAnalyser(repo, config.spec_files)
+        analyser = TreeAnalyser(repo, config.spec_files)
     pushed_shas = dict.fromkeys(sha for pushed in result.ranges for sha in pushed.commits)
     analyser.prepare(
         [(patches[sha], c) for sha in pushed_shas for c in in_scope[sha] if not c.binary]
@@ -166,6 +170,25 @@ def _check_push(
         found = _check_range(analyser, pushed, patches, in_scope, done, ref, result)
         _mark_old(analyser, pushed, patches, found)
         result.findings.extend(found)
+
+
+def _early_analyser(repo: GitRepo, config: Config, shas: list[str]):  # noqa: ANN202
+    """The analyser, its checker imported and its spec read, when the commits change a C file
+    the config wants; None otherwise (a push without C must not load the parser)."""
+    try:
+        names = changed_c_paths(repo, shas)
+    except ReviewtoolError:
+        return None  # the diff's own reading says what is wrong
+    if not any(is_c_path(name) and config.wants_path(name) for name in names):
+        return None
+    from reviewtool.hook.analyse import TreeAnalyser
+
+    analyser = TreeAnalyser(repo, config.spec_files)
+    try:
+        analyser.warm_up()
+    except Exception:  # noqa: BLE001,S110 - raised again where the check needs it, in order
+        pass
+    return analyser
 
 
 def _check_range(
