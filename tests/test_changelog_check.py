@@ -304,3 +304,15 @@ def test_cli_diff_unknown_version_is_a_usage_error(versions, capsys):
     mail, _, _ = versions
     assert main(["diff", str(mail), "--from", "v5"]) == 2
     assert "no version v5" in capsys.readouterr().err
+
+
+def test_every_exported_name_is_its_modules_object() -> None:
+    """The package loads its modules on first use; each name must still be the real one."""
+    import importlib
+
+    import reviewtool.analyses.changelog_check as package
+
+    assert sorted(package.__all__) == sorted(package._HOMES)
+    for name in package.__all__:
+        home = importlib.import_module(package._HOMES[name])
+        assert getattr(package, name) is getattr(home, name)

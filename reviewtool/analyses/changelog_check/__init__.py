@@ -12,27 +12,53 @@ Changed patches that no item covers are listed as undocumented.
 Modules, one job each: `claims` (an item read as a claim; verdict types), `vocabulary` (the
 words, from vocabulary.toml), `units` (the changed hunks a claim is checked against),
 `verify` (the verifiers), `moves` (claims that code moved), `undocumented` (what no item
-covers; `compare`, the range-diff with its changelog checked).
+covers), `attach` (`compare`, the range-diff with its changelog checked).
+
+The names below load their module on first use (PEP 562): `reviewtool diff` on a series whose
+cover letter has no changelog step never loads the verifiers.
 """
 
-from reviewtool.analyses.changelog_check.claims import (
-    CONFIRMED,
-    NOT_FOUND,
-    VAGUE,
-    Claim,
-    Evidence,
-    Undocumented,
-    Verdict,
-    identifiers_in,
-    parse_item,
-)
-from reviewtool.analyses.changelog_check.undocumented import (
-    attach_changelog,
-    compare,
-    undocumented_changes,
-)
-from reviewtool.analyses.changelog_check.verify import verify_changelog, verify_item
-from reviewtool.series.changelog import changelog_step
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reviewtool.analyses.changelog_check.attach import attach_changelog, compare
+    from reviewtool.analyses.changelog_check.claims import (
+        CONFIRMED,
+        NOT_FOUND,
+        VAGUE,
+        Claim,
+        Evidence,
+        Undocumented,
+        Verdict,
+        identifiers_in,
+        parse_item,
+    )
+    from reviewtool.analyses.changelog_check.undocumented import undocumented_changes
+    from reviewtool.analyses.changelog_check.verify import verify_changelog, verify_item
+    from reviewtool.series.changelog import changelog_step
+
+# Where each exported name lives.
+_MODULES = {
+    "reviewtool.analyses.changelog_check.attach": ("attach_changelog", "compare"),
+    "reviewtool.analyses.changelog_check.claims": (
+        "CONFIRMED",
+        "NOT_FOUND",
+        "VAGUE",
+        "Claim",
+        "Evidence",
+        "Undocumented",
+        "Verdict",
+        "identifiers_in",
+        "parse_item",
+    ),
+    "reviewtool.analyses.changelog_check.undocumented": ("undocumented_changes",),
+    "reviewtool.analyses.changelog_check.verify": ("verify_changelog", "verify_item"),
+    "reviewtool.series.changelog": ("changelog_step",),
+}
+_HOMES = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = [
     "CONFIRMED",
@@ -51,3 +77,13 @@ __all__ = [
     "verify_changelog",
     "verify_item",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """An exported name, its module imported on first use."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

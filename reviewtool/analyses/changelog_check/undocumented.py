@@ -1,18 +1,9 @@
-"""Changed patches no changelog item covers, and the changelog attached to a comparison."""
+"""Changed patches no changelog item covers."""
 
 from __future__ import annotations
 
 from reviewtool.analyses.changelog_check.claims import TRAILER_LINE_RE, Undocumented, Verdict
-from reviewtool.analyses.changelog_check.verify import verify_changelog
-from reviewtool.analyses.rangediff import (
-    DEFAULT_CREATION_FACTOR,
-    Comparison,
-    InterdiffHunk,
-    PatchPair,
-)
-from reviewtool.analyses.rangediff import compare as rangediff_compare
-from reviewtool.series.changelog import changelog_step
-from reviewtool.series.model import Revision
+from reviewtool.analyses.rangediff import Comparison, InterdiffHunk, PatchPair
 
 
 def undocumented_changes(comparison: Comparison, verdicts: list[Verdict]) -> list[Undocumented]:
@@ -63,22 +54,3 @@ def _summary(pair: PatchPair, real: list[InterdiffHunk]) -> str:
         f"{len(real)} changed hunk{'s' if len(real) != 1 else ''} in {shown}: "
         f"{added} line{'s' if added != 1 else ''} new, {removed} gone"
     )
-
-
-def attach_changelog(comparison: Comparison, old: Revision, new: Revision) -> None:
-    """Fill comparison.changelog and .undocumented from the new cover's changelog step."""
-    step = changelog_step(old, new)
-    if step is None:
-        return
-    comparison.changelog = verify_changelog(comparison, step)
-    comparison.undocumented = undocumented_changes(comparison, comparison.changelog)
-
-
-def compare(
-    old: Revision, new: Revision, creation_factor: float = DEFAULT_CREATION_FACTOR
-) -> Comparison:
-    """The range-diff of two revisions with the new cover letter's changelog step checked
-    against it (Comparison.changelog, .undocumented): what every door shows a reader."""
-    comparison = rangediff_compare(old, new, creation_factor)
-    attach_changelog(comparison, old, new)
-    return comparison
