@@ -1,8 +1,11 @@
 """Decoding one message: encodings, charsets, MIME, in-body From, trailers."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reviewtool.errors import InputError
 from reviewtool.mail import parse_mail
@@ -114,3 +117,85 @@ def test_base_commit_and_change_id_are_read():
     assert mail.change_id == "20230824-kvm-follow-pfn-1a2b3c"
     assert mail.base_commit == "0123456789abcdef0123456789abcdef01234567"
     assert mail.prerequisite_patch_ids == ["fedcba9876543210fedcba9876543210fedcba98"]
+
+
+# Date headers read directly must read exactly as email.utils reads them.
+_DATE_SHAPES = st.builds(
+    "{}{} {} {} {:02d}:{:02d}:{:02d} {}{:02d}{:02d}{}".format,
+    st.sampled_from(["", "Thu, ", "Mon,", "Sun,  ", "thu, ", "Xyz, "]),
+    st.integers(0, 40),
+    st.sampled_from(["Jan", "Feb", "Aug", "Dec", "dec", "Foo", "JAN"]),
+    st.sampled_from([1, 69, 99, 999, 1000, 1969, 2023, 9999]),
+    st.integers(0, 25),
+    st.integers(0, 61),
+    st.integers(0, 61),
+    st.sampled_from(["+", "-"]),
+    st.integers(0, 30),
+    st.integers(0, 99),
+    st.sampled_from(["", " (PDT)", " (UTC)", "  (x)", " GMT"]),
+)
+
+
+def _outcome(read, value: str):
+    try:
+        return read(value)
+    except (TypeError, ValueError, IndexError, OverflowError) as exc:
+        return type(exc)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_DATE_SHAPES)
+def test_dates_read_as_email_utils_reads_them(value: str) -> None:
+    from email.utils import parsedate_to_datetime
+
+    from reviewtool.mail.parse import _read_date
+
+    ours, theirs = _outcome(_read_date, value), _outcome(parsedate_to_datetime, value)
+    assert ours == theirs
+    if isinstance(ours, datetime):
+        assert ours.utcoffset() == theirs.utcoffset()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Thu, 24 Aug 2023 10:00:00 +0000",
+        "Thu, 24 Aug 2023 10:00:00 -0000",
+        "Tue, 5 Dec 2023 18:11:02 -0800 (PST)",
+        "24 Aug 2023 10:00:00 +0530",
+        "Thu, 24 Aug 2023 10:00 +0000",
+        "Thu, 24 Aug 23 10:00:00 GMT",
+        "Thu, 31 Feb 2023 10:00:00 +0000",
+        "Thu, 24 Aug 2023 10:00:00 +9900",
+    ],
+)
+def test_common_and_unusual_dates_read_as_email_utils_reads_them(value: str) -> None:
+    from email.utils import parsedate_to_datetime
+
+    from reviewtool.mail.parse import _read_date
+
+    ours, theirs = _outcome(_read_date, value), _outcome(parsedate_to_datetime, value)
+    assert ours == theirs
+    if isinstance(ours, datetime):
+        assert ours.utcoffset() == theirs.utcoffset()
+
+
+def test_corpus_dates_read_as_email_utils_reads_them() -> None:
+    from email.utils import parsedate_to_datetime
+
+    corpus = Path(__file__).resolve().parents[1] / "../shared/corpus"
+    if not corpus.is_dir():
+        pytest.skip(f"the real mail corpus is not at {corpus}")
+    mails = sorted(corpus.rglob("*.eml"))
+    assert mails
+    for path in mails:
+        mail = parse_mail(path.read_bytes(), str(path))
+        header = next(
+            line.split(":", 1)[1].strip()
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+            if line.lower().startswith("date:")
+        )
+        expected = parsedate_to_datetime(header)
+        if expected.tzinfo is None:
+            expected = expected.replace(tzinfo=UTC)
+        assert mail.date == expected and mail.date.utcoffset() == expected.utcoffset(), path

@@ -9,11 +9,9 @@ which is what makes ingest several times faster than parsing every message with 
 from __future__ import annotations
 
 import binascii
-import email
-import email.utils
 import quopri
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 
 from reviewtool.errors import InputError
@@ -75,6 +73,21 @@ SIMPLE_ADDRESS_RE = re.compile(
 # Bytes that were not UTF-8 come through surrogateescape as these code points.
 SURROGATE_RE = re.compile("[\udc80-\udcff]")
 SENDER_NEEDS_MIME = ("multipart/", "message/")
+# The Date shape git and every common mail client write (`Thu, 24 Aug 2023 10:00:00 +0000`,
+# a zone comment allowed after it), read without `email.utils`: importing that module loads
+# socket, random and calendar, which costs a short command more than reading all its dates.
+# Any other shape (zone names, two-digit years, no seconds) goes to `email.utils`.
+DATE_RE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),\s*)?(?P<day>\d{1,2}) (?P<month>[A-Z][a-z]{2}) "
+    r"(?P<year>[1-9]\d{3}) (?P<hour>\d{2}):(?P<minute>\d{2}):(?P<second>\d{2}) "
+    r"(?P<sign>[+-])(?P<zone_hours>\d{2})(?P<zone_minutes>\d{2})(?: \([^()]*\))?"
+)
+MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
 
 
 def parse_mail(data: bytes, location: str) -> Mail:
@@ -231,7 +244,9 @@ def _parse_address(value: str) -> tuple[str, str]:
     if match:
         name = match.group("qname") if match.group("qname") is not None else match.group("name")
         return name.strip(), match.group("addr")
-    return email.utils.parseaddr(value)
+    from email.utils import parseaddr  # noqa: PLC0415 - rare shapes only, see DATE_RE
+
+    return parseaddr(value)
 
 
 def _transfer_decode(body: bytes, encoding: str) -> bytes:
@@ -255,7 +270,7 @@ def _parse_date(value: str, warnings: list[str]) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = email.utils.parsedate_to_datetime(value)
+        parsed = _read_date(value)
     except (TypeError, ValueError, IndexError, OverflowError):
         warnings.append(f"unreadable Date header: {value!r}")
         return None
@@ -263,6 +278,34 @@ def _parse_date(value: str, warnings: list[str]) -> datetime | None:
         # `-0000` and zone-less dates come back naive; every date compares as UTC.
         parsed = parsed.replace(tzinfo=UTC)
     return parsed
+
+
+def _read_date(value: str) -> datetime:
+    """`email.utils.parsedate_to_datetime(value)`, with the common shape read directly."""
+    match = DATE_RE.fullmatch(value.strip())
+    month = MONTHS.get(match.group("month")) if match else None
+    if match is None or month is None:
+        from email.utils import parsedate_to_datetime  # noqa: PLC0415 - see DATE_RE
+
+        return parsedate_to_datetime(value)
+    offset = int(match.group("zone_hours")) * 3600 + int(match.group("zone_minutes")) * 60
+    if match.group("sign") == "-":
+        if not offset:
+            # RFC 5322's -0000: the zone is unknown; email.utils returns a naive datetime.
+            return datetime(*_date_fields(match, month))
+        offset = -offset
+    return datetime(*_date_fields(match, month), tzinfo=timezone(timedelta(seconds=offset)))
+
+
+def _date_fields(match: re.Match[str], month: int) -> tuple[int, ...]:
+    return (
+        int(match.group("year")),
+        month,
+        int(match.group("day")),
+        int(match.group("hour")),
+        int(match.group("minute")),
+        int(match.group("second")),
+    )
 
 
 def _charset(content_type: str) -> str:
@@ -286,9 +329,10 @@ def _decode_bytes(data: bytes, charset: str, warnings: list[str]) -> str:
 
 def _mime_body(data: bytes, warnings: list[str]) -> tuple[str, list[str]]:
     """The first inline text/plain part, and the text of every other text part."""
+    from email import message_from_bytes  # noqa: PLC0415 - as _policy()
     from email.message import EmailMessage  # noqa: PLC0415 - as _policy()
 
-    message = email.message_from_bytes(data, policy=_policy())
+    message = message_from_bytes(data, policy=_policy())
     assert isinstance(message, EmailMessage)
     texts: list[str] = []
     attachments: list[str] = []
