@@ -171,6 +171,32 @@ def test_patch_id_equals_git_patch_id_stable(tmp_path):
         assert patch_id(mail.diff) == expected, path.name
 
 
+def test_patch_id_keeps_the_spaces_git_does_not_call_whitespace(tmp_path):
+    """git squeezes only space, tab, CR and LF: a form feed, a vertical tab, a no-break space
+    or a Unicode line separator in a line stays in the hash, so the ids must still agree."""
+    repo = init_repo(tmp_path / "repo")
+    base = git(repo, "rev-parse", "HEAD").strip()
+    path = repo / "virt/kvm/kvm_main.c"
+    text = path.read_text(encoding="utf-8")
+    for name, odd in (("ff", "\f"), ("vt", "\v"), ("nbsp", "\u00a0"), ("ls", "\u2028")):
+        text = text.replace("\treturn", f"\treturn{odd}", 1) + f"/* {name}:{odd}x\r */\n"
+        path.write_bytes(text.encode("utf-8"))
+        git(repo, "commit", "-q", "-a", "-m", f"KVM: {name}\n\nSigned-off-by: A <a@b.org>")
+    out = tmp_path / "out"
+    git(repo, "format-patch", "-q", "-o", str(out), f"{base}..HEAD")
+    patches = sorted(out.glob("*.patch"))
+    assert len(patches) == 4
+    for patch in patches:
+        expected = subprocess.run(
+            ["git", "patch-id", "--stable"],
+            input=patch.read_bytes(),
+            capture_output=True,
+            check=True,
+        ).stdout.split()[0]
+        mail = parse_mail(patch.read_bytes(), str(patch))
+        assert patch_id(mail.diff) == expected.decode(), patch.name
+
+
 def test_unchanged_patches_are_marked_and_carried_trailers_on_changed_code_flagged(tmp_path):
     repo = init_repo(tmp_path / "repo")
     base = git(repo, "rev-parse", "HEAD").strip()

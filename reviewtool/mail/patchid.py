@@ -3,6 +3,8 @@
 b4 and maintainers tell an unchanged patch across versions by this id: the SHA-1 of each
 file's diff with every whitespace character removed and hunk line numbers ignored, the
 per-file hashes summed (so file order does not matter). `--stable` is the summing.
+"Whitespace" is git's: space, tab, CR and LF bytes; git's `isspace()` leaves out form feed,
+vertical tab and every non-ASCII space (a no-break space stays in the hash).
 """
 
 from __future__ import annotations
@@ -17,21 +19,22 @@ except ImportError:  # another Python: the same digest from hashlib
     from hashlib import sha1
 
 HUNK_HEADER_RE = re.compile(r"^@@ -\d+(?:,(?P<before>\d+))? \+\d+(?:,(?P<after>\d+))? @@")
-WHITESPACE_RE = re.compile(r"\s+")
+# The bytes git's sane_ctype table calls space (git-compat-util.h): what remove_space() drops.
+GIT_WHITESPACE = b" \t\n\r"
 ID_BITS = 160
 
 
 def patch_id(diff: str) -> str | None:
     """The stable patch-id of a diff (40 hex digits), or None when it holds no diff."""
     total = 0
-    digest = sha1()
     hashed = 0  # git's patchlen: nothing hashed means no patch-id
+    file_lines: list[str] = []  # the current file's hashed lines, squeezed at its end
     before = after = -1
     binary = False
     for line in diff.split("\n"):
         if line.startswith("\\ ") and len(line) + 1 > 12:
             continue  # `\ No newline at end of file` (git counts the newline in the length)
-        if not hashed and not line.startswith("diff "):
+        if not hashed and not file_lines and not line.startswith("diff "):
             continue
         if before == -1:
             if line.startswith(("GIT binary patch", "Binary files")):
@@ -57,22 +60,24 @@ def patch_id(diff: str) -> str | None:
                 continue
             if not line.startswith("diff "):
                 break
-            total, digest = _flush(total, digest), sha1()
+            total, hashed = _flush(total, hashed, file_lines)
+            file_lines = []
             before = after = -1
         if line[:1] in ("-", " "):
             before -= 1
         if line[:1] in ("+", " "):
             after -= 1
-        squeezed = WHITESPACE_RE.sub("", line).encode("utf-8", "surrogateescape")
-        hashed += len(squeezed)
-        digest.update(squeezed)
+        file_lines.append(line)
+    total, hashed = _flush(total, hashed, file_lines)  # git flushes the last file whatever it held
     if not hashed:
         return None
-    total = _flush(total, digest)  # git flushes the last file whatever it held
     return total.to_bytes(ID_BITS // 8, "little").hex()
 
 
-def _flush(total: int, digest) -> int:
-    """Add one file's SHA-1 to the sum, as git does: 20 bytes, little-endian, with carry."""
-    value = int.from_bytes(digest.digest(), "little")
-    return (total + value) % (1 << ID_BITS)
+def _flush(total: int, hashed: int, lines: list[str]) -> tuple[int, int]:
+    """Add one file's SHA-1 to the sum, as git does (20 bytes, little-endian, with carry);
+    and the count of bytes hashed so far. One translate squeezes a file's whitespace: the
+    hash of the squeezed lines one after another is the hash of their squeezed join."""
+    squeezed = "".join(lines).encode("utf-8", "surrogateescape").translate(None, GIT_WHITESPACE)
+    value = int.from_bytes(sha1(squeezed).digest(), "little")
+    return (total + value) % (1 << ID_BITS), hashed + len(squeezed)
