@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from typing import Any
 
 from reviewtool.errors import InputError
 from reviewtool.ingest import load
 from reviewtool.series import Collection
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def add_paths_argument(parser: argparse.ArgumentParser) -> None:
@@ -89,6 +91,8 @@ def load_collection(paths: list[str], *, sloppy_trailers: bool = False) -> Colle
 
 def print_json(data: Any) -> None:
     """Pretty JSON on stdout."""
+    import json  # noqa: PLC0415 - only --json writes JSON: a text run never loads it
+
     json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
     sys.stdout.write("\n")
 

@@ -10,7 +10,6 @@ import argparse
 import sys
 
 from reviewtool.analyses.changelog_check import compare
-from reviewtool.analyses.followup import ReviewComment, follow_comments
 from reviewtool.analyses.rangediff import DEFAULT_CREATION_FACTOR, Comparison
 from reviewtool.cli.common import add_paths_argument, load_collection, print_json, use_colour
 from reviewtool.errors import UsageError
@@ -18,6 +17,10 @@ from reviewtool.render.text_diff import format_comparison
 from reviewtool.schemas import SCHEMA_VERSION, version_fields
 from reviewtool.series import Revision, Series, select_for_versions
 from reviewtool.series.reroll import applied_revisions, parent_revision, rerolled_part
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from reviewtool.analyses.followup import ReviewComment
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -97,6 +100,11 @@ def _comments_followed(comparison: Comparison) -> list[ReviewComment]:
     """Review comments on the old version, followed into the new one (analyses/followup)."""
     if comparison.old is None or comparison.new is None:
         return []
+    old = comparison.old
+    if not any(p.reply_mails for p in old.patches) and not (old.cover and old.cover.reply_mails):
+        return []  # nobody answered the old version: no comment to follow, no analysis to load
+    from reviewtool.analyses.followup import follow_comments  # noqa: PLC0415 - see above
+
     pair = {(comparison.from_label, comparison.to_label): comparison}
     found = follow_comments([comparison.old, comparison.new], pair)
     return [c for c in found if c.version == comparison.from_label]

@@ -7,10 +7,13 @@ Whole files before and after each patch, from a private temporary index, are in 
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 from reviewtool.diff.areas import area_of, area_sort_key
 from reviewtool.diff.model import DiffLine, FileDiff, Hunk, PatchDiff, parse_patch_diff
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 # Imported on first use too: the range-diff reads diffs but never function images, and a
 # command pays for every module it imports (`reviewtool diff` is measured against git).

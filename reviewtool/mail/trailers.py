@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 from reviewtool.mail.model import Trailer
@@ -40,6 +39,8 @@ def clean_person(value: str) -> str:
     turned round; anything after the address (`# Xen bits`) kept."""
     text = value
     if "&" in text:
+        import html  # noqa: PLC0415 - only for an escaped value; its entity table is large
+
         text = html.unescape(text)
     if "<" in text:
         text = HTML_TAG_RE.sub("", text)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from typing import TextIO
 
 # Redraw at most this often; a terminal cannot show more and redrawing costs time per message.
 REDRAW_INTERVAL_S = 0.1

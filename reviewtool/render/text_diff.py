@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from reviewtool.analyses.followup import ReviewComment
 from reviewtool.analyses.rangediff import (
     STATUS_IDENTICAL,
     STATUS_MESSAGE_ONLY,
@@ -12,6 +11,10 @@ from reviewtool.analyses.rangediff import (
 from reviewtool.render.names import person_name
 from reviewtool.render.terminal import Painter
 from reviewtool.textlines import visible
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from reviewtool.analyses.followup import ReviewComment
 
 # Lines of an added or dropped patch shown before "... N more lines".
 UNPAIRED_PREVIEW_LINES = 40

@@ -6,9 +6,11 @@ version, the point number (v7.1 -> 1, else null) and the label (`"v7.1"`), side 
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 SCHEMA_VERSION = 2
 DOCUMENTS = ("series", "diff", "migrate", "check", "report")
@@ -19,6 +21,7 @@ def schema(name: str) -> dict[str, Any]:
     """The JSON Schema of one document (`series`, `diff`, `migrate`, `check`, `report`)."""
     if name not in DOCUMENTS:
         raise KeyError(name)
+    import json  # noqa: PLC0415 - as resources
     from importlib import resources  # noqa: PLC0415 - only here: `diff` and `series` start faster
 
     text = resources.files(__package__).joinpath(f"{name}.schema.json").read_text("utf-8")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
 from reviewtool.schemas import SCHEMA_VERSION, version_fields
 from reviewtool.series.model import (
@@ -17,7 +15,10 @@ from reviewtool.series.model import (
     Series,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
+    from typing import Any
+
     from reviewtool.series.assemble import Collection
 
 
@@ -34,6 +35,7 @@ def to_json(collection: Collection) -> dict[str, Any]:
 def iter_json_text(collection: Collection) -> Iterator[str]:
     """`to_json` as indented JSON text, one series at a time: an archive's document is never
     held whole in memory (same document as json.dumps(to_json(collection), indent=2))."""
+    import json  # noqa: PLC0415 - only `series --json` writes it: other commands never load it
 
     def dumped(value: Any, indent: str) -> str:
         text = json.dumps(value, indent=2, ensure_ascii=False, default=str)

@@ -9,9 +9,12 @@ real patch mail (the biggest on the kernel lists are a few megabytes).
 from __future__ import annotations
 
 import os
-from typing import BinaryIO
 
 from reviewtool.errors import InputError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 DEFAULT_MAX_MESSAGE_MB = 64
 MAX_MESSAGE_ENV = "REVIEWTOOL_MAX_MESSAGE_MB"

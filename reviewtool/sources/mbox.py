@@ -8,7 +8,6 @@ import re
 import stat
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO
 
 from reviewtool.sources.limits import (
     READ_CHUNK_BYTES,
@@ -18,6 +17,10 @@ from reviewtool.sources.limits import (
     too_big,
 )
 from reviewtool.sources.raw import RawMessage
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 # A strict "From " separator: `From <addr> <asctime date>` as mbox writers put it
 # (`From 1234abcd Mon Sep 17 00:00:00 2001` from git format-patch, `From mboxrd@z Thu Jan  1

@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from reviewtool.sources.limits import READ_CHUNK_BYTES, max_message_bytes, too_big
 from reviewtool.sources.raw import RawMessage
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
     import subprocess
 

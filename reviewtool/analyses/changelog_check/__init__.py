@@ -21,7 +21,8 @@ cover letter has no changelog step never loads the verifiers.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 
 if TYPE_CHECKING:
     from reviewtool.analyses.changelog_check.attach import attach_changelog, compare
