@@ -77,7 +77,8 @@ def signature_offset(diff: str) -> int | None:
     counted = _signature_after_hunks(diff)
     if counted is not None:
         return counted
-    tail = _TRAILING_SIGNATURE_RE.search(diff)
+    # The substring first: the multi-line pattern is tried at every position of the text.
+    tail = _TRAILING_SIGNATURE_RE.search(diff) if "-- \n" in diff else None
     return tail.start() if tail else None
 
 

@@ -161,8 +161,11 @@ def parse_mail(data: bytes, location: str) -> Mail:
         trailers, trailer_warnings = commit_trailers(commit_message, message_id)
         warnings.extend(trailer_warnings)
 
-    base = BASE_COMMIT_RE.search(body)
-    change = CHANGE_ID_RE.search(body)
+    # A substring test before each multi-line pattern: `^` under re.M is tried at every
+    # position of the body, which made these three a third of the time spent per message.
+    base = BASE_COMMIT_RE.search(body) if "base-commit:" in body else None
+    change = CHANGE_ID_RE.search(body) if "change-id:" in body else None
+    prerequisites = PREREQ_PATCH_ID_RE.findall(body) if "prerequisite-patch-id:" in body else []
     list_ids = [_decode_header(v).strip() for k, v in headers if k == "list-id"]
     return Mail(
         message_id=message_id,
@@ -183,7 +186,7 @@ def parse_mail(data: bytes, location: str) -> Mail:
         in_body_from=in_body_from,
         base_commit=base.group("sha") if base else None,
         change_id=change.group("id") if change else None,
-        prerequisite_patch_ids=PREREQ_PATCH_ID_RE.findall(body),
+        prerequisite_patch_ids=prerequisites,
         warnings=warnings,
         x_mailer=first("x-mailer"),
     )
