@@ -6,13 +6,21 @@ Every reader streams: memory holds one message at a time, whatever the archive's
 from __future__ import annotations
 
 import os
+import stat
 import zlib
 from collections.abc import Iterable, Iterator
 
 from reviewtool.errors import InputError
 from reviewtool.sources.limits import GzipBombError, max_message_bytes, too_big
 from reviewtool.sources.maildir import is_maildir, iter_maildir, read_file
-from reviewtool.sources.mbox import GZIP_MAGIC, iter_mbox, looks_like_mbox, open_maybe_gzip
+from reviewtool.sources.mbox import (
+    GZIP_MAGIC,
+    _small_plain_file,
+    _split_whole,
+    iter_mbox,
+    looks_like_mbox,
+    open_maybe_gzip,
+)
 from reviewtool.sources.publicinbox import is_public_inbox, iter_public_inbox
 from reviewtool.sources.raw import RawMessage
 
@@ -40,9 +48,11 @@ def iter_messages(paths: Iterable[str], skipped: list[str] | None = None) -> Ite
 
 def iter_path(path: str, skipped: list[str] | None = None) -> Iterator[RawMessage]:
     """Yield the messages of one path, whatever its format."""
-    if not os.path.exists(path):
-        raise InputError(f"{path}: no such file or directory")
-    if os.path.isdir(path):
+    try:
+        info = os.stat(path)  # one stat for "exists" and "is a directory"
+    except (OSError, ValueError):
+        raise InputError(f"{path}: no such file or directory") from None
+    if stat.S_ISDIR(info.st_mode):
         if is_maildir(path):
             yield from iter_maildir(path)
         elif is_public_inbox(path):
@@ -50,11 +60,17 @@ def iter_path(path: str, skipped: list[str] | None = None) -> Iterator[RawMessag
         else:
             yield from _iter_directory(path, skipped)
         return
-    kind = _sniff(path)
+    kind, whole = _sniff(path)
     if kind == "mbox":
-        yield from iter_mbox(path)
+        if whole is not None:
+            yield from _split_whole(whole, path, max_message_bytes())
+        else:
+            yield from iter_mbox(path)
     elif kind == "message":
-        yield read_file(path) if not _is_gzip(path) else _read_gzip_message(path)
+        if whole is not None:
+            yield _whole_file_message(whole, path)
+        else:
+            yield read_file(path) if not _is_gzip(path) else _read_gzip_message(path)
     elif kind == "empty":
         yield RawMessage(b"", path, error="empty file")
     elif skipped is None or _claims_to_be_mail(path):
@@ -104,22 +120,36 @@ def _read_gzip_message(path: str) -> RawMessage:
     return RawMessage(data, path)
 
 
-def _sniff(path: str) -> str:
-    """Tell an mbox from a single message from something else by the first bytes."""
+def _whole_file_message(data: bytes, path: str) -> RawMessage:
+    """`read_file` of a file already read whole."""
+    limit = max_message_bytes()
+    if len(data) > limit:
+        return RawMessage(b"", path, error=too_big(len(data), limit))
+    return RawMessage(data, path)
+
+
+def _sniff(path: str) -> tuple[str, bytes | None]:
+    """Tell an mbox from a single message from something else by the first bytes; and the
+    file's bytes when it is a small plain file, read whole here so that it is opened once
+    (a directory of 200 `.patch` files is read in 200 opens, not 400)."""
     try:
         with open_maybe_gzip(path) as fh:
-            head = fh.read(SNIFF_BYTES)
+            size = _small_plain_file(fh)
+            data = fh.read(size + 1 if size is not None else SNIFF_BYTES)
     except (EOFError, zlib.error, GzipBombError):
-        return "mbox"  # a damaged gzip: the mbox reader yields what it can and says so
+        return "mbox", None  # a damaged gzip: the mbox reader yields what it can and says so
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    # A file that grew since it was looked at is read again, streaming.
+    whole = data if size is not None and len(data) <= size else None
+    head = data[:SNIFF_BYTES]
     if not head.strip():
-        return "empty"
+        return "empty", None
     if looks_like_mbox(head):
-        return "mbox"
+        return "mbox", whole
     first = head.lstrip(b"\r\n").split(b"\n", 1)[0]
     if b":" in first:
         name = first.split(b":", 1)[0]
         if name and all(33 <= c <= 126 for c in name):
-            return "message"
-    return "other"
+            return "message", whole
+    return "other", None
