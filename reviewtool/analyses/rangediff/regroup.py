@@ -58,6 +58,15 @@ def _change_bag(lines: list[str]) -> Counter[str]:
     return bag
 
 
+def _joins(whole: Counter[str], piece: Counter[str]) -> bool:
+    """A piece counts toward a whole: enough of its changed lines came from the whole."""
+    if whole.keys().isdisjoint(piece.keys()):
+        return False  # nothing in common (the cheap test that settles most pieces)
+    size = sum(piece.values())
+    common = sum((whole & piece).values())
+    return bool(size) and common >= REGROUP_MIN_LINES and common / size >= REGROUP_PIECE_SHARE
+
+
 def _regroupings(
     pairs: list[tuple[int, int]],
     dropped: list[int],
@@ -82,18 +91,16 @@ def _regroupings(
             total = sum(whole.values())
             if total == 0:
                 continue
-            members = []
-            # Only the whole's partner and the unpaired pieces may join: look at those alone.
+            # Only the whole's partner and the unpaired pieces may join, and a regrouping
+            # needs an unpaired one: look at those first, and at the partner only then.
+            members = [p for p in sorted(loose) if p in pieces and _joins(whole, piece_bags[p])]
+            if not members:
+                continue
             mate = partner.get(w)
-            for p in sorted(loose if mate is None else loose | {mate}):
-                if p not in pieces:
-                    continue
-                piece = piece_bags[p]
-                size = sum(piece.values())
-                common = sum((whole & piece).values())
-                if size and common >= REGROUP_MIN_LINES and common / size >= REGROUP_PIECE_SHARE:
-                    members.append(p)
-            if len(members) < 2 or not any(p in loose for p in members):
+            if mate is not None and mate not in loose and mate in pieces:
+                if _joins(whole, piece_bags[mate]):
+                    members = sorted([*members, mate])
+            if len(members) < 2:
                 continue
             covered = whole & sum((piece_bags[p] for p in members), Counter())
             coverage = sum(covered.values()) / total
