@@ -350,3 +350,26 @@ def test_comparison_json_has_the_issue_shape(tmp_path):
     assert isinstance(data["pairs"][0]["interdiff"], list)
     assert [d["index"] for d in data["dropped"]] == [2]
     assert data["dropped"][0]["content"][0]["lines"]
+
+
+def test_interdiff_from_the_pairings_flags_equals_one_computed_afresh(tmp_path):
+    """compare() reuses the changed-line flags the pairing computed for a priced pair; the
+    interdiff must be the one computed from the two patches' lines alone. A 30-patch reroll
+    on a moved base prices most pairs with their bound, so both paths run."""
+    from reviewtool.analyses.rangediff.interdiff import interdiff
+
+    rng = random.Random(4)
+    tree = kernel_tree(files=6, functions=12, seed=4)
+    v1 = random_series(rng, tree, 30)
+    used = {e.anchor for p in v1 for e in p.edits}
+    spare = [(p, ln) for p, ls in tree.items() for ln in ls if ln.startswith("\tv")]
+    spare = [s for s in spare if s[1] not in used][:4]
+    kinds = ["reorder", "drop", "add", "modify", "reword", "split", "squash"] * 2
+    v2 = mutate(rng, v1, spare, kinds)
+    tree2 = moved_base(rng, tree, used | {s[1] for s in spare})
+    repo, old, new = _build(tmp_path, v1, v2, tree, tree2)
+    _assert_same_pairing(repo, old, new)
+    changed = [p for p in compare(old, new).pairs if p.status == STATUS_CODE_CHANGED]
+    assert len(changed) >= 10
+    for pair in changed:
+        assert pair.interdiff == interdiff(pair.old_lines, pair.new_lines)

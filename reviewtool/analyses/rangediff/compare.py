@@ -14,7 +14,7 @@ from reviewtool.analyses.rangediff.model import (
 )
 from reviewtool.analyses.rangediff.pairing import _assign, _Side
 from reviewtool.analyses.rangediff.regroup import _change_bag, _moved, _regroupings
-from reviewtool.analyses.rangediff.xdiff import diff_ops
+from reviewtool.analyses.rangediff.xdiff import Flags, diff_ops
 from reviewtool.series.model import Revision
 
 
@@ -26,7 +26,7 @@ def compare(
     The changelog verdicts are the changelog check's (`analyses.changelog_check.compare`
     gives the comparison with them); the range-diff itself knows nothing of cover letters.
     """
-    assignment, old_side, new_side, costs = _assign(old, new, creation_factor)
+    assignment, old_side, new_side, costs, changes = _assign(old, new, creation_factor)
     result = Comparison(
         from_label=old.label,
         to_label=new.label,
@@ -40,7 +40,9 @@ def compare(
     moved = _moved(pair_positions)
     for i, j, _, _ in assignment:
         if i is not None and j is not None:
-            result.pairs.append(_make_pair(old_side, new_side, i, j, j in moved, costs))
+            result.pairs.append(
+                _make_pair(old_side, new_side, i, j, j in moved, costs, changes.get((i, j)))
+            )
         elif i is not None:
             result.dropped.append(_unpaired(old_side, i, "-"))
         else:
@@ -61,13 +63,19 @@ def compare(
 
 
 def _make_pair(
-    old_side: _Side, new_side: _Side, i: int, j: int, moved: bool, costs: dict
+    old_side: _Side,
+    new_side: _Side,
+    i: int,
+    j: int,
+    moved: bool,
+    costs: dict,
+    changed: Flags | None,
 ) -> PatchPair:
     old_patch, new_patch = old_side.patches[i], new_side.patches[j]
     same_code = old_side.keys[i] == new_side.keys[j]
     old_message, new_message = _message_lines(old_patch), _message_lines(new_patch)
     subject_changed = old_patch.title != new_patch.title
-    hunks = [] if same_code else interdiff(old_side.lines[i], new_side.lines[j])
+    hunks = [] if same_code else interdiff(old_side.lines[i], new_side.lines[j], changed)
     if not same_code:
         status = STATUS_CODE_CHANGED
     elif old_message != new_message or subject_changed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from reviewtool.analyses.rangediff.model import InterdiffHunk
-from reviewtool.analyses.rangediff.xdiff import diff_ops
+from reviewtool.analyses.rangediff.xdiff import Flags, diff_ops
 from reviewtool.series.model import Patch
 
 _HEADER_PREFIX = " ## "
@@ -41,10 +41,13 @@ def _reordered(text: list[str]) -> bool:
     return bool(gone & came)
 
 
-def interdiff(old_lines: list[str], new_lines: list[str]) -> list[InterdiffHunk]:
-    """The diff of two normalised patch diffs, hunk by hunk, each flagged rebase or not."""
+def interdiff(
+    old_lines: list[str], new_lines: list[str], changed: Flags | None = None
+) -> list[InterdiffHunk]:
+    """The diff of two normalised patch diffs, hunk by hunk, each flagged rebase or not
+    (`changed`: the pairing's changed-line flags for the two, when it priced them)."""
     hunks = []
-    for ops in diff_ops(old_lines, new_lines):
+    for ops in diff_ops(old_lines, new_lines, changed):
         text = []
         first_change = None
         for tag, i, j in ops:

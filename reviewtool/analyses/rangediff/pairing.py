@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from reviewtool.analyses.rangediff.model import DEFAULT_CREATION_FACTOR
 from reviewtool.analyses.rangediff.normalise import diff_size, normalise_diff
 from reviewtool.analyses.rangediff.solver import GIT_COST_MAX, _solve
-from reviewtool.analyses.rangediff.xdiff import diff_cost
+from reviewtool.analyses.rangediff.xdiff import Flags, changed_lines, flags_cost
 from reviewtool.errors import AnalysisError
 from reviewtool.series.model import Patch, Revision
 
@@ -83,14 +83,15 @@ def _intersections(old_ids: list[list[int]], new_ids: list[list[int]]) -> list[l
 
 def _git_cost_matrix(
     old: _Side, new: _Side, matched: dict[int, int], factor: int, exact_limit: int
-) -> tuple[list[list[int]], dict[tuple[int, int], int]]:
+) -> tuple[list[list[int]], dict[tuple[int, int], int], dict[tuple[int, int], Flags]]:
     """git's square cost matrix, indexed [new or dummy][old or dummy] like git's COST(col, row).
 
     Exactly matched patches cost 0 with each other and GIT_COST_MAX with everything else;
     leaving a patch unpaired costs its size times the factor; dummy meets dummy at 0.
     Pair costs are exact, except that when there are more than exact_limit pairs to price,
     a pair that a lower bound proves hopeless (dearer than leaving both unpaired, so never
-    chosen) keeps that bound instead of its exact size.
+    chosen) keeps that bound instead of its exact size. Also the changed-line flags of each
+    pair priced exactly, which the interdiff of a chosen pair reuses.
     """
     na, nb = len(old.ids), len(new.ids)
     n = na + nb
@@ -108,6 +109,7 @@ def _git_cost_matrix(
     for i, j in matched.items():
         matrix[j][i] = 0
     costs: dict[tuple[int, int], int] = {}
+    changes: dict[tuple[int, int], Flags] = {}
     if rows and cols:
         bounds = None
         if len(rows) * len(cols) > exact_limit:
@@ -119,9 +121,10 @@ def _git_cost_matrix(
                     if bound > create_old[i] + create_new[j]:
                         matrix[j][i] = bound
                         continue
-                costs[(i, j)] = matrix[j][i] = diff_cost(old.ids[i], new.ids[j])
+                changes[(i, j)] = flags = changed_lines(old.ids[i], new.ids[j])
+                costs[(i, j)] = matrix[j][i] = flags_cost(flags)
     assert len(matrix) == n
-    return matrix, costs
+    return matrix, costs, changes
 
 
 def pair_patches(
@@ -138,7 +141,8 @@ def pair_patches(
 
 
 def _assign(old: Revision, new: Revision, creation_factor: float):
-    """Positions paired by exact match then optimal assignment; also the prepared sides."""
+    """Positions paired by exact match then optimal assignment; also the prepared sides, the
+    pairs' costs and the changed-line flags of the pairs priced exactly."""
     if creation_factor < 0:
         raise AnalysisError(f"creation factor must not be negative (got {creation_factor})")
     factor = int(round(creation_factor * 100))
@@ -148,8 +152,11 @@ def _assign(old: Revision, new: Revision, creation_factor: float):
     na, nb = len(old_side.ids), len(new_side.ids)
     pairing: dict[int, int] = {}
     costs: dict[tuple[int, int], int] = {}
+    changes: dict[tuple[int, int], Flags] = {}
     if na + nb > 1:
-        matrix, costs = _git_cost_matrix(old_side, new_side, matched, factor, EXACT_PAIR_LIMIT)
+        matrix, costs, changes = _git_cost_matrix(
+            old_side, new_side, matched, factor, EXACT_PAIR_LIMIT
+        )
         pairing = _solve(matrix, na, nb)
     for i, j in matched.items():
         costs[(i, j)] = 0
@@ -160,4 +167,4 @@ def _assign(old: Revision, new: Revision, creation_factor: float):
     for j in range(nb):
         if j not in paired_new:
             out.append((None, j, old_side, new_side))
-    return out, old_side, new_side, costs
+    return out, old_side, new_side, costs, changes

@@ -320,16 +320,23 @@ def _group_hunks(
     return hunks
 
 
-def diff_ops(a: list, b: list) -> list[list[tuple[str, int, int]]]:
+Flags = tuple[list[int], list[int]]
+
+
+def diff_ops(a: list, b: list, changed: Flags | None = None) -> list[list[tuple[str, int, int]]]:
     """Hunks of a unified diff of a and b (3 lines of context), as git would emit them.
 
     Each hunk is a list of (tag, index_a, index_b) with tag ' ', '-' or '+'; the index of
-    the side a tag does not use is -1.
+    the side a tag does not use is -1. `changed`, when given, is what `changed_lines` gave
+    for lists equal where a and b are equal (the pairing's, for a pair it priced): it
+    depends on nothing but which lines are equal, so it is not computed twice.
     """
-    ids: dict = {}
-    ia = [ids.setdefault(x, len(ids)) for x in a]
-    ib = [ids.setdefault(x, len(ids)) for x in b]
-    rchg1, rchg2 = changed_lines(ia, ib)
+    if changed is None:
+        ids: dict = {}
+        ia = [ids.setdefault(x, len(ids)) for x in a]
+        ib = [ids.setdefault(x, len(ids)) for x in b]
+        changed = changed_lines(ia, ib)
+    rchg1, rchg2 = changed
     n1, n2 = len(a), len(b)
     out = []
     for hunk in _group_hunks(_changes(rchg1, rchg2)):
@@ -355,8 +362,13 @@ def diff_ops(a: list, b: list) -> list[list[tuple[str, int, int]]]:
 
 def diff_cost(a: list[int], b: list[int]) -> int:
     """git range-diff's diffsize(): hunk headers plus lines of the unified diff of a and b."""
-    rchg1, rchg2 = changed_lines(a, b)
-    n1, n2 = len(a), len(b)
+    return flags_cost(changed_lines(a, b))
+
+
+def flags_cost(changed: Flags) -> int:
+    """`diff_cost` from the changed-line flags `changed_lines` gave."""
+    rchg1, rchg2 = changed
+    n1, n2 = len(rchg1) - 2, len(rchg2) - 2
     total = 0
     for hunk in _group_hunks(_changes(rchg1, rchg2)):
         first, last = hunk[0], hunk[-1]
