@@ -96,11 +96,10 @@ def _git_assignment(matrix: list[list[int]], potentials: list[int] | None = None
     for f in range(free_count):
         i1 = free_row[f]
         low = up = 0
-        row = cost[i1]
-        for j in range(n):
-            d[j] = row[j] - v[j]
-            pred[j] = i1
-            col[j] = j
+        # d[j] = cost[i1][j] - v[j], pred[j] = i1, col[j] = j, at C speed (git's first loop).
+        d[:] = map(sub, cost[i1], v)
+        pred[:] = [i1] * n
+        col[:] = range(n)
         j = -1
         found = False
         while not found:
