@@ -111,17 +111,20 @@ def _git_cost_matrix(
     costs: dict[tuple[int, int], int] = {}
     changes: dict[tuple[int, int], Flags] = {}
     if rows and cols:
-        bounds = None
         if len(rows) * len(cols) > exact_limit:
             bounds = _intersections([old.ids[i] for i in rows], [new.ids[j] for j in cols])
+        else:
+            bounds = None
         for r, i in enumerate(rows):
+            old_ids, old_length, old_create = old.ids[i], len(old.ids[i]), create_old[i]
             for c, j in enumerate(cols):
                 if bounds is not None:
-                    bound = len(old.ids[i]) + len(new.ids[j]) - 2 * bounds[r][c]
-                    if bound > create_old[i] + create_new[j]:
+                    # What a diff of the two cannot go below: every line not in both.
+                    bound = old_length + len(new.ids[j]) - 2 * bounds[r][c]
+                    if bound > old_create + create_new[j]:
                         matrix[j][i] = bound
                         continue
-                changes[(i, j)] = flags = changed_lines(old.ids[i], new.ids[j])
+                changes[(i, j)] = flags = changed_lines(old_ids, new.ids[j])
                 costs[(i, j)] = matrix[j][i] = flags_cost(flags)
     assert len(matrix) == n
     return matrix, costs, changes
