@@ -91,7 +91,16 @@ def check_file(name: str, specs, summaries: Summaries | None = None) -> CheckRes
     """check_source() over one C file, with the files that include it as context and the
     summaries of functions other files define."""
     text = _read(name)
-    return check_source(name, text, None, specs, context=companion_texts(name), summaries=summaries)
+    context = companion_texts(name)
+    return check_source(
+        name,
+        text,
+        None,
+        specs,
+        context=context,
+        summaries=summaries,
+        whole_texts=(text, *context.values()),
+    )
 
 
 def summarise_file(

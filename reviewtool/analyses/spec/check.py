@@ -17,6 +17,7 @@ from reviewtool.analyses.findings import (
     NotChecked,
     TraceStep,
 )
+from reviewtool.analyses.spec.fields import released_in
 from reviewtool.analyses.spec.model import (
     Spec,
     SpecSet,
@@ -157,11 +158,12 @@ def _copy(result: CheckResult) -> CheckResult:
     )
 
 
-def _cache_key(path, text, functions, partial, context, summaries=None) -> str:
+def _cache_key(path, text, functions, partial, context, summaries=None, whole_texts=None) -> str:
     digest = hashlib.blake2b(digest_size=20)
     parts = [path, text, "\0".join(sorted(functions)) if functions is not None else "\1"]
     parts.append("partial" if partial else "whole")
     parts.append(digest_of(summaries))
+    parts += ["\2", *whole_texts] if whole_texts is not None else ["\3"]
     for name, other in (context or {}).items():
         parts += [name, other]
     for part in parts:
@@ -180,7 +182,15 @@ def check_tree_file(
     """Check every function of one file of a source tree, read with its companions;
     `summaries`: rows derived from the tree's other files (summaries.summarise_tree)."""
     text, context = tree_file(root, relpath)
-    return check_source(relpath, text, None, spec, context=context, summaries=summaries)
+    return check_source(
+        relpath,
+        text,
+        None,
+        spec,
+        context=context,
+        summaries=summaries,
+        whole_texts=(text, *context.values()),
+    )
 
 
 def check_functions(
@@ -201,7 +211,14 @@ def check_functions(
     if not isinstance(spec, Spec):
         whole = "\n".join([text, *(context or {}).values()])
         spec = detect_generation(spec or _default_specs(), whole)
-    result = check_source(path, chosen.text, set(chosen.functions), spec, context=chosen.context)
+    result = check_source(
+        path,
+        chosen.text,
+        set(chosen.functions),
+        spec,
+        context=chosen.context,
+        whole_texts=(text, *(context or {}).values()),
+    )
     return chosen.functions, result
 
 
@@ -213,6 +230,7 @@ def check_source(
     partial: bool = False,
     context: dict[str, str] | None = None,
     summaries: Summaries | None = None,
+    whole_texts: tuple[str, ...] | None = None,
 ) -> CheckResult:
     """Check every function of a C text (or only `functions`).
 
@@ -220,14 +238,18 @@ def check_source(
     judged); `context` holds more C text whose functions may be called (a file that includes
     this one, other hunks of the same patch) but are not checked themselves; `summaries`
     holds rows derived from functions of other files (summaries.py), used where no
-    hand-written row and no function of the text has the name.
+    hand-written row and no function of the text has the name. `whole_texts`: the whole
+    files `text` and `context` are (or were cut from, bodies blanked): a page parked in a
+    struct field none of their functions releases from is then a leak (fields.py); without
+    them every field a page is stored in counts as handing it on.
     """
+    args = (path, text, functions, spec, partial, context, summaries, whole_texts)
     if spec is not None:  # a caller's own spec may change between calls: never cached
-        return _check_source(path, text, functions, spec, partial, context, summaries)
-    key = _cache_key(path, text, functions, partial, context, summaries)
+        return _check_source(*args)
+    key = _cache_key(path, text, functions, partial, context, summaries, whole_texts)
     found = _CHECKS.get(key)
     if found is None:
-        found = _check_source(path, text, functions, spec, partial, context, summaries)
+        found = _check_source(*args)
         _CHECKS[key] = found
         if len(_CHECKS) > MAX_CACHED_CHECKS:
             _CHECKS.popitem(last=False)
@@ -244,6 +266,7 @@ def _check_source(
     partial: bool,
     context: dict[str, str] | None,
     summaries: Summaries | None = None,
+    whole_texts: tuple[str, ...] | None = None,
 ) -> CheckResult:
     own_lines = text.count("\n") + 1
     chunks = [(path, 0)]
@@ -258,6 +281,8 @@ def _check_source(
         defined = {f.name for f in parsed.functions() if f.kind == "function"}
         generation = with_summaries(generation, summaries, defined)
     walker = Walker(parsed, generation, path, functions)
+    if whole_texts is not None:
+        walker.released_fields = released_in(whole_texts, generation)
     walker.last_line = own_lines
     # Where a hunk's text ends is not where the function returns: only explicit returns count.
     walker.judge_fallthrough = not partial

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from tree_sitter import Node
 
 from reviewtool.analyses.spec import values as V
+from reviewtool.analyses.spec.fields import target_of
 from reviewtool.analyses.spec.locations import loc, path_of, read, resolve, store
 from reviewtool.analyses.spec.model import ERROR, ApiRow
 from reviewtool.analyses.spec.state import (
@@ -213,12 +214,18 @@ class CallEffects:
                         st, "release-without-reference", frame, line, f"{name}() on a NULL page"
                     )
                 return [(st, V.UNKNOWN)]
+            holder = None
             if not isinstance(value, V.PAGE_VALUES) and self.text(args[row.arg]).startswith("&"):
                 # `kvm_vcpu_unmap(vcpu, &map, dirty)`: the holder passed by address.
-                where = loc(st, args[row.arg], frame)
-                value = read(st, where) if where else value
+                holder = loc(st, args[row.arg], frame)
+                value = read(st, holder) if holder else value
+            elif row.empties_holder and row.arg < len(args):
+                holder = loc(st, args[row.arg], frame)  # `map` itself holds the page
             if not isinstance(value, V.PAGE_VALUES):
                 return [(st, V.UNKNOWN)]
+            if row.empties_holder and holder is not None and st.env.get(holder) == value:
+                # The release empties its holder: a second release of it does nothing.
+                store(st, holder, V.NULL)
             pid = value.pid
             null_page = isinstance(value, V.Page) and st.sim.pages[pid].kind not in value.kinds
             if effect == "mark":
@@ -328,9 +335,14 @@ class CallEffects:
                 where = loc(s, holder, frame)
                 if where:
                     store(s, where, pfn)
-                    if away:
-                        # A local pointer to a struct elsewhere (`map = &vmx->...; f(map)`):
-                        # the reference lives on where the pointer points.
+                    target = self.pointed_field(holder, frame) if away else None
+                    if target is not None:
+                        # `map = &vmx->nested.msr_bitmap_map; f(map)`: the page lives on in
+                        # that field (handed on at the exit if someone releases from it).
+                        store(s, resolve(s, frame.depth, target), pfn)
+                    elif away:
+                        # A local pointer to memory the walker does not follow: the
+                        # reference lives on where the pointer points.
                         s.lost = s.lost | {pid}
                 result = V.Const(-1 - zlib.crc32(b"EFAULT") % 4000) if kind == ERROR else V.NULL
             out.append((s, result))
@@ -344,6 +356,18 @@ class CallEffects:
         where = (frame.depth, holder.text.decode())
         value = st.env.get(where, V.UNKNOWN)
         return where in st.locals and not isinstance(value, V.Alias)
+
+    def pointed_field(self, holder: Node, frame: Frame) -> str | None:
+        """The location (`vmx.nested.msr_bitmap_map`) a local pointer was set to point at
+        in the function being walked, when its text sets it to one field only."""
+        here = frame.here[0] if frame.here else None
+        if here is None:
+            return None
+        found = target_of(holder.text.decode(), self.walker.body_text(here))
+        if found is None:
+            return None
+        variable, fields = found
+        return ".".join((variable, *fields))
 
     @staticmethod
     def refcounted_value(row: ApiRow, pid: int) -> V.Value:

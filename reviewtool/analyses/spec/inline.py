@@ -171,7 +171,9 @@ class Inliner:
             away = {
                 pid
                 for k, v in s.env.items()
-                if k[0] == depth and callee.elsewhere(k[1])
+                if k[0] == depth
+                and callee.elsewhere(k[1])
+                and self.walker.field_kept(fdef, k[1])  # a field nobody releases keeps nothing
                 for pid in V.holds_reference_to(v)
             }
             if away:

@@ -86,6 +86,9 @@ class ApiRow:
     null_safe: bool = True
     noop_kinds: tuple[str, ...] = ()
     needs_lock_when_dirty: bool = False
+    # The release empties the holder it is handed (`kvm_vcpu_unmap()` clears `map->hva` and
+    # returns early on an empty map): releasing the same holder again does nothing.
+    empties_holder: bool = False
     # lock / unlock
     arg_contains: str = ""
     # predicate: true when the page's kind is one of these; with `sometimes`, true only then

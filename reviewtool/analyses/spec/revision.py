@@ -187,6 +187,7 @@ def _check_with_tree(revision, repo: str, base: str, spec) -> RevisionCheck:
                     spec,
                     context=context_before,
                     summaries=summaries_before,
+                    whole_texts=(files.before, *context_before.values()),
                 ).findings
             if files.after:
                 result = check_source(
@@ -196,6 +197,7 @@ def _check_with_tree(revision, repo: str, base: str, spec) -> RevisionCheck:
                     spec,
                     context=context_after,
                     summaries=summaries_after,
+                    whole_texts=(files.after, *context_after.values()),
                 )
                 after = result.findings
                 out.absorb(result, path, revision.label, patch.index)

@@ -22,6 +22,7 @@ from reviewtool.analyses.spec.cfg import Cfg, build_cfg
 from reviewtool.analyses.spec.config import Configs
 from reviewtool.analyses.spec.effects import CallEffects
 from reviewtool.analyses.spec.expressions import Expressions
+from reviewtool.analyses.spec.fields import ReleasedFields, declared_types
 from reviewtool.analyses.spec.inline import Inliner
 from reviewtool.analyses.spec.liveness import Liveness
 from reviewtool.analyses.spec.loops import LOOP_BOUND_REASON, WORK_BOUND_REASON, head_key, new_pass
@@ -62,6 +63,10 @@ class Walker:
         # Per function: whether mmu_lock was held at each call of it walked so far.
         self.entry_locks: dict[str, set[bool]] = {}
         self._pointer_locals: dict[int, frozenset[str]] = {}
+        self._types: dict[int, dict[str, str]] = {}
+        # The fields the whole files checked release a page from (fields.py): a page parked
+        # in another field is leaked. None: not known (a function image from mail).
+        self.released_fields: ReleasedFields | None = None
         self.findings: dict[tuple, RawFinding] = {}
         self.steps = 0
         self.exhausted = False
@@ -125,6 +130,28 @@ class Walker:
                 todo.extend(node.named_children)
             found = self._pointer_locals[fdef.node.id] = frozenset(names)
         return found
+
+    def body_text(self, fdef) -> str:
+        """The source text of a function definition."""
+        return self.parsed.node_text(fdef.node)
+
+    def types_in(self, fdef) -> dict[str, str]:
+        """Variable -> struct type of a function's declarations (cached)."""
+        found = self._types.get(fdef.node.id)
+        if found is None:
+            found = self._types[fdef.node.id] = declared_types(self.body_text(fdef))
+        return found
+
+    def field_kept(self, fdef, path: str) -> bool:
+        """True when a page stored at `path` (`pte.pfn`, a location of `fdef`'s frame) is
+        handed on: some function of the files checked releases from that field. A location
+        that is no field is handed on (`*pfn = ...`), and so is every field when the walker
+        was not told what the whole files release (a function image from mail, a hunk)."""
+        root, _, rest = path.lstrip("*").partition(".")
+        if not rest or self.released_fields is None:
+            return True
+        key = (self.types_in(fdef).get(root, ""), tuple(rest.split(".")))
+        return self.released_fields.released(key)
 
     def cfg(self, function: Node) -> Cfg:
         """The control-flow graph of a function node (built once)."""
@@ -274,7 +301,12 @@ class Walker:
                 escaped |= V.holds_reference_to(value)
                 for (fr, path), v in s.env.items():
                     root = path.split(".")[0]
-                    if (fr == 0 and frame.elsewhere(path)) or (fr, root) not in s.locals:
+                    if fr == 0 and frame.elsewhere(path):
+                        # Parked in memory elsewhere: handed on, unless no function
+                        # releases from that field (then nobody ever will).
+                        if self.field_kept(fdef, path):
+                            escaped |= V.holds_reference_to(v)
+                    elif (fr, root) not in s.locals:
                         escaped |= V.holds_reference_to(v)
             found = s.sim.exit(frozenset(escaped | s.lost))
             for violation in found:

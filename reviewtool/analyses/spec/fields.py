@@ -1,0 +1,190 @@
+"""Struct fields a page reference may be parked in: those some function releases from.
+
+A page stored into memory the walker does not own (`pte->pfn = pfn`, a map kept in
+`vmx->nested`) is handed on: someone else releases it later. That someone is code too: a
+release whose argument reads the same field (`kvm_release_pfn_clean(pte->pfn)`,
+`kvm_vcpu_unmap(vcpu, &vmx->nested.apic_access_page_map, ...)`, or a local copied from it).
+A field no function of the files at hand releases from keeps nothing alive: a page parked
+there and not released is leaked. A field is named by its struct type where the declaration
+of the variable it is reached through says it (`struct hpte_cache *pte`: `hpte_cache.pfn`
+is not `kvm_page_fault.pfn`), else by its name alone (which matches any type: the careful
+answer).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from reviewtool.analyses.spec.model import Spec, call_arguments
+
+# `a->b.c`, `a.b`: a variable and the fields reached through it.
+_CHAIN_RE = re.compile(r"([A-Za-z_]\w*)((?:\s*(?:->|\.)\s*[A-Za-z_]\w*)+)")
+_STEP_RE = re.compile(r"(?:->|\.)\s*([A-Za-z_]\w*)")
+# `struct hpte_cache *pte`, `struct kvm_host_map map`, `struct x *a, *b` (first name only).
+_DECL_RE = re.compile(r"\bstruct\s+([A-Za-z_]\w*)\s*\**\s*([A-Za-z_]\w*)\s*(?=[;,=)\[])")
+_WORD_RE = re.compile(r"[A-Za-z_]\w*")
+
+# (struct type or "" when unknown, fields from the variable on: ("nested", "msr_bitmap_map"))
+FieldKey = tuple[str, tuple[str, ...]]
+
+
+def declared_types(text: str) -> dict[str, str]:
+    """Variable -> struct type, from the declarations in a function's text (a name declared
+    with two struct types maps to "": unknown)."""
+    found: dict[str, str] = {}
+    for match in _DECL_RE.finditer(text):
+        kind, name = match.group(1), match.group(2)
+        found[name] = kind if found.get(name, kind) == kind else ""
+    return found
+
+
+def chains(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Every `var->field.field` in an expression's text: (var, fields)."""
+    return [
+        (m.group(1), tuple(_STEP_RE.findall(m.group(2))))
+        for m in _CHAIN_RE.finditer(text)
+        if not m.group(1)[0].isdigit()
+    ]
+
+
+def key_of(variable: str, fields_: tuple[str, ...], types: dict[str, str]) -> FieldKey:
+    """The key of a field reached through a variable of a function with these types."""
+    return (types.get(variable, ""), fields_)
+
+
+@dataclass
+class ReleasedFields:
+    """The fields the functions of some texts release a page from."""
+
+    keys: set[FieldKey] = field(default_factory=set)
+
+    def digest(self) -> str:
+        """A stable text naming the keys (for cache keys)."""
+        return "\0".join(sorted(f"{kind}:{'.'.join(path)}" for kind, path in self.keys))
+
+    def add_texts(self, texts: Iterable[str], spec: Spec) -> None:
+        """Add the fields the functions of whole C texts release from (a line scan finds
+        the functions; a layout it cannot read is parsed)."""
+        for text in texts:
+            self.add_functions(*_functions_of(text), spec)
+
+    def add_functions(
+        self, bodies: dict[str, str], params: dict[str, list[str]], spec: Spec
+    ) -> None:
+        """Add the fields each function releases from: a release row's argument (or the
+        argument of a function of the same text that hands that parameter to a release)
+        reads the field, or a local copied from it (`hpa = scb->itdba; unpin(..., hpa)`)."""
+        releasing: dict[str, set[int]] = {row.name: {row.arg} for row in spec.rows_with("release")}
+        # Functions of the text that hand a parameter to a release, a few levels deep.
+        for _ in range(3):
+            grown = False
+            for fname, body in bodies.items():
+                for callee, indexes in list(releasing.items()):
+                    if callee == fname or callee not in body:
+                        continue
+                    for args, _ in call_arguments(body, callee):
+                        for index in indexes:
+                            if index >= len(args):
+                                continue
+                            words = set(_WORD_RE.findall(args[index]))
+                            for position, pname in enumerate(params.get(fname, ())):
+                                if pname in words and position not in releasing.get(fname, ()):
+                                    releasing.setdefault(fname, set()).add(position)
+                                    grown = True
+            if not grown:
+                break
+        for body in bodies.values():
+            found = [
+                args[index]
+                for callee, indexes in releasing.items()
+                if callee in body
+                for args, _ in call_arguments(body, callee)
+                for index in indexes
+                if index < len(args)
+            ]
+            if found:
+                types = declared_types(body)
+                for arg in found:
+                    self._add_argument(arg, body, types)
+
+    def _add_argument(self, arg: str, body: str, types: dict[str, str]) -> None:
+        for variable, fields_ in chains(arg):
+            self.keys.add(key_of(variable, fields_, types))
+        for word in set(_WORD_RE.findall(arg)) - {v for v, _ in chains(arg)}:
+            # A local released by name: the fields it was copied from (`x = a->f`,
+            # `struct kvm_host_map *map = &vmx->nested.map`).
+            for match in re.finditer(rf"(?<![\w>.]){re.escape(word)}\s*=(?!=)([^;]*);", body):
+                for variable, fields_ in chains(match.group(1)):
+                    self.keys.add(key_of(variable, fields_, types))
+
+    def released(self, key: FieldKey) -> bool:
+        """True when some function releases from this field (or may: a type unknown on
+        either side matches by field name)."""
+        kind, fields_ = key
+        if not fields_:
+            return True
+        for other_kind, other in self.keys:
+            if other[-1] != fields_[-1]:
+                continue
+            if len(other) == 1 and len(fields_) == 1 and kind and other_kind and kind != other_kind:
+                continue  # `hpte_cache.pfn` is not `kvm_page_fault.pfn`
+            return True
+        return False
+
+
+def target_of(local: str, body: str) -> tuple[str, tuple[str, ...]] | None:
+    """The field a local pointer was set to point at (`map = &vmx->nested.msr_bitmap_map`:
+    ("vmx", ("nested", "msr_bitmap_map"))), when the function's text sets it to that one
+    field and nothing else."""
+    found: set[tuple[str, tuple[str, ...]]] = set()
+    for match in re.finditer(rf"(?<![\w>.]){re.escape(local)}\s*=(?!=)\s*([^;]*);", body):
+        value = match.group(1).strip()
+        inner = chains(value)
+        if not value.startswith("&") or len(inner) != 1:
+            return None
+        found.add(inner[0])
+    return found.pop() if len(found) == 1 else None
+
+
+_PARAMS_RE = re.compile(r"\(([^()]*(?:\([^()]*\)[^()]*)*)\)\s*$")
+
+
+def _functions_of(text: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Name -> text and name -> parameter names of every function definition of `text`."""
+    from reviewtool.cparse.scan import scan_functions
+
+    spans = scan_functions(text)
+    bodies: dict[str, str] = {}
+    params: dict[str, list[str]] = {}
+    if spans is None:
+        from reviewtool.analyses.spec.state import param_list
+        from reviewtool.cparse import parse_c
+
+        parsed = parse_c(text)
+        for fdef in parsed.functions():
+            if fdef.kind == "function":
+                bodies[fdef.name] = parsed.node_text(fdef.node)
+                params[fdef.name] = [name for name, _ in param_list(fdef.node)]
+        return bodies, params
+    lines = text.split("\n")
+    for span in spans:
+        body = "\n".join(lines[span.start - 1 : span.end])
+        bodies[span.name] = body
+        header = body.split("\n{", 1)[0]
+        found = _PARAMS_RE.search(header)
+        names = []
+        for part in found.group(1).split(",") if found else ():
+            words = _WORD_RE.findall(part.split("[")[0])
+            if words:
+                names.append(words[-1])
+        params[span.name] = names
+    return bodies, params
+
+
+def released_in(texts: Iterable[str], spec: Spec) -> ReleasedFields:
+    """The fields the functions of these whole texts release a page from."""
+    found = ReleasedFields()
+    found.add_texts(texts, spec)
+    return found
