@@ -19,7 +19,7 @@ from reviewtool.analyses.findings import Finding, NotChecked
 from reviewtool.diff.model import is_c_path
 from reviewtool.errors import AnalysisError
 from reviewtool.hook.changes import CommitPatch, FileChange, commit_patches
-from reviewtool.hook.gitio import GitRepo, read_blob, rev_parse
+from reviewtool.hook.gitio import GitRepo, read_blob, read_blobs, rev_parse
 
 # Checking ahead in parallel pays for its fork and its own git process only with this many
 # changed files to check, spread over at least two files.
@@ -66,12 +66,29 @@ class TreeAnalyser:
         if key not in self._texts:
             # One `commit:path` request to git's cat-file process, instead of walking the
             # commit's trees object by object (a round trip per directory level).
-            found = read_blob(self.repo, f"{commit}:{path}")
-            if found is None or found[0] != "blob":
-                self._texts[key] = None  # no such file in that commit
-            else:
-                self._texts[key] = found[1].decode("utf-8", _DECODE_ERRORS)
+            self._keep(key, read_blob(self.repo, f"{commit}:{path}"))
         return self._texts[key]
+
+    def _keep(self, key: tuple[str, str], found: tuple[str, bytes] | None) -> None:
+        if found is None or found[0] != "blob":
+            self._texts[key] = None  # no such file in that commit
+        else:
+            self._texts[key] = found[1].decode("utf-8", _DECODE_ERRORS)
+
+    def prefetch(self, changes: list[tuple[CommitPatch, FileChange]]) -> None:
+        """Read every text checking `changes` needs in one exchange with git: the file at the
+        commit, its companions there, and its parent's version when lines were removed."""
+        from reviewtool.analyses.spec.model import companions_of
+
+        wanted: list[tuple[str, str]] = []
+        for patch, change in changes:
+            wanted += [(patch.sha, path) for path in (change.path, *companions_of(change.path))]
+            if change.removed_lines and change.new_path and patch.parent:
+                wanted.append((patch.parent, change.old_path or change.path))
+        missing = [key for key in dict.fromkeys(wanted) if key not in self._texts]
+        found = read_blobs(self.repo, [f"{commit}:{path}" for commit, path in missing])
+        for key, item in zip(missing, found, strict=True):
+            self._keep(key, item)
 
     def check_change(self, patch: CommitPatch, change: FileChange) -> tuple[set[str], CheckOutcome]:
         """The functions a change touches and the checker's findings in them."""
@@ -92,6 +109,7 @@ class TreeAnalyser:
         cores: the files of a push are checked independently of each other, and their checks
         are most of the hook's time. Answers come back through `check_change`; a worker that
         fails leaves its changes to be checked here, in order, as without it."""
+        self.prefetch(changes)
         paths = {change.path for _, change in changes}
         workers = min(os.cpu_count() or 1, MAX_WORKERS, len(changes))
         if workers < 2 or len(paths) < 2 or len(changes) < MIN_PARALLEL_CHANGES:
@@ -242,7 +260,7 @@ def analyse_commit(
 
 
 def load_spec(extra_files: tuple[Path, ...]):  # noqa: ANN201
-    """The bundled spec set plus `extra_files`."""
-    from reviewtool.analyses.spec.model import load_specs
+    """The bundled spec set plus `extra_files` (the bundled set alone from the spec cache)."""
+    from reviewtool.analyses.spec.spec_cache import load_specs_cached
 
-    return load_specs([str(path) for path in extra_files])
+    return load_specs_cached(extra_files)

@@ -16,6 +16,11 @@ from typing import Any
 
 from reviewtool.errors import InputError
 
+# Bytes of object names asked of cat-file at once: git answers the first while the rest are
+# still being written, so they must fit in a pipe (64 KiB on Linux, 16 KiB or more elsewhere)
+# or both sides wait on each other.
+_BATCH_BYTES = 8192
+
 
 class GitError(InputError):
     """A git command failed; the message is git's own first line."""
@@ -84,7 +89,25 @@ class GitRepo:
         found = self._cat(spec)
         return None if found is None else (found[0], found[1])
 
+    def blobs(self, specs: list[str]) -> list[tuple[str, bytes] | None]:
+        """`blob(spec)` for each of `specs`, asked of git in batches: one round trip per
+        batch instead of one per object (git streams the answers while the hook reads)."""
+        found: list[tuple[str, bytes] | None] = []
+        batch: list[str] = []
+        size = 0
+        for spec in [*specs, None]:
+            if batch and (spec is None or size + len(spec.encode()) + 1 > _BATCH_BYTES):
+                found += [None if item is None else item[1:] for item in self._cat_many(batch)]
+                batch, size = [], 0
+            if spec is not None:
+                batch.append(spec)
+                size += len(spec.encode()) + 1
+        return found
+
     def _cat(self, spec: str) -> tuple[str, str, bytes] | None:
+        return self._cat_many([spec])[0]
+
+    def _cat_many(self, specs: list[str]) -> list[tuple[str, str, bytes] | None]:
         if self._batch is None:
             self._batch = subprocess.Popen(
                 ["git", "-C", str(self.root), "cat-file", "--batch"],
@@ -93,17 +116,22 @@ class GitRepo:
             )
         assert self._batch.stdin is not None and self._batch.stdout is not None
         # A name with a newline cannot be asked for on one line: it cannot be a C file we read.
-        if "\n" in spec:
-            return None
-        self._batch.stdin.write(spec.encode() + b"\n")
+        asked = [spec for spec in specs if "\n" not in spec]
+        # The requests fit in the pipe (_BATCH_BYTES), or are one: written whole before git's
+        # answers are read, they cannot block on an answer git cannot write yet.
+        self._batch.stdin.write(b"".join(spec.encode() + b"\n" for spec in asked))
         self._batch.stdin.flush()
-        header = self._batch.stdout.readline().split()
-        if len(header) != 3:
-            return None  # `<spec> missing` (or ambiguous): no such object here
-        sha, kind, size = header[0].decode(), header[1].decode(), int(header[2])
-        data = self._batch.stdout.read(size)
-        self._batch.stdout.read(1)  # the newline after the content
-        return sha, kind, data
+        answers = {}
+        for spec in asked:
+            header = self._batch.stdout.readline().split()
+            if len(header) != 3:
+                answers[spec] = None  # `<spec> missing` (or ambiguous): no such object here
+                continue
+            sha, kind, size = header[0].decode(), header[1].decode(), int(header[2])
+            data = self._batch.stdout.read(size)
+            self._batch.stdout.read(1)  # the newline after the content
+            answers[spec] = (sha, kind, data)
+        return [answers.get(spec) for spec in specs]
 
     def detach(self) -> None:
         """Forget the cat-file process without ending it (a forked worker: it is the parent's)."""
@@ -144,6 +172,13 @@ def read_blob(repo: Any, spec: str) -> tuple[str, bytes] | None:
     except ValueError:
         return None
     return kind.decode(), data
+
+
+def read_blobs(repo: Any, specs: list[str]) -> list[tuple[str, bytes] | None]:
+    """`read_blob` of each of `specs`, in one exchange with git where it can."""
+    if isinstance(repo, GitRepo):
+        return repo.blobs(specs)
+    return [read_blob(repo, spec) for spec in specs]
 
 
 def object_type(repo: Any, rev: str) -> str | None:
