@@ -54,13 +54,22 @@ def functions_at(text: str, lines: Iterable[int]) -> frozenset[str]:
     return select_functions(text, lines).functions
 
 
+# The last texts scanned, with their spans: the next version of a file is scanned from them.
+_RECENT: list[tuple[str, list[Span]]] = []
+_RECENT_KEPT = 3
+
+
 @lru_cache(maxsize=32)
 def _spans(text: str) -> tuple[Span, ...] | None:
     # Cached by text: a commit's version of a file is the next commit's parent version.
-    from reviewtool.cparse.scan import scan_functions
+    from reviewtool.cparse.rescan import scan_after
 
-    spans = scan_functions(text)
-    return None if spans is None else tuple(spans)
+    spans = scan_after(text, _RECENT)
+    if spans is None:
+        return None
+    _RECENT.append((text, spans))
+    del _RECENT[:-_RECENT_KEPT]
+    return tuple(spans)
 
 
 def _reduced(
