@@ -15,7 +15,6 @@ file, the key and what was expected, so a typo never silently turns a check off.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -183,6 +182,9 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
 
 
 def _read_toml(path: Path) -> dict:
+    # Imported here: most repositories have no config file, and the hook starts on every push.
+    import tomllib  # noqa: PLC0415
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)

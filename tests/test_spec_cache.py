@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewtool.analyses.spec import spec_cache
-from reviewtool.analyses.spec.model import DATA_DIR, SpecSet, load_specs
+from reviewtool.analyses.spec import model, spec_cache
+from reviewtool.analyses.spec.model import DATA_DIR, SpecSet, common_spec, load_specs
 
 
 def same(left: SpecSet, right: SpecSet) -> bool:
@@ -42,7 +42,7 @@ def test_the_entry_is_what_is_read(tmp_path: Path) -> None:
     spec_cache.load_specs_cached(cache_dir=tmp_path)
     planted = load_specs()
     planted.generations = planted.generations[:1]
-    entry(tmp_path).write_bytes(pickle.dumps(planted))
+    entry(tmp_path).write_bytes(pickle.dumps((planted, common_spec())))
     assert same(spec_cache.load_specs_cached(cache_dir=tmp_path), planted)
 
 
@@ -50,17 +50,29 @@ def test_an_entry_others_may_write_is_never_loaded(tmp_path: Path) -> None:
     spec_cache.load_specs_cached(cache_dir=tmp_path)
     planted = load_specs()
     planted.generations = planted.generations[:1]
-    entry(tmp_path).write_bytes(pickle.dumps(planted))
+    entry(tmp_path).write_bytes(pickle.dumps((planted, common_spec())))
     os.chmod(entry(tmp_path), 0o666)
     assert same(spec_cache.load_specs_cached(cache_dir=tmp_path), load_specs())
 
 
-@pytest.mark.parametrize("damage", [b"", b"not a pickle", pickle.dumps({"a": 1})])
+def test_the_shared_table_comes_from_the_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec_cache.load_specs_cached(cache_dir=tmp_path)
+    monkeypatch.setattr(model, "_COMMON", None)
+    spec_cache.load_specs_cached(cache_dir=tmp_path)
+    assert model._COMMON is not None and model._COMMON == model._load_file(DATA_DIR / "common.toml")
+
+
+@pytest.mark.parametrize(
+    "damage", [b"", b"not a pickle", pickle.dumps({"a": 1}), pickle.dumps(load_specs())]
+)
 def test_a_broken_entry_is_rebuilt(tmp_path: Path, damage: bytes) -> None:
     spec_cache.load_specs_cached(cache_dir=tmp_path)
     entry(tmp_path).write_bytes(damage)
     assert same(spec_cache.load_specs_cached(cache_dir=tmp_path), load_specs())
-    assert same(pickle.loads(entry(tmp_path).read_bytes()), load_specs())
+    stored, common = pickle.loads(entry(tmp_path).read_bytes())
+    assert same(stored, load_specs()) and common == common_spec()
 
 
 def test_a_changed_data_file_is_a_new_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

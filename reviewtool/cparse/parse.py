@@ -9,9 +9,9 @@ import threading
 from collections import OrderedDict
 from functools import cached_property
 
-import tree_sitter_c
 from tree_sitter import Language, Node, Parser, Point, Query, QueryCursor, Range, Tree
 
+from reviewtool.cparse.grammar import c_language
 from reviewtool.cparse.model import (
     Assignment,
     CallSite,
@@ -33,7 +33,7 @@ PARSE_BLANK_RUN = 64
 RUN_HEAD_KEPT = 3
 _BLANK_RUN_BYTES_RE = re.compile(rb"\n{%d,}" % (PARSE_BLANK_RUN + 1))
 
-_LANGUAGE = Language(tree_sitter_c.language())
+_LANGUAGE = Language(c_language())
 _QUERY = Query(
     _LANGUAGE,
     """

@@ -10,7 +10,6 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -292,11 +291,16 @@ def _toml(path: Path) -> dict:
     key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
     found = _TOML_CACHE.get(key)
     if found is None:
+        import tomllib  # noqa: PLC0415 - see _load_file
+
         found = _TOML_CACHE[key] = tomllib.loads(path.read_text(encoding="utf-8"))
     return found
 
 
 def _load_file(path: Path, seen: tuple[Path, ...] = ()) -> Spec:
+    # Imported here: the pre-push hook reads the spec set from its cache (spec_cache.py).
+    import tomllib  # noqa: PLC0415
+
     if path in seen:
         raise InputError(f"spec include cycle through {path}")
     try:

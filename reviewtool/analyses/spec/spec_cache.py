@@ -25,11 +25,11 @@ from pathlib import Path
 
 from reviewtool import __version__
 from reviewtool.analyses.spec import model
-from reviewtool.analyses.spec.model import DATA_DIR, SpecSet, load_specs
+from reviewtool.analyses.spec.model import DATA_DIR, Spec, SpecSet, load_specs
 from reviewtool.analyses.spec.summary_cache import default_cache_dir
 
 # Bumped whenever what is stored changes shape in a way the key would not see.
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 SUBDIR = "specs"
 
 
@@ -68,13 +68,18 @@ def load_specs_cached(
     entry = Path(directory) / SUBDIR / f"{key}.pickle"
     found = _read(entry)
     if found is not None:
-        return found
+        specs, common = found
+        # The shared table (common.toml) the companions and other lookups read, from the
+        # same entry: without it every run would parse common.toml again.
+        if model._COMMON is None:
+            model._COMMON = common
+        return specs
     specs = load_specs(files)
-    _write(entry, specs)
+    _write(entry, (specs, model.common_spec()))
     return specs
 
 
-def _read(entry: Path) -> SpecSet | None:
+def _read(entry: Path) -> tuple[SpecSet, Spec] | None:
     try:
         with entry.open("rb") as handle:
             info = os.fstat(handle.fileno())
@@ -83,7 +88,10 @@ def _read(entry: Path) -> SpecSet | None:
             found = pickle.load(handle)  # noqa: S301 - our own file, checked just above
     except Exception:  # noqa: BLE001 - missing, truncated, or from other code: rebuilt
         return None
-    return found if isinstance(found, SpecSet) else None
+    shaped = isinstance(found, tuple) and len(found) == 2
+    if shaped and isinstance(found[0], SpecSet) and isinstance(found[1], Spec):
+        return found
+    return None
 
 
 def _trusted(info: os.stat_result) -> bool:
@@ -92,7 +100,7 @@ def _trusted(info: os.stat_result) -> bool:
     return stat.S_ISREG(info.st_mode) and owner and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def _write(entry: Path, specs: SpecSet) -> None:
+def _write(entry: Path, specs: tuple[SpecSet, Spec]) -> None:
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         scratch = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")

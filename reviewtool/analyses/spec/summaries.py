@@ -22,7 +22,6 @@ the file, its companions, the spec data and the summaries the walk could see.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
@@ -382,6 +381,8 @@ def merge(found: dict[str, list[ApiRow]]) -> SummarySet:
     for name, rows in by_name.items():
         if all(row.effect == NO_EFFECT for row in rows):
             continue
+        import json  # noqa: PLC0415 - only when summarising: the hook's checks never do
+
         shapes = {json.dumps({**row_json(r), "source": ""}, sort_keys=True) for r in rows}
         if len(shapes) > 1:
             result.conflicts.add(name)

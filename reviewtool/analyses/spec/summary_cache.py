@@ -7,7 +7,6 @@ walk could see; each is part of the key, so a cached row is never used for other
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -23,6 +22,8 @@ def digest_of(summaries: dict[str, list[ApiRow]] | None) -> str:
     """A stable hash of a summary table (part of cache keys)."""
     if not summaries:
         return ""
+    import json  # noqa: PLC0415 - only with summaries: the hook's checks have none
+
     items = sorted((name, [row_json(row) for row in rows]) for name, rows in summaries.items())
     return hashlib.blake2b(json.dumps(items).encode(), digest_size=16).hexdigest()
 
@@ -81,6 +82,8 @@ class SummaryCache:
         """The rows stored under `key`, or None."""
         if self.directory is None:
             return None
+        import json  # noqa: PLC0415 - see digest_of
+
         try:
             data = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
             return [row_from_json(item) for item in data]
@@ -91,6 +94,8 @@ class SummaryCache:
         """Store rows (best effort: a cache that cannot be written only costs time)."""
         if self.directory is None:
             return
+        import json  # noqa: PLC0415 - see digest_of
+
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             target = self.directory / f"{key}.json"
