@@ -113,3 +113,10 @@ def test_default_directory_is_the_one_readme_names(
     assert files_under(tmp_path) == [entry(tmp_path / "xdg" / "reviewtool")]
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert "$XDG_CACHE_HOME/reviewtool" in readme and "specs/" in readme
+
+
+def test_a_cache_that_cannot_be_written_only_costs_time(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the cache directory would be\n")
+    assert same(spec_cache.load_specs_cached(cache_dir=blocked), load_specs())
+    assert files_under(tmp_path) == [blocked]

@@ -101,16 +101,16 @@ def _trusted(info: os.stat_result) -> bool:
 
 
 def _write(entry: Path, specs: tuple[SpecSet, Spec]) -> None:
+    scratch = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        scratch = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
         # Created for the owner only: _read refuses anything another user could write.
         fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             pickle.dump(specs, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(scratch, entry)
-    except (OSError, pickle.PicklingError):
+    except Exception:  # noqa: BLE001 - a cache that cannot be written only costs time
         try:
-            scratch.unlink()  # type: ignore[possibly-undefined]
-        except (OSError, NameError):
+            scratch.unlink()
+        except OSError:
             pass
