@@ -359,6 +359,12 @@ def _check_source(
             )
         else:
             result.checked.append(fdef.name)
+    for function, callee, source in sorted(walker.unjudged):
+        if functions is None or function in functions:
+            result.notes.append(
+                f"{path}: {function}: what happens to a page after {callee}() is not judged: "
+                f"it releases it on some paths only ({source or 'spec row'})"
+            )
     if hosts:
         _hosted(result, hosts, set(functions or ()))
     for region in parsed.unchecked():

@@ -12,7 +12,12 @@ from tree_sitter import Node
 from reviewtool.analyses.spec import values as V
 from reviewtool.analyses.spec.fields import target_of
 from reviewtool.analyses.spec.locations import loc, path_of, read, resolve, store
-from reviewtool.analyses.spec.model import ERROR, ApiRow
+from reviewtool.analyses.spec.model import (
+    ERROR,
+    RELEASE_ON_ZERO,
+    RELEASE_SOMETIMES,
+    ApiRow,
+)
 from reviewtool.analyses.spec.state import (
     KIND_TEXT,
     MAX_INLINE_DEPTH,
@@ -25,6 +30,9 @@ from reviewtool.analyses.spec.state import (
 
 if TYPE_CHECKING:
     from reviewtool.analyses.spec.walker import Walker
+
+# What a call that fails returns where the walker needs a value (`-EFAULT`).
+_ERROR_RESULT = V.Const(-1 - zlib.crc32(b"EFAULT") % 4000)
 
 
 class CallEffects:
@@ -235,6 +243,19 @@ class CallEffects:
                 )
                 self.walker.violations(st, found, frame, line)
                 return [(st, V.UNKNOWN)]
+            if row.released_when == RELEASE_SOMETIMES:
+                # Released on some calls only, for a reason this path cannot test: the page
+                # is no longer this path's to judge (said in the check's notes).
+                st.lost = st.lost | {pid}
+                st.event(line, f"{name}() releases the page on some paths only: not followed")
+                self.walker.unjudged.add((frame.name, name, row.source))
+                return [(st, V.Sym(f"ret:{node.start_byte}"))]
+            kept = None
+            if row.released_when:
+                # Released exactly on the calls that return 0 (or an error): the other
+                # answer leaves the page with the caller.
+                kept = st.copy()
+                kept.event(line, f"{name}() fails to release the page")
             out = []
             for s1, dirty in self.flag_arg(st, row.dirty, row.dirty_arg, args, frame):
                 for s2, unused in self.flag_arg(s1, row.unused, row.unused_arg, args, frame):
@@ -251,6 +272,13 @@ class CallEffects:
                     )
                     self.walker.violations(s2, found, frame, line)
                     out.append((s2, V.UNKNOWN))
+            if kept is not None:
+                released_value, kept_value = (
+                    (V.NULL, _ERROR_RESULT)
+                    if row.released_when == RELEASE_ON_ZERO
+                    else (_ERROR_RESULT, V.NULL)
+                )
+                out = [(s2, released_value) for s2, _ in out] + [(kept, kept_value)]
             return out
         return [(st, V.UNKNOWN)]
 
@@ -344,7 +372,7 @@ class CallEffects:
                         # A local pointer to memory the walker does not follow: the
                         # reference lives on where the pointer points.
                         s.lost = s.lost | {pid}
-                result = V.Const(-1 - zlib.crc32(b"EFAULT") % 4000) if kind == ERROR else V.NULL
+                result = _ERROR_RESULT if kind == ERROR else V.NULL
             out.append((s, result))
         return out
 

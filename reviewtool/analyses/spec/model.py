@@ -23,6 +23,9 @@ HELD = "held"  # refcounted page, reference taken
 UNHELD = "unheld"  # refcounted page followed without FOLL_GET: no reference kept
 NOT_REFCOUNTED = "not_refcounted"
 PAGE_KINDS = (ERROR, HELD, UNHELD, NOT_REFCOUNTED)
+# When a conditional release releases (ApiRow.released_when).
+RELEASE_ALWAYS, RELEASE_ON_ZERO, RELEASE_ON_ERROR, RELEASE_SOMETIMES = "", "zero", "nonzero", "some"
+RELEASED_WHEN = (RELEASE_ALWAYS, RELEASE_ON_ZERO, RELEASE_ON_ERROR, RELEASE_SOMETIMES)
 
 EFFECTS = (
     "acquire",
@@ -88,6 +91,11 @@ class ApiRow:
     # The release empties the holder it is handed (`kvm_vcpu_unmap()` clears `map->hva` and
     # returns early on an empty map): releasing the same holder again does nothing.
     empties_holder: bool = False
+    # When the release happens: "" on every call; "zero" / "nonzero" only on the calls that
+    # return 0 / an error (the others leave the page with the caller); "some": on some
+    # calls only, for a reason a caller cannot test (the caller's own handling of the page
+    # after the call is then not judged). Summaries of callees write these (summaries.py).
+    released_when: str = ""
     # lock / unlock
     arg_contains: str = ""
     # predicate: true when the page's kind is one of these; with `sometimes`, true only then
@@ -267,6 +275,10 @@ def _row(data: dict, origin: str) -> ApiRow:
     if data["effect"] not in EFFECTS:
         raise InputError(f"{origin}: row {data['name']}: unknown effect {data['effect']!r}")
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    if values.get("released_when", "") not in RELEASED_WHEN:
+        raise InputError(
+            f"{origin}: row {data['name']}: released_when must be one of {RELEASED_WHEN[1:]}"
+        )
     for key in (
         "kinds",
         "kinds_with_get",

@@ -10,8 +10,10 @@ with their companions), by walking the function with the same walker:
   that is not refcounted), the other ways out return no page (an error);
 - "release": a page passed in argument N is released on every way out;
 - "mark": a page passed in argument N is marked (not released) on every way out;
-- no summary otherwise ("no page effect", or an effect on some paths only, which a row could
-  not say truthfully).
+- "release" on some ways out only: on those that return 0 (`released_when = "zero"`) or an
+  error (`"nonzero"`) when the returned value tells them apart, else `"some"` (callers then
+  stop judging that page after the call, and say so);
+- no summary otherwise ("no page effect", or marks on some paths only).
 
 A summary is a spec row like the data rows (`source = "summary: PATH:FUNCTION"`), given to
 callers in other files only: a hand-written row for the same name always wins, and a caller's
@@ -33,6 +35,10 @@ from reviewtool.analyses.spec.model import (
     ERROR,
     HELD,
     NOT_REFCOUNTED,
+    RELEASE_ALWAYS,
+    RELEASE_ON_ERROR,
+    RELEASE_ON_ZERO,
+    RELEASE_SOMETIMES,
     UNHELD,
     ApiRow,
     Spec,
@@ -275,10 +281,14 @@ def _argument_row(name, exits, pid, index, pointer, arity, source) -> ApiRow | N
         done = [item for item in s.sim.done if item[0] == pid]
         released.append([item for item in done if item[1] == "release"])
         marked.append([item for item in done if item[1] == "mark"])
+    when = RELEASE_ALWAYS
     if all(released):
         chosen, effect = released, "release"
     elif not any(released) and all(marked):
         chosen, effect = marked, "mark"
+    elif any(released):
+        chosen, effect = [found for found in released if found], "release"
+        when = _released_when(exits, released, pid)
     else:
         return None
     items = [item for found in chosen for item in found]
@@ -292,8 +302,41 @@ def _argument_row(name, exits, pid, index, pointer, arity, source) -> ApiRow | N
         dirty=all(any(item[2] for item in found) for found in chosen),
         noop_kinds=tuple(k for k in (ERROR, UNHELD, NOT_REFCOUNTED) if k in noop),
         null_safe=all(item[4] for item in items),
+        released_when=when,
         source=source,
     )
+
+
+def _answer(value: V.Value) -> str | None:
+    """How a caller's test reads a returned value: "zero", "nonzero", or None (unknown)."""
+    if isinstance(value, V.Const):
+        return RELEASE_ON_ZERO if value.number == 0 else RELEASE_ON_ERROR
+    if isinstance(value, V.ErrorPfn):
+        return RELEASE_ON_ERROR
+    return None
+
+
+def _released_when(exits, released, pid: int) -> str:
+    """When a callee that releases the seeded page on some ways out only releases it: on
+    the ways out that return 0 ("zero") or an error ("nonzero") when the returned value
+    tells them apart and the other ways out leave the page with the caller untouched;
+    "some" otherwise (a caller cannot tell: its handling of the page is not judged)."""
+    answers = {True: set(), False: set()}
+    for (s, value, _), found in zip(exits, released, strict=True):
+        if not found:
+            stored = any(
+                pid in V.holds_reference_to(v)
+                for (depth, where), v in s.env.items()
+                if depth != 0 or "." in where or where.startswith("*")
+            )
+            if pid in s.lost or stored or pid not in s.sim.pages:
+                return RELEASE_SOMETIMES  # handed on (or lost): not the caller's to release
+        answers[bool(found)].add(_answer(value))
+    if answers[True] == {RELEASE_ON_ZERO} and answers[False] == {RELEASE_ON_ERROR}:
+        return RELEASE_ON_ZERO
+    if answers[True] == {RELEASE_ON_ERROR} and answers[False] == {RELEASE_ON_ZERO}:
+        return RELEASE_ON_ERROR
+    return RELEASE_SOMETIMES
 
 
 def _acquire_row(name, exits, seeded: set[int], arity, source) -> ApiRow | None:

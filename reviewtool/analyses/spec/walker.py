@@ -67,6 +67,9 @@ class Walker:
         # The fields the whole files checked release a page from (fields.py): a page parked
         # in another field is leaked. None: not known (a function image from mail).
         self.released_fields: ReleasedFields | None = None
+        # (function, callee, source) where a callee that releases a page on some paths only
+        # took it out of what the walk judges (check.py says so in its notes).
+        self.unjudged: set[tuple[str, str, str]] = set()
         self.findings: dict[tuple, RawFinding] = {}
         self.steps = 0
         self.exhausted = False
