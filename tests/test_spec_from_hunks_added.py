@@ -21,7 +21,7 @@ import pytest
 from lxml import html as lxml_html
 
 from reviewtool.analyses.findings import EVIDENCE_HUNKS, NOT_CHECKED_HUNKS_ONLY
-from reviewtool.analyses.spec.hunk_region import VisibleFile, region_fragment
+from reviewtool.analyses.spec.hunk_region import DECLARATION_RE, VisibleFile, region_fragment
 from reviewtool.bot.b4check import check_message
 from reviewtool.cli import EXIT_FINDINGS, EXIT_NOT_CHECKED, main
 from reviewtool.diff import parse_patch_diff
@@ -157,6 +157,80 @@ def test_a_later_patch_that_adds_the_release_marks_the_leak_fixed_by_it(tmp_path
     assert found == [("leak", FUNCTION, 2, "introduced"), ("leak", FUNCTION, 3, "fixed")]
     fixed = data["findings"][1]
     assert [h["patch_index"] for h in fixed["hunks"]] == [2, 3]
+
+
+def test_without_a_tree_the_findings_are_those_the_tree_gives(tmp_path, capsys):
+    """The same leak, its fix, line, patch and configuration with `--repo` and without, so a
+    report read either way agrees and versions compare."""
+    repo, mail = _series(tmp_path, "leak", fix_later=True)
+    _, hunks = _check_json(mail, capsys)
+    main(["check", str(mail), "--repo", str(repo), "--base", "master", "--json"])
+    tree = json.loads(capsys.readouterr().out)
+
+    def identity(data: dict) -> list[tuple]:
+        keys = ("rule", "file", "function", "line", "patch_index", "status", "config")
+        return [tuple(f[k] for k in keys) for f in data["findings"]]
+
+    assert identity(tree) == identity(hunks)
+    assert {f["evidence"] for f in hunks["findings"]} == {EVIDENCE_HUNKS}
+
+
+# -- a whole block of real code added -------------------------------------------------------
+
+
+def _block_series(root: Path, relpath: str, acquire: str, blank: str | None) -> Path:
+    """Mail of one patch that adds, to real 6.12 `relpath`, everything from the line holding
+    `acquire` to the end of its function, with the function's one-line declarations (as a
+    patch introducing a mapping does); `blank`: a release line of the block left out."""
+    if not (KERNEL / relpath).is_file():
+        pytest.skip(f"real Linux 6.12 files not found at {KERNEL} (they live beside the repo)")
+    real = (KERNEL / relpath).read_text(encoding="utf-8")
+    lines = real.split("\n")
+    at = next(i for i, line in enumerate(lines) if acquire in line)
+    body = max(i for i in range(at) if lines[i] == "{") + 1
+    end = next(i for i in range(at, len(lines)) if lines[i] == "}")
+    kept = [line for line in lines[body:at] if not DECLARATION_RE.match(line)]
+    base = lines[:body] + kept + lines[end:]
+    after = list(lines)
+    if blank is not None:
+        gone = next(i for i in range(at, end) if lines[i].strip() == blank)
+        after[gone] = "\t;"
+    repo = root / "linux"
+    (repo / relpath).parent.mkdir(parents=True)
+    (repo / relpath).write_text("\n".join(base), encoding="utf-8")
+    _git(repo, "init", "-q", "-b", "master")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "Linux 6.12 without the block")
+    _git(repo, "checkout", "-q", "-b", "block")
+    (repo / relpath).write_text("\n".join(after), encoding="utf-8")
+    _git(repo, "commit", "-q", "-am", "KVM: fault the page in")
+    out = root / "mail"
+    _git(repo, "format-patch", "-q", "-o", str(out), "master")
+    return out
+
+
+@pytest.mark.parametrize(
+    ("relpath", "acquire", "blank", "expected"),
+    [
+        # The arm64 fault handler: `device` is set on one branch of the block and tested
+        # later; on the other branch it holds what the lines above the block set (false).
+        # Walked as if it could be anything, `return -ENOEXEC` would leak a refcounted page.
+        ("arch/arm64/kvm/mmu.c", "pfn = __gfn_to_pfn_memslot(", None, []),
+        ("arch/x86/kvm/svm/svm.c", "if (kvm_vcpu_map(vcpu, gpa_to_gfn(smram64->svm", None, []),
+        (
+            "arch/x86/kvm/svm/svm.c",
+            "if (kvm_vcpu_map(vcpu, gpa_to_gfn(smram64->svm",
+            "kvm_vcpu_unmap(vcpu, &map_save, true);",
+            [("leak", "svm_leave_smm")],
+        ),
+    ],
+)
+def test_a_block_of_real_code_added_is_judged_as_the_tree_judges_it(
+    tmp_path, capsys, relpath, acquire, blank, expected
+):
+    mail = _block_series(tmp_path, relpath, acquire, blank)
+    _, data = _check_json(mail, capsys)
+    assert [(f["rule"], f["function"]) for f in data["findings"]] == expected
 
 
 # -- every door shows it -------------------------------------------------------------------

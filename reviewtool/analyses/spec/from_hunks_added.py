@@ -13,8 +13,11 @@ even without the rest of the function. This module does that, and no more:
   stored outside the frame, kept by an unknown callee: the walker's rules) and not an error
   result, is a `leak` introduced by that patch, with the hunk as evidence;
 - a path that leaves the visible lines (their end, a block whose end is not shown, a `goto`
-  to a label not shown, a `break` out of a loop not shown) is never judged, and a region that
-  does not parse proves nothing: the function stays "not checked (hunks-only)";
+  to a label not shown, a `break` out of a loop not shown) is never judged, nor one that
+  tests a location the region writes on other paths but not on this one (what it holds
+  there comes from lines not shown: `bool device = false;` above, `device = true;` on one
+  branch), and a region that does not parse proves nothing: the function stays
+  "not checked (hunks-only)";
 - a later patch of the same revision that changes the function is read too: when the region
   walked again no longer leaks that reference, the finding is marked fixed by that patch
   (a maintainer still asks for the fix to be folded in, so that every commit is sound).
@@ -30,10 +33,11 @@ from dataclasses import dataclass, replace
 
 from reviewtool.analyses.findings import EVIDENCE_HUNKS, Finding, HunkEvidence, TraceStep
 from reviewtool.analyses.spec import values as V
+from reviewtool.analyses.spec.branches import Branches
 from reviewtool.analyses.spec.effects import CallEffects
-from reviewtool.analyses.spec.hunk_region import VisibleFile, region_fragment
+from reviewtool.analyses.spec.hunk_region import BEFORE, VisibleFile, region_fragment
 from reviewtool.analyses.spec.hunk_view import code_of, functions_shown, statement_text
-from reviewtool.analyses.spec.locations import loc, path_of, read, resolve
+from reviewtool.analyses.spec.locations import loc, path_of, read, resolve, store
 from reviewtool.analyses.spec.model import Spec
 from reviewtool.analyses.spec.rules import severity_of
 from reviewtool.analyses.spec.state import NAME_MACRO_RE, UNSEEN_FLAGS, RawFinding
@@ -81,17 +85,17 @@ class AddedAcquisitions:
             mine = [i for i in images if i.path == file_diff.path]
             whole = {i.function for i in mine if i.function and (i.new_complete or i.complete)}
             functions: dict[int, str] = {}
-            added: list[tuple[int, str, str, str, HunkEvidence]] = []
             touched: dict[str, list[HunkEvidence]] = {}
+            pieces: dict[str, list] = {}
             for number, hunk in enumerate(file_diff.hunks):
                 for shown in functions_shown(file_diff.path, hunk, number, mine):
                     for line in shown.new_side():
                         functions[line.number] = shown.function
-                    evidence = replace(shown.evidence, patch_index=index)
-                    touched.setdefault(shown.function, []).append(evidence)
-                    if shown.function in whole:
-                        continue  # the checker walks it whole
-                    added += [(*call, evidence) for call in self._added_calls(shown)]
+                    shown.evidence = replace(shown.evidence, patch_index=index)
+                    touched.setdefault(shown.function, []).append(shown.evidence)
+                    if shown.function not in whole:  # else the checker walks it whole
+                        pieces.setdefault(shown.function, []).append(shown)
+            added = [call for shown in pieces.values() for call in self._added_calls(shown)]
             visible = self.files.setdefault(file_diff.path, VisibleFile())
             moved = visible.apply(file_diff.hunks, index, functions)
             out += self._recheck(index, file_diff.path, moved, touched)
@@ -102,20 +106,22 @@ class AddedAcquisitions:
                     self.open.append(_Added(file_diff.path, function, number, api, text, finding))
         return out
 
-    def _added_calls(self, shown) -> list[tuple[int, str, str, str]]:  # noqa: ANN001
-        """(line, function, API, statement) of each acquire call on a `+` line of the
-        function, for APIs the patch calls more often there than before."""
+    def _added_calls(self, pieces: list) -> list[tuple[int, str, str, str, HunkEvidence]]:
+        """(line, function, API, statement, hunk) of each acquire call on a `+` line of one
+        function's hunks, for the APIs the patch calls more often in it than before (a call
+        moved or rewritten in place is not an acquisition added)."""
         counts: dict[str, int] = {}
-        calls: list[tuple[int, str, str, str]] = []
-        for line in shown.lines:
-            for match in self._call_re.finditer(code_of(line.text)):
-                api = match.group(1)
-                if line.kind == "+":
-                    counts[api] = counts.get(api, 0) + 1
-                    text = statement_text(code_of(line.text))
-                    calls.append((line.number, shown.function, api, text))
-                elif line.kind == "-":
-                    counts[api] = counts.get(api, 0) - 1
+        calls: list[tuple[int, str, str, str, HunkEvidence]] = []
+        for shown in pieces:
+            for line in shown.lines:
+                if line.kind == " ":
+                    continue
+                for match in self._call_re.finditer(code_of(line.text)):
+                    api = match.group(1)
+                    counts[api] = counts.get(api, 0) + (1 if line.kind == "+" else -1)
+                    if line.kind == "+":
+                        text = statement_text(code_of(line.text))
+                        calls.append((line.number, shown.function, api, text, shown.evidence))
         return [call for call in calls if counts[call[2]] > 0]
 
     def _walk(self, path: str, function: str, number: int) -> list[RawFinding] | None:
@@ -130,6 +136,12 @@ class AddedAcquisitions:
         walker = Walker(parsed, self.spec, path, {fdef.name})
         walker.judge_fallthrough = False  # the end of the visible lines is not an exit
         walker.calls = _FragmentCalls(walker)
+        branches = _FragmentBranches(walker, _written(fdef.node.child_by_field_name("body")))
+        walker.branches = branches
+        switch = walker.switch
+        walker.switch = lambda st, node, frame: (
+            [] if branches.unproven(st, node.node, frame) else switch(st, node, frame)
+        )
         try:
             walker.check_function(fdef)
         except (RecursionError, KeyError, IndexError, TypeError, ValueError, AttributeError):
@@ -204,6 +216,102 @@ class AddedAcquisitions:
         return out
 
 
+def _paths_read(node) -> set[str]:  # noqa: ANN001
+    """The lvalue paths an expression reads (`fault->pfn` -> `fault.pfn`), callees left out."""
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current is None:
+            continue
+        if current.type in ("identifier", "field_expression"):
+            path = path_of(current)
+            if path is not None:
+                out.add(path)
+                continue
+        if current.type == "call_expression":
+            stack.append(current.child_by_field_name("arguments"))
+            continue
+        if current.type == "pointer_expression" and current.children[0].type == "&":
+            continue  # `&map`: its address, not what it holds
+        stack.extend(current.named_children)
+    return out
+
+
+_LOOP_KINDS = ("for_statement", "while_statement", "do_statement")
+
+
+def _loops_around(node) -> tuple[tuple[int, int], ...]:  # noqa: ANN001
+    """The byte spans of the loops that hold `node`."""
+    spans = []
+    parent = node.parent
+    while parent is not None:
+        if parent.type in _LOOP_KINDS:
+            spans.append((parent.start_byte, parent.end_byte))
+        parent = parent.parent
+    return tuple(spans)
+
+
+def _written(body) -> dict[str, list[tuple[int, tuple[tuple[int, int], ...]]]]:  # noqa: ANN001
+    """The lvalue paths the region writes (assigned, incremented, or passed by address), each
+    with where: the byte it starts at and the loops around it."""
+    out: dict[str, list[tuple[int, tuple[tuple[int, int], ...]]]] = {}
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        target = None
+        if node.type == "assignment_expression":
+            target = node.child_by_field_name("left")
+        elif node.type == "update_expression":
+            target = node.child_by_field_name("argument")
+        elif node.type == "pointer_expression" and node.children and node.children[0].type == "&":
+            target = node.child_by_field_name("argument")
+        if target is not None and (path := path_of(target)) is not None:
+            out.setdefault(path, []).append((node.start_byte, _loops_around(node)))
+        stack.extend(node.named_children)
+    return out
+
+
+class _FragmentBranches(Branches):
+    """The walker's conditions, except that a path is dropped (it proves nothing) where it
+    tests a location the region writes on other paths while this path has not written it:
+    there the answer depends on what lines not shown left in it (`bool device = false;`
+    above the region, `device = true;` on one branch inside it)."""
+
+    def __init__(self, walker: Walker, written: dict) -> None:
+        super().__init__(walker)
+        self.written = written
+
+    def unproven(self, st, node, frame) -> bool:  # noqa: ANN001
+        """True when `node` reads a location a write of the region may reach (one above it,
+        or one in a loop around both) while this path has not written it."""
+        if node is None or frame.depth != 0 or not self.written:
+            return False
+        loops = _loops_around(node)
+        for path in _paths_read(node):
+            parts = path.split(".")
+            prefixes = [".".join(parts[:cut]) for cut in range(1, len(parts) + 1)]
+            reaching = [
+                (at, around)
+                for prefix in prefixes
+                for at, around in self.written.get(prefix, ())
+                if at < node.start_byte or set(around) & set(loops)
+            ]
+            if not reaching:
+                continue  # an input here: no write of the region comes before this test
+            if not any(
+                (0, prefix) in st.env and st.env[(0, prefix)] != V.Sym(f"0:{BEFORE}{prefix}")
+                for prefix in prefixes
+            ):
+                return True
+        return False
+
+    def cond(self, st, node, frame):  # noqa: ANN001, ANN201
+        if self.unproven(st, node, frame):
+            return []
+        return super().cond(st, node, frame)
+
+
 class _FragmentCalls(CallEffects):
     """The walker's call effects, with what a fragment cannot see taken as the reference's
     way out: a callee that is neither a spec row nor shown may keep a page handed to it (the
@@ -232,6 +340,18 @@ class _FragmentCalls(CallEffects):
         if handed:
             for s, _ in out:
                 s.lost = s.lost | handed
+        if frame.depth == 0:
+            # `&writable`: the call's output. What the lines not shown left there is gone.
+            for arg in args:
+                if arg.type != "pointer_expression" or arg.children[0].type != "&":
+                    continue
+                path = path_of(arg.child_by_field_name("argument"))
+                if path is None:
+                    continue
+                for s, _ in out:
+                    if s.env.get((0, path), V.UNKNOWN) in (V.UNKNOWN, V.Sym(f"0:{BEFORE}{path}")):
+                        # One symbol per argument, named as the walker names a call's result.
+                        store(s, (0, path), V.Sym(f"ret:{arg.start_byte}"))
         return out
 
     def acquire(self, st, row, args, frame, line):  # noqa: ANN001, ANN201

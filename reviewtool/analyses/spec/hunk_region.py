@@ -26,6 +26,9 @@ from reviewtool.diff.model import Hunk
 # it to the function's end, which a fragment's walk does not judge.
 OFF_REGION = "__reviewtool_off_region"
 _LEAVE = f"goto {OFF_REGION};"
+# What a local declared outside the region is initialised with in the fragment: the value the
+# lines not shown left in it (the walker reads it as a symbol of that name).
+BEFORE = "__reviewtool_before_"
 _LOOPS = ("for_statement", "while_statement", "do_statement")
 # Statement kinds the walker's CFG follows (cfg.py); any other kind in a fragment could hide a
 # release the CFG would step over, so such a fragment proves nothing.
@@ -226,30 +229,33 @@ def _cut(texts: list[str], start: int, at: int) -> int | None:
     return end
 
 
-_DECLARATION_RE = re.compile(
+# A declaration on one line of a function body (kernel style: one tab in); tree-sitter decides.
+DECLARATION_RE = re.compile(
     r"^\t(?!(?:return|goto|if|else|for|while|do|switch|case|default)\b)"
-    r"[A-Za-z_][\w \t*]*[\s*]\w+[^;(]*;\s*$"
+    r"[A-Za-z_][\w \t*]*[\s*]\**\w+\s*(?:\[[^\]]*\]\s*)*(?:[=,][^;]*)?;\s*$"
 )
 
 
 def _declarations(visible: VisibleFile, function: str, inside: list[int]) -> str:
     """The locals the visible lines of `function` declare at body level (outside the region),
-    without initializers: in the fragment they stay this frame's memory (without them a value
-    stored in a name the region does not declare counts as handed on)."""
+    each initialised with a symbol for the value the lines not shown left in it: in the
+    fragment they stay this frame's memory (without them a value stored in a name the region
+    does not declare counts as handed on)."""
     skip = set(inside)
     out = []
     for number, line in sorted(visible.lines.items()):
         if line.function != function or number in skip:
             continue
         code = _code(line.text).rstrip()
-        if not _DECLARATION_RE.match(code) or re.search(r"\b(static|extern)\b", code):
+        if not DECLARATION_RE.match(code) or re.search(r"\b(static|extern)\b", code):
             continue
         out += _declared(code)
     return " ".join(out)
 
 
 def _declared(code: str) -> list[str]:
-    """`struct page *page = NULL, *other;` -> `struct page *page;`, `struct page *other;`."""
+    """`struct page *page = NULL, *other;` -> `struct page *page = __reviewtool_before_page;`,
+    `struct page *other = __reviewtool_before_other;`."""
     parsed = parse_c(f"void __reviewtool_declarations(void)\n{{\n{code}\n}}\n")
     if not parsed.ok:
         return []
@@ -274,8 +280,13 @@ def _declared(code: str) -> list[str]:
         )
         type_text = parsed.text.encode()[node.start_byte : first].decode().strip()
         for declarator in declarators:
-            if declarator is not None:
-                out.append(f"{type_text} {parsed.node_text(declarator)};")
+            name = declarator
+            while name is not None and name.type != "identifier":
+                name = name.child_by_field_name("declarator")
+            if name is not None:
+                # Its value where the region starts is whatever lines not shown made it.
+                text = f"{type_text} {parsed.node_text(declarator)} = {BEFORE}{name.text.decode()};"
+                out.append(text)
     return out
 
 
