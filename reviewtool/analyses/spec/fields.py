@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from reviewtool.analyses.spec.model import Spec, call_arguments
 
@@ -28,6 +29,18 @@ _WORD_RE = re.compile(r"[A-Za-z_]\w*")
 
 # (struct type or "" when unknown, fields from the variable on: ("nested", "msr_bitmap_map"))
 FieldKey = tuple[str, tuple[str, ...]]
+
+
+# What one function's text says, remembered by that text: the pre-push hook checks one
+# version of a file after another, and all but a few of their functions are the same text.
+@lru_cache(maxsize=8192)
+def _call_args(body: str, callee: str) -> tuple[tuple[tuple[str, ...], bool], ...]:
+    return tuple((tuple(args), closed) for args, closed in call_arguments(body, callee))
+
+
+@lru_cache(maxsize=8192)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(_WORD_RE.findall(text))
 
 
 def declared_types(text: str) -> dict[str, str]:
@@ -84,11 +97,11 @@ class ReleasedFields:
                 for callee, indexes in list(releasing.items()):
                     if callee == fname or callee not in body:
                         continue
-                    for args, _ in call_arguments(body, callee):
+                    for args, _ in _call_args(body, callee):
                         for index in indexes:
                             if index >= len(args):
                                 continue
-                            words = set(_WORD_RE.findall(args[index]))
+                            words = _words(args[index])
                             for position, pname in enumerate(params.get(fname, ())):
                                 if pname in words and position not in releasing.get(fname, ()):
                                     releasing.setdefault(fname, set()).add(position)
@@ -100,24 +113,12 @@ class ReleasedFields:
                 args[index]
                 for callee, indexes in releasing.items()
                 if callee in body
-                for args, _ in call_arguments(body, callee)
+                for args, _ in _call_args(body, callee)
                 for index in indexes
                 if index < len(args)
             ]
-            if found:
-                types = declared_types(body)
-                for arg in found:
-                    self._add_argument(arg, body, types)
-
-    def _add_argument(self, arg: str, body: str, types: dict[str, str]) -> None:
-        for variable, fields_ in chains(arg):
-            self.keys.add(key_of(variable, fields_, types))
-        for word in set(_WORD_RE.findall(arg)) - {v for v, _ in chains(arg)}:
-            # A local released by name: the fields it was copied from (`x = a->f`,
-            # `struct kvm_host_map *map = &vmx->nested.map`).
-            for match in re.finditer(rf"(?<![\w>.]){re.escape(word)}\s*=(?!=)([^;]*);", body):
-                for variable, fields_ in chains(match.group(1)):
-                    self.keys.add(key_of(variable, fields_, types))
+            for arg in found:
+                self.keys |= _argument_keys(arg, body)
 
     def released(self, key: FieldKey) -> bool:
         """True when some function releases from this field (or may: a type unknown on
@@ -132,6 +133,20 @@ class ReleasedFields:
                 continue  # `hpte_cache.pfn` is not `kvm_page_fault.pfn`
             return True
         return False
+
+
+@lru_cache(maxsize=8192)
+def _argument_keys(arg: str, body: str) -> frozenset[FieldKey]:
+    """The fields a release's argument `arg` in the function `body` reads."""
+    types = declared_types(body)
+    keys = {key_of(variable, fields_, types) for variable, fields_ in chains(arg)}
+    for word in set(_WORD_RE.findall(arg)) - {v for v, _ in chains(arg)}:
+        # A local released by name: the fields it was copied from (`x = a->f`,
+        # `struct kvm_host_map *map = &vmx->nested.map`).
+        for match in re.finditer(rf"(?<![\w>.]){re.escape(word)}\s*=(?!=)([^;]*);", body):
+            for variable, fields_ in chains(match.group(1)):
+                keys.add(key_of(variable, fields_, types))
+    return frozenset(keys)
 
 
 def target_of(local: str, body: str) -> tuple[str, tuple[str, ...]] | None:
@@ -153,9 +168,9 @@ _PARAMS_RE = re.compile(r"\(([^()]*(?:\([^()]*\)[^()]*)*)\)\s*$")
 
 def _functions_of(text: str) -> tuple[dict[str, str], dict[str, list[str]]]:
     """Name -> text and name -> parameter names of every function definition of `text`."""
-    from reviewtool.cparse.scan import scan_functions
+    from reviewtool.analyses.spec.selection import function_spans
 
-    spans = scan_functions(text)
+    spans = function_spans(text)  # the scan the selection of the same text made, if it did
     bodies: dict[str, str] = {}
     params: dict[str, list[str]] = {}
     if spans is None:
@@ -172,15 +187,19 @@ def _functions_of(text: str) -> tuple[dict[str, str], dict[str, list[str]]]:
     for span in spans:
         body = "\n".join(lines[span.start - 1 : span.end])
         bodies[span.name] = body
-        header = body.split("\n{", 1)[0]
-        found = _PARAMS_RE.search(header)
-        names = []
-        for part in found.group(1).split(",") if found else ():
-            words = _WORD_RE.findall(part.split("[")[0])
-            if words:
-                names.append(words[-1])
-        params[span.name] = names
+        params[span.name] = list(_header_params(body.split("\n{", 1)[0]))
     return bodies, params
+
+
+@lru_cache(maxsize=8192)
+def _header_params(header: str) -> tuple[str, ...]:
+    found = _PARAMS_RE.search(header)
+    names = []
+    for part in found.group(1).split(",") if found else ():
+        words = _WORD_RE.findall(part.split("[")[0])
+        if words:
+            names.append(words[-1])
+    return tuple(names)
 
 
 def released_in(texts: Iterable[str], spec: Spec) -> ReleasedFields:

@@ -49,6 +49,12 @@ def select_functions(
     return chosen or _whole(text, lines, names, context)
 
 
+def function_spans(text: str) -> tuple[Span, ...] | None:
+    """The kernel-style function definitions of `text` (`cparse.scan.scan_functions`), or
+    None when the line scan cannot read its layout; remembered by text."""
+    return _spans(text)
+
+
 def functions_at(text: str, lines: Iterable[int]) -> frozenset[str]:
     """The names of the functions of `text` that enclose any of `lines`."""
     return select_functions(text, lines).functions
@@ -132,6 +138,8 @@ def _with_callees(
     `with_callees` over the texts joined as the checker joins them, spans moved to match."""
     from reviewtool.cparse.scan import Span, with_callees
 
+    if not context:  # the text alone: no spans to move (most C files have no companion)
+        return {"": with_callees(text, list(spans), seeds)}
     joined, pool, offset = [text], {span: ("", span) for span in spans}, text.count("\n") + 1
     for name, other in context.items():
         joined.append(other)
