@@ -197,6 +197,25 @@ def test_patch_id_keeps_the_spaces_git_does_not_call_whitespace(tmp_path):
         assert patch_id(mail.diff) == expected.decode(), patch.name
 
 
+def test_patch_id_equals_git_on_every_corpus_patch():
+    """Real list mail (quoted-printable, base64, CRLF, signatures): the id of each decoded
+    diff is the one `git patch-id --stable` gives the same diff."""
+    corpus = Path(__file__).resolve().parents[1] / "../shared/corpus"
+    if not corpus.is_dir():
+        pytest.skip(f"the real mail corpus is not at {corpus}")
+    diffs = [parse_mail(p.read_bytes(), str(p)).diff for p in sorted(corpus.rglob("*.eml"))]
+    diffs = [d for d in diffs if d]
+    assert len(diffs) >= 10
+    for diff in diffs:
+        out = subprocess.run(
+            ["git", "patch-id", "--stable"],
+            input=diff.encode("utf-8", "surrogateescape"),
+            capture_output=True,
+            check=True,
+        ).stdout.split()
+        assert patch_id(diff) == out[0].decode()
+
+
 def test_unchanged_patches_are_marked_and_carried_trailers_on_changed_code_flagged(tmp_path):
     repo = init_repo(tmp_path / "repo")
     base = git(repo, "rev-parse", "HEAD").strip()

@@ -145,6 +145,8 @@ def is_c_path(path: str) -> bool:
 
 def unquote_path(text: str) -> str:
     """Undo git's C-style quoting of an unusual file name (octal bytes, backslash escapes)."""
+    if not text.startswith('"'):
+        return text  # the usual name: git quotes only names with unusual bytes
     quoted = QUOTED_PATH_RE.match(text)
     if not quoted:
         return text
@@ -250,7 +252,17 @@ class _Reader:
             line = lines[self.i]
             header.append(line)
             self.i += 1
-            if line.startswith("new file mode "):
+            # The prefixes exclude each other; the lines every file has are tried first.
+            if line.startswith("index "):
+                continue
+            if line.startswith("--- "):
+                old_path = _header_path(line[4:])
+                is_new = is_new or old_path is None
+            elif line.startswith("+++ "):
+                new_path = _header_path(line[4:])
+                is_delete = is_delete or new_path is None
+                break  # the hunks follow
+            elif line.startswith("new file mode "):
                 is_new, new_mode = True, line.split()[-1]
             elif line.startswith("deleted file mode "):
                 is_delete, old_mode = True, line.split()[-1]
@@ -264,13 +276,6 @@ class _Reader:
                 new_path, renamed = _header_path(line.split(" ", 2)[2], ""), True
             elif line.startswith(("Binary files ", "GIT binary patch")):
                 binary = True
-            elif line.startswith("--- "):
-                old_path = _header_path(line[4:])
-                is_new = is_new or old_path is None
-            elif line.startswith("+++ "):
-                new_path = _header_path(line[4:])
-                is_delete = is_delete or new_path is None
-                break  # the hunks follow
         if is_new:
             old_path = None
         if is_delete:
@@ -310,31 +315,35 @@ class _Reader:
         hunk = Hunk(old_start, old_length, new_start, new_length, match[5], [], header)
         old_no, new_no = old_start, new_start
         old_left, new_left = old_length, new_length
-        while self.i < n and (old_left > 0 or new_left > 0):
-            line = lines[self.i]
+        add = hunk.lines.append
+        i = self.i  # a local index: this loop runs once per line of every diff read
+        while i < n and (old_left > 0 or new_left > 0):
+            line = lines[i]
             kind = line[:1]
             if kind == "-" and old_left > 0:
-                hunk.lines.append(DiffLine("-", old_no, None, line[1:]))
+                add(DiffLine("-", old_no, None, line[1:]))
                 old_no, old_left = old_no + 1, old_left - 1
             elif kind == "+" and new_left > 0:
-                hunk.lines.append(DiffLine("+", None, new_no, line[1:]))
+                add(DiffLine("+", None, new_no, line[1:]))
                 new_no, new_left = new_no + 1, new_left - 1
             elif (kind == " " or line == "") and old_left > 0 and new_left > 0:
                 # Mail clients strip the lone space of an empty context line; git apply too
                 # takes an empty line inside a hunk for context.
-                hunk.lines.append(DiffLine(" ", old_no, new_no, line[1:]))
+                add(DiffLine(" ", old_no, new_no, line[1:]))
                 old_no, new_no = old_no + 1, new_no + 1
                 old_left, new_left = old_left - 1, new_left - 1
             elif kind == "\\" and hunk.lines:
                 hunk.markers[len(hunk.lines) - 1] = line
             else:
+                self.i = i
                 self.fail(
                     diff.path,
                     f"hunk {header[:60]!r} ends early ({old_left} old and {new_left} new "
                     "lines missing)",
                 )
                 return
-            self.i += 1
+            i += 1
+        self.i = i
         if old_left > 0 or new_left > 0:
             # Kept as far as it goes (a reader shows what is there), but named as damaged;
             # its lengths become what it holds, never what its header claimed.

@@ -32,6 +32,15 @@ def patch_id(diff: str) -> str | None:
     before = after = -1
     binary = False
     for line in diff.split("\n"):
+        if before > 0 and after > 0 and line[:1] in ("-", "+", " "):
+            # Inside a hunk with lines left on both sides, the usual line: nothing below
+            # applies but the counting.
+            if line[0] != "+":
+                before -= 1
+            if line[0] != "-":
+                after -= 1
+            file_lines.append(line)
+            continue
         if line.startswith("\\ ") and len(line) + 1 > 12:
             continue  # `\ No newline at end of file` (git counts the newline in the length)
         if not hashed and not file_lines and not line.startswith("diff "):

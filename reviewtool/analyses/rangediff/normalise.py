@@ -39,6 +39,9 @@ def normalise_diff(diff: str) -> list[str]:
         for hunk in file_diff.hunks:
             function = hunk.header.split("@@", 2)[2]
             out.append(f"@@ {file_diff.path}:{function}" if function else "@@")
+            if not hunk.markers:
+                out.extend([line.kind + line.text for line in hunk.lines])
+                continue
             for index, line in enumerate(hunk.lines):
                 out.append(line.kind + line.text)
                 if index in hunk.markers:
