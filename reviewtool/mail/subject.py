@@ -126,6 +126,11 @@ def parse_subject(subject: str) -> SubjectPrefix:
 
 def _closing_bracket(text: str) -> int:
     """Index of the bracket closing text[0], honouring nesting; -1 when unbalanced."""
+    end = text.find("]")
+    if end < 0:
+        return -1
+    if "[" not in text[1:end]:
+        return end  # nothing nested: the first closing bracket (found at C speed)
     depth = 0
     for i, char in enumerate(text):
         if char == "[":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 from reviewtool.analyses.rangediff.model import Regrouping
@@ -16,8 +15,9 @@ REGROUP_COVER_SHARE = 0.6
 # ...and each piece brings at least this many changed lines.
 REGROUP_MIN_LINES = 1
 
-# Lines of a changed line that carry nothing to review: blank lines and lone braces.
-_TRIVIAL_RE = re.compile(r"^[\s{}();]*$")
+# Lines of a changed line that carry nothing to review: blank lines and lone braces (only
+# whitespace and these characters).
+_TRIVIAL_CHARS = " {}();"
 
 
 def _moved(pairs: list[tuple[int, int]]) -> set[int]:
@@ -53,8 +53,11 @@ def _change_bag(lines: list[str]) -> Counter[str]:
     """The code lines a patch adds or removes, whitespace-insensitive, trivial ones left out."""
     bag: Counter[str] = Counter()
     for line in lines:
-        if line[:1] in "-+" and not _TRIVIAL_RE.match(line[1:]):
-            bag[line[0] + " ".join(line[1:].split())] += 1
+        if line[:1] in "-+":
+            squeezed = " ".join(line[1:].split())
+            # _TRIVIAL_RE on the squeezed line: split() drops exactly the \s characters.
+            if squeezed.strip(_TRIVIAL_CHARS):
+                bag[line[0] + squeezed] += 1
     return bag
 
 
