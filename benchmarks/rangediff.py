@@ -156,6 +156,7 @@ def report(
         child_cpu(lambda: python_only("import reviewtool.cli, reviewtool.cli.diff_cmd"))
         for _ in range(repeat)
     )
+    # The work includes what diff imports only when the input needs it and the parser.
     print(
         f"    of which Python start-up {start_cpu * 1000:.0f} ms, then imports "
         f"{(import_cpu - start_cpu) * 1000:.0f} ms, then the work "
@@ -238,15 +239,24 @@ def generated_case(repeat: int, work: Path) -> bool:
     )
 
 
+def load_average() -> str:
+    """The 1-minute load average: with other work on the machine, every figure is higher."""
+    import os
+
+    return f"{os.getloadavg()[0]:.2f}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per figure (best is kept)")
     args = parser.parse_args()
+    print(f"load average at start: {load_average()}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         ok = example_case(args.repeat, work)
         print()
         ok = generated_case(args.repeat, work) and ok
+    print(f"load average at end: {load_average()}")
     return 0 if ok else 1
 
 
