@@ -116,3 +116,40 @@ def test_public_inbox_v2_yields_one_message_per_commit(tmp_path):
     assert b"<part-1@google.com>" in raws[0].data and b"<part-3@google.com>" in raws[2].data
     epoch_only = list(iter_messages([str(inbox / "git" / "0.git")]))
     assert [r.data for r in epoch_only] == [r.data for r in raws]
+
+
+def test_a_file_is_read_alike_whatever_path_reads_it(tmp_path, monkeypatch):
+    """Small plain files are read whole with os calls; gzip, big and oversize ones take the
+    other readers. Each kind yields the same messages either way."""
+    from reviewtool.sources.limits import READ_CHUNK_BYTES
+
+    plain = MSG.format(i=1).encode()
+    (tmp_path / "one.eml").write_bytes(plain)
+    (tmp_path / "one.eml.gz").write_bytes(gzip.compress(plain))
+    (tmp_path / "empty.eml").write_bytes(b"")
+    three = mboxrd([MSG.format(i=i) for i in (1, 2, 3)])
+    (tmp_path / "three.mbox").write_bytes(three)
+    padding = b"x" * 100 + b"\n"
+    big = mboxrd([MSG.format(i=1)]) + b"".join(
+        [b"From mboxrd@z Thu Jan  1 00:00:00 1970\n", MSG.format(i=2).encode()]
+        + [padding] * (READ_CHUNK_BYTES // len(padding) + 1)
+    )
+    (tmp_path / "big.mbox").write_bytes(big)
+    assert len(big) > READ_CHUNK_BYTES
+
+    def read(name: str) -> list[tuple[bytes, str | None]]:
+        return [(r.data, r.error) for r in iter_messages([str(tmp_path / name)])]
+
+    assert read("one.eml") == [(plain, None)] == read("one.eml.gz")
+    assert read("empty.eml") == [(b"", "empty file")]
+    assert [data for data, _ in read("three.mbox")] == [
+        raw.data for raw in iter_mbox(str(tmp_path / "three.mbox"))
+    ]
+    assert len(read("three.mbox")) == 3
+    messages = read("big.mbox")
+    assert len(messages) == 2 and b"Message-ID: <part-2@google.com>" in messages[1][0]
+    assert len(messages[1][0]) > READ_CHUNK_BYTES
+    # Over the per-message limit: rejected with its size, whichever reader met it.
+    monkeypatch.setenv("REVIEWTOOL_MAX_MESSAGE_MB", "0.0001")
+    for name in ("one.eml", "three.mbox", "one.eml.gz"):
+        assert all(data == b"" and "limit" in error for data, error in read(name)), name
