@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
 from reviewtool.mail.model import Mail, Trailer
 from reviewtool.mail.parse import notes_of
@@ -118,6 +119,7 @@ def _same_message(a: Mail, b: Mail) -> bool:
     return a.subject == b.subject and a.patch_id == b.patch_id and a.diff == b.diff
 
 
+@lru_cache(maxsize=8192)  # linking and marking ask for each title three times or more
 def normalise_title(title: str) -> str:
     """Lower-case, subsystem prefixes dropped: `KVM: X86: Foo` ~ `KVM: x86/mmu: foo`."""
     text = " ".join(title.lower().split()).rstrip(".")

@@ -200,7 +200,14 @@ def _lower_bound(matrix: list[list[int]], potentials: list[int]) -> int:
     n = len(matrix)
     if len(potentials) != n:
         return -(1 << 62)  # no potentials: no bound
-    rows = sum(min(map(sub, row, potentials)) for row in matrix)
+    rows = 0
+    previous: list[int] | None = None
+    least = 0
+    for row in matrix:
+        if row != previous:  # the dummy rows are all alike: their least is computed once
+            least = min(map(sub, row, potentials))
+            previous = row
+        rows += least
     return rows + sum(potentials)
 
 
