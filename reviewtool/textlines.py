@@ -9,6 +9,7 @@ Every layer that cuts mail or diff text into lines uses `git_lines`.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 # Unicode's bidirectional controls: embeddings, overrides and isolates, and the marks. They
 # reorder what a reader sees without being seen themselves: `safe\u202egnp.exe` reads as
@@ -16,9 +17,14 @@ import re
 BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 # Characters a reader cannot see or that move the cursor: C0 (tab excepted), DEL, C1, the
 # Unicode line and paragraph separators, the bidi controls.
-_INVISIBLE_RE = re.compile(f"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
-# The same for whole multi-line text: newline and tab keep their meaning.
-_INVISIBLE_IN_TEXT_RE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
+_INVISIBLE = [
+    *map(chr, range(0x00, 0x09)),
+    *map(chr, range(0x0A, 0x20)),
+    *map(chr, range(0x7F, 0xA0)),
+    "\u2028",
+    "\u2029",
+    *BIDI_CONTROLS,
+]
 
 
 def git_lines(text: str) -> list[str]:
@@ -29,10 +35,6 @@ def git_lines(text: str) -> list[str]:
     if lines[-1] == "":
         lines.pop()
     return lines
-
-
-def _symbol(match: re.Match[str]) -> str:
-    return stand_in(match.group(0))
 
 
 def stand_in(char: str) -> str:
@@ -49,7 +51,7 @@ def stand_in(char: str) -> str:
 def visible(text: str) -> str:
     """`text` with each control character replaced by a visible stand-in (U+240C for `\\f`,
     `<U+202E>` for a bidi override)."""
-    return _INVISIBLE_RE.sub(_symbol, text)
+    return text.translate(_stand_ins(keep_lines=False))
 
 
 def visible_text(text: str) -> str:
@@ -59,7 +61,13 @@ def visible_text(text: str) -> str:
     --format text): an ESC from a subject or path shows as U+241B instead of retitling or
     clearing the reader's terminal, a bidi control as `<U+202E>` instead of reordering.
     """
-    return _INVISIBLE_IN_TEXT_RE.sub(_symbol, text)
+    return text.translate(_stand_ins(keep_lines=True))
+
+
+@cache
+def _stand_ins(keep_lines: bool) -> dict[int, str]:
+    """The translation table of `visible` (or, keeping newlines, of `visible_text`)."""
+    return {ord(char): stand_in(char) for char in _INVISIBLE if not (keep_lines and char == "\n")}
 
 
 # A unified-diff hunk header; the one copy of this pattern (diff.patterns re-exports it).
