@@ -199,3 +199,15 @@ def test_corpus_dates_read_as_email_utils_reads_them() -> None:
         if expected.tzinfo is None:
             expected = expected.replace(tzinfo=UTC)
         assert mail.date == expected and mail.date.utcoffset() == expected.utcoffset(), path
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.binary(max_size=40).map(lambda raw: bytes(b"\r\na:"[x % 4] for x in raw)))
+def test_headers_end_where_the_blank_line_pattern_says(data: bytes) -> None:
+    """split_at_blank_line cuts where `\\r?\\n\\r?\\n` first matches, CR and LF mixed."""
+    import re
+
+    from reviewtool.mail.parse import split_at_blank_line
+
+    parts = re.split(rb"\r?\n\r?\n", data, maxsplit=1)
+    assert split_at_blank_line(data) == (parts[0], parts[1] if len(parts) > 1 else b"")
