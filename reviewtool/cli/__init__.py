@@ -7,6 +7,7 @@ Each subcommand lives in its own module under `reviewtool.cli` and provides
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -117,12 +118,33 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _build_parser_as_the_program(argv: list[str]) -> argparse.ArgumentParser:
+    """`build_parser` when main() is the process itself (the console script, `python -m`).
+
+    Building the parser imports the chosen command's modules, most of what a command loads.
+    Their objects live as long as the process, so the cyclic collector is paused while they
+    are made and then kept from walking them again (gc.freeze: they move to its permanent
+    generation; reference counting still frees whatever is dropped). Otherwise it walks them
+    on each of its runs and finds nothing: 7 ms of a 110 ms `reviewtool diff`.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return build_parser(argv)
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
+    # A caller that passes argv (a test, an embedding program) keeps its collector as it is.
+    as_the_program = argv is None
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
     try:
-        parser = build_parser(argv)
+        parser = _build_parser_as_the_program(argv) if as_the_program else build_parser(argv)
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
