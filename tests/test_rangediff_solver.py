@@ -91,3 +91,34 @@ def _git_scan(reduced: list[int]) -> tuple[int, int, int, int]:
 def test_the_two_least_columns_are_those_git_scans_to(reduced) -> None:
     """Ties are the rule in range-diff costs: the columns picked must be git's."""
     assert _two_least(list(reduced)) == _git_scan(reduced)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.integers(2, 12).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.lists(st.integers(0, 4), min_size=n, max_size=n), min_size=n, max_size=n),
+            st.booleans(),
+        )
+    )
+)
+def test_the_first_scan_shortcut_pairs_as_the_full_scan(case) -> None:
+    """When a least column of a free row's first scan has no row yet, the solver skips the
+    scan's loop; the assignment and the potentials must be those the loop gives."""
+    from reviewtool.analyses.rangediff import solver
+
+    matrix, dummies_alike = case
+    if dummies_alike:  # range-diff's shape: the dummy rows are one row repeated
+        for row in range(len(matrix) // 2, len(matrix)):
+            matrix[row] = list(matrix[-1])
+    shortcut_potentials: list[int] = []
+    shortcut = solver._git_assignment([list(r) for r in matrix], shortcut_potentials)
+    full_potentials: list[int] = []
+    original = solver._least_column_is_free
+    solver._least_column_is_free = lambda d, column2row: False  # always the full scan
+    try:
+        full = solver._git_assignment([list(r) for r in matrix], full_potentials)
+    finally:
+        solver._least_column_is_free = original
+    assert shortcut == full
+    assert shortcut_potentials == full_potentials

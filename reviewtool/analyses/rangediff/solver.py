@@ -101,7 +101,14 @@ def _git_assignment(matrix: list[list[int]], potentials: list[int] | None = None
         pred[:] = [i1] * n
         col[:] = range(n)
         j = -1
-        found = False
+        if _least_column_is_free(d, column2row):
+            # The first scan (col is 0..n-1 in order) would put the least columns first and
+            # find a free one among them; git then jumps to the update with j the last column
+            # it scanned, n - 1, and `last` 0: the same, without the scan's loop.
+            last, j = 0, n - 1
+            found = True
+        else:
+            found = False
         while not found:
             last = low
             least = d[col[up]]
@@ -152,6 +159,18 @@ def _git_assignment(matrix: list[list[int]], potentials: list[int] | None = None
             if i == i1:
                 break
     return column2row
+
+
+def _least_column_is_free(d: list[int], column2row: list[int]) -> bool:
+    """Whether a column holding the least of d has no row yet (C-speed searches for the
+    least value's columns, which are few)."""
+    least = min(d)
+    at = -1
+    for _ in range(d.count(least)):
+        at = d.index(least, at + 1)
+        if column2row[at] == -1:
+            return True
+    return False
 
 
 def _two_least(reduced: list[int]) -> tuple[int, int, int, int]:
