@@ -8,8 +8,6 @@ which is what makes ingest several times faster than parsing every message with 
 
 from __future__ import annotations
 
-import binascii
-import quopri
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
@@ -269,6 +267,10 @@ def _parse_address(value: str) -> tuple[str, str]:
 
 def _transfer_decode(body: bytes, encoding: str) -> bytes:
     """Undo quoted-printable or base64 on a single-part body."""
+    # Imported here: format-patch mail is 8bit, and most of a short command's input with it.
+    import binascii  # noqa: PLC0415 - see above
+    import quopri  # noqa: PLC0415 - see above
+
     try:
         if encoding == "base64":
             return binascii.a2b_base64(body)
