@@ -211,3 +211,30 @@ def test_headers_end_where_the_blank_line_pattern_says(data: bytes) -> None:
 
     parts = re.split(rb"\r?\n\r?\n", data, maxsplit=1)
     assert split_at_blank_line(data) == (parts[0], parts[1] if len(parts) > 1 else b"")
+
+
+def _headers_line_by_line(block: bytes) -> list[tuple[str, str]]:
+    """The reference: each line cut from the bytes, then decoded."""
+    out: list[tuple[str, str]] = []
+    for raw in block.split(b"\n"):
+        line = raw.rstrip(b"\r").decode("utf-8", "surrogateescape")
+        if line[:1] in (" ", "\t") and out:
+            out[-1] = (out[-1][0], out[-1][1] + " " + line.strip())
+            continue
+        name, sep, value = line.partition(":")
+        if sep and name and " " not in name:
+            out.append((name.strip().lower(), value.strip()))
+    return out
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([b"\n", b"\r", b" ", b"\t", b":", b"a", b"\xe2", b"\x82", b"\xff"]),
+        max_size=30,
+    ).map(b"".join)
+)
+def test_a_header_block_decoded_whole_reads_as_line_by_line(block: bytes) -> None:
+    from reviewtool.mail.parse import _split_headers
+
+    assert _split_headers(block) == _headers_line_by_line(block)

@@ -230,8 +230,10 @@ def notes_of(body: str) -> str:
 def _split_headers(block: bytes) -> list[tuple[str, str]]:
     """(lower-case name, raw value) pairs, continuation lines unfolded."""
     out: list[tuple[str, str]] = []
-    for raw in block.split(b"\n"):
-        line = raw.rstrip(b"\r").decode("utf-8", "surrogateescape")
+    # One decode for the block: no UTF-8 sequence holds a newline byte, so decoding the whole
+    # and cutting it gives what cutting and decoding each line gives.
+    for line in block.decode("utf-8", "surrogateescape").split("\n"):
+        line = line.rstrip("\r")
         if line[:1] in (" ", "\t") and out:
             name, value = out[-1]
             out[-1] = (name, value + " " + line.strip())
