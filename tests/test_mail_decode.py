@@ -143,7 +143,7 @@ def _outcome(read, value: str):
         return type(exc)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(_DATE_SHAPES)
 def test_dates_read_as_email_utils_reads_them(value: str) -> None:
     from email.utils import parsedate_to_datetime
@@ -201,7 +201,7 @@ def test_corpus_dates_read_as_email_utils_reads_them() -> None:
         assert mail.date == expected and mail.date.utcoffset() == expected.utcoffset(), path
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(st.binary(max_size=40).map(lambda raw: bytes(b"\r\na:"[x % 4] for x in raw)))
 def test_headers_end_where_the_blank_line_pattern_says(data: bytes) -> None:
     """split_at_blank_line cuts where `\\r?\\n\\r?\\n` first matches, CR and LF mixed."""
@@ -227,7 +227,7 @@ def _headers_line_by_line(block: bytes) -> list[tuple[str, str]]:
     return out
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(
     st.lists(
         st.sampled_from([b"\n", b"\r", b" ", b"\t", b":", b"a", b"\xe2", b"\x82", b"\xff"]),
