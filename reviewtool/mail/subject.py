@@ -64,15 +64,16 @@ def parse_subject(subject: str) -> SubjectPrefix:
     for group in groups:
         flat = group.replace("[", " ").replace("]", " ")
         tokens = [t for t in TOKEN_SPLIT_RE.split(flat) if t]
-        is_patch_group = any(
+        # `1 of 3` needs an "of": most groups are settled without the search.
+        of_match = OF_COUNTER_RE.search(flat) if "of" in flat.lower() else None
+        is_patch_group = of_match is not None or any(
             t.upper() in PATCH_WORDS or VERSION_TOKEN_RE.match(t) or COUNTER_TOKEN_RE.match(t)
             for t in tokens
-        ) or bool(OF_COUNTER_RE.search(flat))
+        )
         if not is_patch_group:
             tags.extend(tokens)
             continue
         patch = True
-        of_match = OF_COUNTER_RE.search(flat)
         if of_match:
             index, total = int(of_match.group("i")), int(of_match.group("n"))
             counters_explicit = True
