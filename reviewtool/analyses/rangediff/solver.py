@@ -67,6 +67,10 @@ def _git_assignment(matrix: list[list[int]], potentials: list[int] | None = None
             v[j1] -= min(reduced)
     if free_count == 0:
         return column2row
+    # The free rows are mostly range-diff's dummy rows, all alike: a row equal to the one
+    # before reuses its reduced costs, brought up to date where v changed since (one column).
+    last_row: list[int] | None = None
+    reduced: list[int] = []
     for _phase in range(2):
         k = 0
         saved = free_count
@@ -74,10 +78,15 @@ def _git_assignment(matrix: list[list[int]], potentials: list[int] | None = None
         while k < saved:
             i = free_row[k]
             k += 1
-            j1, u1, j2, u2 = _two_least(list(map(sub, cost[i], v)))
+            row = cost[i]
+            if row is not last_row and row != last_row:
+                reduced = list(map(sub, row, v))
+                last_row = row
+            j1, u1, j2, u2 = _two_least(reduced)
             i0 = column2row[j1]
             if u1 < u2:
                 v[j1] -= u2 - u1
+                reduced[j1] = row[j1] - v[j1]
             elif i0 >= 0:
                 j1 = j2
                 i0 = column2row[j1]
