@@ -39,8 +39,11 @@ def _git_assignment(matrix: list[list[int]], potentials: list[int] | None = None
     if potentials is not None:
         potentials[:] = [0] * n
         v = potentials  # the same list: the caller reads the final potentials
-    # The first row holding each column's minimum (numpy's argmin over axis 0).
-    first_min = [column.index(min(column)) for column in zip(*cost, strict=True)]
+    # The first row holding each column's minimum (numpy's argmin over axis 0). A run of
+    # equal rows (range-diff's dummy rows) is read once, at its first row.
+    firsts = [r for r in range(n) if r == 0 or cost[r] != cost[r - 1]]
+    distinct = [cost[r] for r in firsts]
+    first_min = [firsts[column.index(min(column))] for column in zip(*distinct, strict=True)]
     for j in range(n - 1, -1, -1):
         i1 = first_min[j]
         v[j] = cost[i1][j]
