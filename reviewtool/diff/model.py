@@ -283,10 +283,12 @@ class _Reader:
         path = new_path or old_path or new_name or old_name or ""
         diff = FileDiff(path, old_path, new_path, [], binary, header, old_mode, new_mode, renamed)
         self.files.append(diff)
-        while self.i < n and not self.starts_file(self.i):
+        while self.i < n:
             line = lines[self.i]
-            if line.startswith("@@"):
+            if line.startswith("@@"):  # a hunk header never starts a file: tried first
                 self.read_hunk(diff)
+            elif self.starts_file(self.i):
+                break
             elif diff.hunks:
                 diff.hunks[-1].trailing.append(line)
                 self.i += 1
