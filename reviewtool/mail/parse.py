@@ -310,24 +310,21 @@ def _read_date(value: str) -> datetime:
         from email.utils import parsedate_to_datetime  # noqa: PLC0415 - see DATE_RE
 
         return parsedate_to_datetime(value)
-    offset = int(match.group("zone_hours")) * 3600 + int(match.group("zone_minutes")) * 60
-    if match.group("sign") == "-":
+    day, _, year, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
+    fields = (int(year), month, int(day), int(hour), int(minute), int(second))
+    offset = int(zone_hours) * 3600 + int(zone_minutes) * 60
+    if sign == "-":
         if not offset:
             # RFC 5322's -0000: the zone is unknown; email.utils returns a naive datetime.
-            return datetime(*_date_fields(match, month))
+            return datetime(*fields)
         offset = -offset
-    return datetime(*_date_fields(match, month), tzinfo=timezone(timedelta(seconds=offset)))
+    return datetime(*fields, tzinfo=_zone(offset))
 
 
-def _date_fields(match: re.Match[str], month: int) -> tuple[int, ...]:
-    return (
-        int(match.group("year")),
-        month,
-        int(match.group("day")),
-        int(match.group("hour")),
-        int(match.group("minute")),
-        int(match.group("second")),
-    )
+@cache
+def _zone(offset: int) -> timezone:
+    """The fixed zone `offset` seconds from UTC (a series' mail shares one or two)."""
+    return timezone(timedelta(seconds=offset))
 
 
 def _charset(content_type: str) -> str:
