@@ -72,7 +72,9 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
-def _series(root: Path, early: str, fix_later: bool = False) -> tuple[Path, Path]:
+def _series(
+    root: Path, early: str, fix_later: bool = False, rewrite_later: bool = False
+) -> tuple[Path, Path]:
     """The repository and the mail directory of the series, `early` the EPTP check's exit."""
     if not (KERNEL / NESTED).is_file():
         pytest.skip(f"real Linux 6.12 files not found at {KERNEL} (they live beside the repo)")
@@ -99,6 +101,11 @@ def _series(root: Path, early: str, fix_later: bool = False) -> tuple[Path, Path
     if fix_later:
         _edit(source, EARLY[early], EARLY["released"])
         _git(repo, "commit", "-q", "-am", "KVM: nVMX: Unmap the EPTP list when the EPTP is bad")
+    if rewrite_later:
+        _edit(
+            source, "gpa_to_gfn(vmcs12->eptp_list_address), &map)", "eptp_list_gfn(vmcs12), &map)"
+        )
+        _git(repo, "commit", "-q", "-am", "KVM: nVMX: Name the EPTP list's gfn")
     out = root / "mail"
     _git(repo, "format-patch", "-q", "--cover-letter", "--thread", "-o", str(out), "master")
     return repo, out
@@ -157,6 +164,37 @@ def test_a_later_patch_that_adds_the_release_marks_the_leak_fixed_by_it(tmp_path
     assert found == [("leak", FUNCTION, 2, "introduced"), ("leak", FUNCTION, 3, "fixed")]
     fixed = data["findings"][1]
     assert [h["patch_index"] for h in fixed["hunks"]] == [2, 3]
+
+
+def test_a_later_patch_that_rewrites_the_acquisition_does_not_fix_the_leak(tmp_path, capsys):
+    # The map's line changes (another gfn helper) but the early exit still skips the unmap.
+    _, mail = _series(tmp_path, "leak", rewrite_later=True)
+    _, data = _check_json(mail, capsys)
+    found = [(f["rule"], f["function"], f["patch_index"], f["status"]) for f in data["findings"]]
+    assert found == [("leak", FUNCTION, 2, "introduced")]
+
+
+def test_the_shown_lines_follow_each_patch_of_the_revision():
+    first = (
+        "--- a/x.c\n+++ b/x.c\n@@ -10,3 +10,5 @@ int f(void)\n"
+        " \ta = 1;\n+\tb = 2;\n+\tc = 3;\n \td = 4;\n \te = 5;\n"
+        "@@ -40,2 +42,2 @@ int f(void)\n \tx = 1;\n-\ty = 2;\n+\ty = 3;\n"
+    )
+    second = "--- a/x.c\n+++ b/x.c\n@@ -5,2 +5,3 @@ int f(void)\n \tp = 1;\n+\tq = 2;\n \tr = 3;\n"
+    visible = VisibleFile()
+    for index, diff in enumerate((first, second), start=1):
+        file_diff = parse_patch_diff(diff).files[0]
+        names = {
+            line.new_line: "f" for hunk in file_diff.hunks for line in hunk.lines if line.new_line
+        }
+        moved = visible.apply(file_diff.hunks, index, names)
+    # Every line the first patch showed moved down by the line the second one added above it.
+    assert moved[10] == 11 and moved[43] == 44
+    assert visible.lines[13].text == "\tc = 3;" and visible.lines[13].added_by == 1
+    assert visible.lines[6].text == "\tq = 2;" and visible.lines[6].added_by == 2
+    assert visible.lines[44].text == "\ty = 3;"
+    assert visible.run(13, "f") == [11, 12, 13, 14, 15]
+    assert visible.run(6, "f") == [5, 6, 7]
 
 
 def test_without_a_tree_the_findings_are_those_the_tree_gives(tmp_path, capsys):

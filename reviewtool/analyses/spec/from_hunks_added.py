@@ -124,6 +124,16 @@ class AddedAcquisitions:
                         calls.append((line.number, shown.function, api, text, shown.evidence))
         return [call for call in calls if counts[call[2]] > 0]
 
+    def _calls_added(self, path: str, function: str, api: str, index: int) -> list[int]:
+        """The lines of `function` that patch `index` added with a call of `api`."""
+        return [
+            number
+            for number, line in sorted(self.files[path].lines.items())
+            if line.function == function
+            and line.added_by == index
+            and any(m.group(1) == api for m in self._call_re.finditer(code_of(line.text)))
+        ]
+
     def _walk(self, path: str, function: str, number: int) -> list[RawFinding] | None:
         """The walker's leaks of the reference taken at `number`, on the visible region from
         its statement on; None when the region proves nothing (it does not parse, or the
@@ -203,6 +213,14 @@ class AddedAcquisitions:
             if item.function not in touched and item.line:
                 still.append(item)
                 continue
+            if not item.line:
+                # The call's line was rewritten: the same call added again in the function is
+                # the acquisition still; none is an acquisition gone; several cannot be told.
+                again = self._calls_added(path, item.function, item.api, index)
+                if len(again) > 1:
+                    still.append(item)
+                    continue
+                item.line = again[0] if again else 0
             if item.line:
                 leaks = self._walk(path, item.function, item.line)
                 if leaks is None or leaks:
