@@ -187,7 +187,8 @@ def _functions_of(text: str) -> tuple[dict[str, str], dict[str, list[str]]]:
     for span in spans:
         body = "\n".join(lines[span.start - 1 : span.end])
         bodies[span.name] = body
-        params[span.name] = list(_header_params(body.split("\n{", 1)[0]))
+        brace = body.find("\n{")  # the header: the text before it (no copy of the rest)
+        params[span.name] = list(_header_params(body if brace < 0 else body[:brace]))
     return bodies, params
 
 
