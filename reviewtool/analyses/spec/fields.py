@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate
 
 from reviewtool.analyses.spec.model import Spec, call_arguments
 
@@ -90,35 +91,23 @@ class ReleasedFields:
         argument of a function of the same text that hands that parameter to a release)
         reads the field, or a local copied from it (`hpa = scb->itdba; unpin(..., hpa)`)."""
         releasing: dict[str, set[int]] = {row.name: {row.arg} for row in spec.rows_with("release")}
-        # Functions of the text that hand a parameter to a release, a few levels deep.
+        # Functions of the text that hand a parameter to a release, a few levels deep. What
+        # one function adds depends only on its text and on `releasing` as it stands: both
+        # are the key of what is remembered (_handed, _released_keys).
         for _ in range(3):
             grown = False
+            current = _releasing_key(releasing)
             for fname, body in bodies.items():
-                for callee, indexes in list(releasing.items()):
-                    if callee == fname or callee not in body:
-                        continue
-                    for args, _ in _call_args(body, callee):
-                        for index in indexes:
-                            if index >= len(args):
-                                continue
-                            words = _words(args[index])
-                            for position, pname in enumerate(params.get(fname, ())):
-                                if pname in words and position not in releasing.get(fname, ()):
-                                    releasing.setdefault(fname, set()).add(position)
-                                    grown = True
+                handed = _handed(fname, body, tuple(params.get(fname, ())), current)
+                if handed - releasing.get(fname, set()):
+                    releasing.setdefault(fname, set()).update(handed)
+                    grown = True
+                    current = _releasing_key(releasing)
             if not grown:
                 break
+        current = _releasing_key(releasing)
         for body in bodies.values():
-            found = [
-                args[index]
-                for callee, indexes in releasing.items()
-                if callee in body
-                for args, _ in _call_args(body, callee)
-                for index in indexes
-                if index < len(args)
-            ]
-            for arg in found:
-                self.keys |= _argument_keys(arg, body)
+            self.keys |= _released_keys(body, current)
 
     def released(self, key: FieldKey) -> bool:
         """True when some function releases from this field (or may: a type unknown on
@@ -133,6 +122,46 @@ class ReleasedFields:
                 continue  # `hpte_cache.pfn` is not `kvm_page_fault.pfn`
             return True
         return False
+
+
+# `releasing` as a key: each callee with the argument positions it releases.
+ReleasingKey = tuple[tuple[str, frozenset[int]], ...]
+
+
+def _releasing_key(releasing: dict[str, set[int]]) -> ReleasingKey:
+    return tuple((callee, frozenset(indexes)) for callee, indexes in releasing.items())
+
+
+@lru_cache(maxsize=8192)
+def _handed(
+    fname: str, body: str, params: tuple[str, ...], releasing: ReleasingKey
+) -> frozenset[int]:
+    """The parameters (by position) function `fname` hands to a release it calls."""
+    handed = set()
+    for callee, indexes in releasing:
+        if callee == fname or callee not in body:
+            continue
+        for args, _ in _call_args(body, callee):
+            for index in indexes:
+                if index >= len(args):
+                    continue
+                words = _words(args[index])
+                handed.update(position for position, pname in enumerate(params) if pname in words)
+    return frozenset(handed)
+
+
+@lru_cache(maxsize=8192)
+def _released_keys(body: str, releasing: ReleasingKey) -> frozenset[FieldKey]:
+    """The fields the releases a function's text calls read."""
+    keys: set[FieldKey] = set()
+    for callee, indexes in releasing:
+        if callee not in body:
+            continue
+        for args, _ in _call_args(body, callee):
+            for index in indexes:
+                if index < len(args):
+                    keys |= _argument_keys(args[index], body)
+    return frozenset(keys)
 
 
 @lru_cache(maxsize=8192)
@@ -183,9 +212,12 @@ def _functions_of(text: str) -> tuple[dict[str, str], dict[str, list[str]]]:
                 bodies[fdef.name] = parsed.node_text(fdef.node)
                 params[fdef.name] = [name for name, _ in param_list(fdef.node)]
         return bodies, params
-    lines = text.split("\n")
+    # Where each line starts, to cut each body out of the text in one slice: the same text
+    # as joining its lines, without a join per function.
+    lengths = list(accumulate(len(line) + 1 for line in text.split("\n")))
     for span in spans:
-        body = "\n".join(lines[span.start - 1 : span.end])
+        start = lengths[span.start - 2] if span.start > 1 else 0
+        body = text[start : lengths[span.end - 1] - 1]
         bodies[span.name] = body
         brace = body.find("\n{")  # the header: the text before it (no copy of the rest)
         params[span.name] = list(_header_params(body if brace < 0 else body[:brace]))
