@@ -30,8 +30,6 @@ FROM_LINE_RE = re.compile(rb"^From \S+ +(?:[A-Z][a-z]{2} +)?[A-Z][a-z]{2} +\d{1,
 # mboxrd escapes every `>*From ` line with one more `>`; undo exactly one.
 MBOXRD_ESCAPE_RE = re.compile(rb"^>(>*From )", re.M)
 GZIP_MAGIC = b"\x1f\x8b"
-# Where a separator can be: `From ` at the start of a line.
-_SEPARATOR_CANDIDATE_RE = re.compile(rb"^From ", re.M)
 
 
 def looks_like_mbox(head: bytes) -> bool:
@@ -148,8 +146,7 @@ def _split_whole(data: bytes, path: str, limit: int) -> Iterator[RawMessage]:
     strict = True
     body_start = 0  # where the current message's lines begin
     start = 0  # where its separator (or the file) begins
-    for match in _SEPARATOR_CANDIDATE_RE.finditer(data):
-        at = match.start()
+    for at in _lines_starting_with_from(data):
         end = data.find(b"\n", at) + 1 or len(data)
         line = data[at:end]
         if at == 0:
@@ -165,6 +162,17 @@ def _split_whole(data: bytes, path: str, limit: int) -> Iterator[RawMessage]:
         start, body_start = at, end
     if len(data) > body_start:
         yield _whole_message(data[body_start:], path, start, limit)
+
+
+def _lines_starting_with_from(data: bytes) -> Iterator[int]:
+    """Where a separator can be: the offset of each line that starts with `From ` (what
+    `^From ` finds under re.M), found with bytes.find: the pattern is tried at every offset."""
+    if data.startswith(b"From "):
+        yield 0
+    at = data.find(b"\nFrom ")
+    while at >= 0:
+        yield at + 1
+        at = data.find(b"\nFrom ", at + 1)
 
 
 def _whole_message(body: bytes, path: str, start: int, limit: int) -> RawMessage:
