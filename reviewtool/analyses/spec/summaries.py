@@ -7,12 +7,17 @@ non-static function of a set of files (a tree `check DIR` reads, or the files a 
 with their companions), by walking the function with the same walker:
 
 - "acquire": every way out that returns a page returns one with a reference held (or a page
-  that is not refcounted), the other ways out return no page (an error);
+  that is not refcounted), the other ways out return no page (an error); or (`result =
+  "arg"`, kvm_vcpu_map()-style) every way out that returns 0 leaves such a page in what one
+  pointer parameter points at, the others return an error;
 - "release": a page passed in argument N is released on every way out;
 - "mark": a page passed in argument N is marked (not released) on every way out;
 - "release" on some ways out only: on those that return 0 (`released_when = "zero"`) or an
   error (`"nonzero"`) when the returned value tells them apart, else `"some"` (callers then
   stop judging that page after the call, and say so);
+- "lock" / "unlock": it returns with mmu_lock taken (or dropped) on every way out
+  (`kvm_mmu_lock()`-style helpers: a caller's mark or release "before the unlock" depends
+  on them);
 - no summary otherwise ("no page effect", or marks on some paths only).
 
 A summary is a spec row like the data rows (`source = "summary: PATH:FUNCTION"`), given to
@@ -186,6 +191,11 @@ def summarise_source(
                 row = _summarise_function(walker, fdef, seeded, path)
             except (RecursionError, KeyError, IndexError, TypeError, ValueError, AttributeError):
                 row = None  # what the walker cannot follow gets no summary (its check says why)
+        if row is None and _lock_imbalance(walker, fdef):
+            try:
+                row = _lock_row(walker, fdef, path)
+            except (RecursionError, KeyError, IndexError, TypeError, ValueError, AttributeError):
+                row = None
         # "No summary" is kept too: another file's same-named function with an effect is
         # then a conflict, not the answer for both.
         found.append(row or ApiRow(fdef.name, NO_EFFECT, source=f"{SOURCE_PREFIX}{path}"))
@@ -225,7 +235,37 @@ def _dropping_params(walker: Walker) -> dict[str, set[int]]:
     return result
 
 
-def walk_seeded(walker: Walker, fdef, seeded: list[int]) -> tuple[list, dict[int, tuple]]:
+def _lock_imbalance(walker: Walker, fdef) -> bool:
+    """True when a function's own text takes mmu_lock more (or fewer) times than it drops it:
+    the only ones that may return with the lock changed (a cheap test before any walk)."""
+    body = walker.body_text(fdef)
+    counts = {"lock": 0, "unlock": 0}
+    for effect in counts:
+        for row in walker.spec.rows_with(effect):
+            if row.name in body:
+                counts[effect] += sum(
+                    1
+                    for args, _ in call_arguments(body, row.name)
+                    if not row.arg_contains or any(row.arg_contains in a for a in args)
+                )
+    return counts["lock"] != counts["unlock"]
+
+
+def _lock_row(walker: Walker, fdef, path: str) -> ApiRow | None:
+    """A "lock" row for a function that returns with mmu_lock held on every way out when
+    called without it, an "unlock" row for one that returns without it on every way out
+    when called with it (`kvm_mmu_lock()`-style helpers); None otherwise."""
+    source = f"{SOURCE_PREFIX}{path}:{fdef.name}"
+    for effect, entry in (("lock", False), ("unlock", True)):
+        exits, _ = walk_seeded(walker, fdef, [], locked=entry)
+        if exits and not walker.exhausted and all(s.sim.locked != entry for s, _, _ in exits):
+            return ApiRow(fdef.name, effect, arity=len(param_list(fdef.node)), source=source)
+    return None
+
+
+def walk_seeded(
+    walker: Walker, fdef, seeded: list[int], locked: bool = False
+) -> tuple[list, dict[int, tuple]]:
     """Walk one function from its entry with a held page in each seeded parameter (what a
     caller hands it). Returns its ways out and the seeded pages: pid -> (index, is pointer).
     The walker reports what the function does wrong with those pages (a mark after its own
@@ -237,6 +277,8 @@ def walk_seeded(walker: Walker, fdef, seeded: list[int]) -> tuple[list, dict[int
     frame = Frame(fdef.name, 0, dict(params), pointers=walker.pointer_locals(fdef))
     st = State(_Recording())
     st.locals = frozenset((0, name) for name, _ in params)
+    if locked:
+        st.sim.lock()  # called with mmu_lock held
     seeds: dict[int, tuple[int, bool]] = {}
     for index in seeded:
         pname, pointer = params[index]
@@ -268,7 +310,10 @@ def _summarise_function(walker: _SummaryWalker, fdef, seeded: list[int], path: s
         row = _argument_row(fdef.name, exits, pid, index, pointer, arity, source)
         if row is not None:
             return row
-    return _acquire_row(fdef.name, exits, set(seeds), arity, source)
+    row = _acquire_row(fdef.name, exits, set(seeds), arity, source)
+    if row is None and not seeds:
+        row = _out_argument_row(fdef.name, exits, params, arity, source)
+    return row
 
 
 def _argument_row(name, exits, pid, index, pointer, arity, source) -> ApiRow | None:
@@ -378,6 +423,50 @@ def _acquire_row(name, exits, seeded: set[int], arity, source) -> ApiRow | None:
         result="page" if tags == {"page"} else "return",
         get="always",
         kinds=ordered,
+        source=source,
+    )
+
+
+def _out_argument_row(name, exits, params, arity, source) -> ApiRow | None:
+    """An acquire row with `result = "arg"` (`kvm_vcpu_map()`-style): every way out that
+    returns 0 leaves a page taken inside with its reference held (or not refcounted) in what
+    one pointer parameter points at, and every other way out returns an error with no page
+    held."""
+    pointers = {pname: index for index, (pname, pointer) in enumerate(params) if pointer}
+    indexes: set[int] = set()
+    kinds: set[str] = set()
+    for s, value, _ in exits:
+        answer = _answer(value)
+        held = {pid for pid, page in s.sim.pages.items() if page.refs > 0}
+        stored: dict[int, int] = {}
+        for (depth, where), v in s.env.items():
+            root = where.lstrip("*").split(".")[0]
+            if depth == 0 and root in pointers:
+                for pid in V.holds_reference_to(v):
+                    stored[pid] = pointers[root]
+        out = {pid: index for pid, index in stored.items() if pid in s.sim.pages}
+        kept = {pid for pid in out if s.sim.pages[pid].kind in (HELD, NOT_REFCOUNTED)}
+        if held - set(out):
+            return None  # a reference held somewhere a caller cannot release it from
+        if kept:
+            if answer != RELEASE_ON_ZERO:
+                return None  # success must read as 0, as the callers test it
+            indexes |= {out[pid] for pid in kept}
+            kinds |= {s.sim.pages[pid].kind for pid in kept}
+        elif answer == RELEASE_ON_ERROR:
+            kinds.add(ERROR)
+        else:
+            return None  # neither a page nor an error: a caller could not tell
+    if len(indexes) != 1 or HELD not in kinds:
+        return None
+    return ApiRow(
+        name,
+        "acquire",
+        arity=arity,
+        result="arg",
+        result_arg=indexes.pop(),
+        get="always",
+        kinds=tuple(k for k in (ERROR, HELD, NOT_REFCOUNTED) if k in kinds),
         source=source,
     )
 
