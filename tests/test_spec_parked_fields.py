@@ -114,3 +114,19 @@ def test_a_second_unmap_of_the_same_map_is_harmless(tmp_path):
     # Its deletion is still a leak.
     root = _variant(tmp_path / "deleted", SVM_NESTED, [(SVM_UNMAP, "out:\n\n\treturn ret;")])
     assert ("nested_svm_vmrun", "leak") in _findings(root, SVM_NESTED)
+
+
+XIVE = "arch/powerpc/kvm/book3s_xive_native.c"
+QUEUE_FAILED = (
+    "\t\t       priority, xc->server_num, rc);\n\t\tput_page(page);\n\t\treturn rc;",
+    "\t\t       priority, xc->server_num, rc);\n\t\treturn rc;",
+)
+
+
+def test_a_queue_page_a_failed_configure_did_not_keep_must_be_released(tmp_path):
+    # xive_native_configure_queue() keeps the queue page only when it succeeds (a spec
+    # row): the real file releases it when the call fails, and is clean; without that
+    # put_page() the page leaks.
+    assert _findings(_variant(tmp_path / "real", XIVE, []), XIVE) == []
+    root = _variant(tmp_path, XIVE, [QUEUE_FAILED])
+    assert _findings(root, XIVE) == [("kvmppc_xive_native_set_queue_config", "leak")]

@@ -121,15 +121,15 @@ class CallEffects:
             name, self.walker.graph.lock_names
         ):
             return True
-        if any(isinstance(value, (V.Pfn, V.Page, V.Alias)) for value in values):
-            return True
+        if any(isinstance(value, (*V.REFERENCE_HOLDERS, V.Alias)) for value in values):
+            return True  # a page, or an address inside one (it may keep it, or hand it on)
         for arg in args:
             path = path_of(arg)
             if path is None:
                 continue
             frame_at, where = resolve(st, frame.depth, path)
             for (depth, held), value in st.env.items():
-                if depth != frame_at or not isinstance(value, V.PAGE_VALUES):
+                if depth != frame_at or not isinstance(value, V.REFERENCE_HOLDERS):
                     continue
                 if held == where or held.startswith(where + "."):
                     return True
@@ -193,6 +193,17 @@ class CallEffects:
             if isinstance(value, V.PAGE_VALUES):
                 return [(st, V.Addr(value.pid))]
             return [(st, V.UNKNOWN)]
+        if effect == "keep":
+            if isinstance(value, (V.Addr, *V.PAGE_VALUES)):
+                kept = st.copy()
+                kept.lost = kept.lost | {value.pid}
+                kept.event(line, f"{name}() keeps the page")
+                if row.kept_when != RELEASE_ON_ZERO:
+                    return [(kept, V.Sym(f"ret:{node.start_byte}"))]
+                # It keeps the page only when it succeeds: a failed call leaves it here.
+                st.event(line, f"{name}() fails and keeps nothing")
+                return [(kept, V.NULL), (st, _ERROR_RESULT)]
+            return [(st, V.Sym(f"ret:{node.start_byte}"))]
         if effect == "assert-held":
             if row.arg_contains and not any(row.arg_contains in self.text(a) for a in args):
                 return [(st, V.UNKNOWN)]

@@ -42,6 +42,7 @@ EFFECTS = (
     "assert-held",
     "nonnull",
     "address",
+    "keep",
 )
 
 
@@ -96,6 +97,9 @@ class ApiRow:
     # calls only, for a reason a caller cannot test (the caller's own handling of the page
     # after the call is then not judged). Summaries of callees write these (summaries.py).
     released_when: str = ""
+    # keep: the call keeps the page (or an address inside it) passed in `arg` - on every
+    # call (""), or only on the calls that return 0 ("zero": a failed call kept nothing).
+    kept_when: str = ""
     # lock / unlock
     arg_contains: str = ""
     # predicate: true when the page's kind is one of these; with `sometimes`, true only then
@@ -275,6 +279,8 @@ def _row(data: dict, origin: str) -> ApiRow:
     if data["effect"] not in EFFECTS:
         raise InputError(f"{origin}: row {data['name']}: unknown effect {data['effect']!r}")
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    if values.get("kept_when", "") not in (RELEASE_ALWAYS, RELEASE_ON_ZERO):
+        raise InputError(f'{origin}: row {data["name"]}: kept_when must be "zero" or absent')
     if values.get("released_when", "") not in RELEASED_WHEN:
         raise InputError(
             f"{origin}: row {data['name']}: released_when must be one of {RELEASED_WHEN[1:]}"
