@@ -26,7 +26,11 @@ from pathlib import Path
 from reviewtool import __version__
 from reviewtool.analyses.spec import model
 from reviewtool.analyses.spec.model import DATA_DIR, Spec, SpecSet, load_specs
-from reviewtool.analyses.spec.summary_cache import default_cache_dir
+from reviewtool.analyses.spec.summary_cache import (
+    SPEC_ENTRIES_KEPT,
+    default_cache_dir,
+    prune_oldest,
+)
 
 # Bumped whenever what is stored changes shape in a way the key would not see.
 CACHE_VERSION = "2"
@@ -109,6 +113,8 @@ def _write(entry: Path, specs: tuple[SpecSet, Spec]) -> None:
         with os.fdopen(fd, "wb") as handle:
             pickle.dump(specs, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(scratch, entry)
+        # One entry per release of reviewtool (or of its spec data): older ones are dead.
+        prune_oldest(entry.parent, ".pickle", SPEC_ENTRIES_KEPT)
     except Exception:  # noqa: BLE001 - a cache that cannot be written only costs time
         try:
             scratch.unlink()

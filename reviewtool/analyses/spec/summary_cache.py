@@ -62,6 +62,33 @@ def default_cache_dir() -> Path | None:
     return Path(base) / "reviewtool"
 
 
+# How many entries each cache keeps: one per file version for summaries (a hook run adds a few
+# per push), one per release of reviewtool for the parsed spec set.
+SUMMARY_ENTRIES_KEPT = 4000
+SPEC_ENTRIES_KEPT = 4
+
+
+def prune_oldest(directory: Path, suffix: str, keep: int) -> None:
+    """Delete the least recently used entries (`*suffix`, by modification time) of a cache
+    directory beyond the newest `keep`, as ccache bounds its size: without it, every file
+    version a hook or a check ever met would stay on disk. Best effort."""
+    try:
+        with os.scandir(directory) as found:
+            entries = [
+                e for e in found if e.name.endswith(suffix) and e.is_file(follow_symlinks=False)
+            ]
+        if len(entries) <= keep:
+            return
+        dated = sorted(entries, key=lambda e: e.stat(follow_symlinks=False).st_mtime, reverse=True)
+    except OSError:
+        return
+    for entry in dated[keep:]:
+        try:
+            os.unlink(entry.path)
+        except OSError:
+            pass
+
+
 class SummaryCache:
     """Summary rows on disk, one small JSON file per (file content, spec, visible summaries)."""
 
@@ -84,11 +111,17 @@ class SummaryCache:
             return None
         import json  # noqa: PLC0415 - see digest_of
 
+        entry = self.directory / f"{key}.json"
         try:
-            data = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
-            return [row_from_json(item) for item in data]
+            data = json.loads(entry.read_text(encoding="utf-8"))
+            rows = [row_from_json(item) for item in data]
         except (OSError, ValueError, TypeError):
             return None
+        try:
+            os.utime(entry)  # used now: pruning removes the least recently used first
+        except OSError:
+            pass
+        return rows
 
     def put(self, key: str, rows: list[ApiRow]) -> None:
         """Store rows (best effort: a cache that cannot be written only costs time)."""
@@ -103,4 +136,5 @@ class SummaryCache:
             scratch.write_text(json.dumps([row_json(r) for r in rows]), encoding="utf-8")
             os.replace(scratch, target)
         except OSError:
-            pass
+            return
+        prune_oldest(self.directory, ".json", SUMMARY_ENTRIES_KEPT)
