@@ -9,7 +9,7 @@ difference in length): only the lines between are scanned again. The answer is a
 
 from __future__ import annotations
 
-from reviewtool.cparse.scan import _BRACE_LINE, Span, _lines, _span, scan_functions
+from reviewtool.cparse.scan import Span, _lines, scan_functions, scan_lines
 
 # Compared a block at a time from either end: a slice compare runs at memcmp speed.
 _BLOCK = 4096
@@ -57,36 +57,11 @@ def rescan(
         return scan_functions(text)
     low = before[-1].end if before else 0  # 0-based line after the last kept span
     high = after[0].start - 1 + shift if after else count  # 0-based first header line
-    middle = _scan_lines(text, low, high)
+    middle = scan_lines(text, low, high)
     if middle is None:
         return scan_functions(text)  # a layout the lines between cannot settle alone
     moved = after if not shift else [Span(s.name, s.start + shift, s.end + shift) for s in after]
     return [*before, *middle, *moved]
-
-
-def _scan_lines(text: str, low: int, high: int) -> list[Span] | None:
-    """The spans `scan_functions` finds in 0-based lines [low, high) of `text`, starting with
-    no body open; None when that cannot be read alone (a body still open at `high`, or a
-    layout the scan refuses)."""
-    lines = _lines(text)
-    searched = "\n" + "\n".join(lines[low:high])
-    spans: list[Span] = []
-    open_at: int | None = None
-    line, offset = low, 0
-    for match in _BRACE_LINE.finditer(searched):
-        line += searched.count("\n", offset, match.start())
-        offset = match.start()
-        if match[1] == "{":
-            if open_at is not None:
-                return None
-            open_at = line
-        elif open_at is not None:
-            span = _span(lines, open_at, line)
-            if span is None:
-                return None
-            spans.append(span)
-            open_at = None
-    return None if open_at is not None else spans
 
 
 def _common_head(left: str, right: str) -> int:

@@ -63,11 +63,19 @@ class Span:
 
 def scan_functions(text: str) -> list[Span] | None:
     """Every kernel-style function definition in `text`, or None when the layout is not one."""
+    return scan_lines(text, 0, None)
+
+
+def scan_lines(text: str, low: int, high: int | None) -> list[Span] | None:
+    """The definitions in 0-based lines [low, high) of `text` (to its end for None), read
+    with no body open at `low`; None when the layout is not one (a body still open at the
+    end counts: those lines cannot be read alone)."""
     lines = _lines(text)
     spans: list[Span] = []
     open_at: int | None = None
-    line, offset = 0, 0
-    searched = "\n" + text  # newline k of it starts line k of the text
+    line, offset = low, 0
+    # Newline k of `searched` starts line low + k of the text.
+    searched = "\n" + (text if low == 0 and high is None else "\n".join(lines[low:high]))
     for match in _BRACE_LINE.finditer(searched):
         line += searched.count("\n", offset, match.start())
         offset = match.start()
