@@ -18,8 +18,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "reviewtool"
 # DESIGN.md's layers, left to right: a module may import its own layer and those to its left.
 # Rows share a rank where DESIGN puts them side by side.
 LAYERS: list[tuple[int, tuple[str, ...]]] = [
-    # Helpers every layer may use: typed errors, git's line cutting, safe output files.
-    (0, ("reviewtool.errors", "reviewtool.textlines", "reviewtool.outfile")),
+    # Helpers every layer may use: typed errors, git's line cutting, safe output files, lazy
+    # package exports.
+    (0, ("reviewtool.errors", "reviewtool.textlines", "reviewtool.outfile", "reviewtool.lazy")),
     (0, ("reviewtool.schemas",)),  # the JSON schemas, data every layer may describe itself by
     (1, ("reviewtool.sources",)),
     (2, ("reviewtool.mail",)),

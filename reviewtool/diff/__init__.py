@@ -6,14 +6,9 @@ Whole files before and after each patch, from a private temporary index, are in 
 
 from __future__ import annotations
 
-import importlib
-
 from reviewtool.diff.areas import area_of, area_sort_key
 from reviewtool.diff.model import DiffLine, FileDiff, Hunk, PatchDiff, parse_patch_diff
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
-if TYPE_CHECKING:
-    from typing import Any
+from reviewtool.lazy import lazy_exports
 
 # Imported on first use too: the range-diff reads diffs but never function images, and a
 # command pays for every module it imports (`reviewtool diff` is measured against git).
@@ -35,12 +30,11 @@ _TREE_NAMES = (
 )
 
 
-def __getattr__(name: str) -> Any:
-    if name in _IMAGES_NAMES:
-        return getattr(importlib.import_module("reviewtool.diff.images"), name)
-    if name in _TREE_NAMES:
-        return getattr(importlib.import_module("reviewtool.diff.tree"), name)
-    raise AttributeError(f"module 'reviewtool.diff' has no attribute {name!r}")
+_HOMES = {
+    **dict.fromkeys(_IMAGES_NAMES, "reviewtool.diff.images"),
+    **dict.fromkeys(_TREE_NAMES, "reviewtool.diff.tree"),
+}
+__getattr__ = lazy_exports(__name__, _HOMES, globals())
 
 
 __all__ = [

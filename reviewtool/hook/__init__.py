@@ -10,8 +10,9 @@ for the installer's or the analyser's imports before it knows it needs them.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from reviewtool.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from reviewtool.hook.analyse import TreeAnalyser, analyse_commit
@@ -36,28 +37,28 @@ if TYPE_CHECKING:
     )
 
 _HOME = {
-    "TreeAnalyser": "analyse",
-    "analyse_commit": "analyse",
-    "KEPT_NAME": "install",
-    "HookInstallError": "install",
-    "InstallResult": "install",
-    "hook_script": "install",
-    "hooks_dir": "install",
-    "install": "install",
-    "uninstall": "install",
-    "PushRange": "prepush",
-    "RefUpdate": "prepush",
-    "parse_prepush": "prepush",
-    "push_ranges": "prepush",
-    "format_result": "report",
-    "HookFinding": "run",
-    "HookResult": "run",
-    "run_hook": "run",
-    "WAIVERS_FILE": "waivers",
-    "Waiver": "waivers",
-    "WaiverError": "waivers",
-    "load_waivers": "waivers",
-    "parse_waivers": "waivers",
+    "TreeAnalyser": ".analyse",
+    "analyse_commit": ".analyse",
+    "KEPT_NAME": ".install",
+    "HookInstallError": ".install",
+    "InstallResult": ".install",
+    "hook_script": ".install",
+    "hooks_dir": ".install",
+    "install": ".install",
+    "uninstall": ".install",
+    "PushRange": ".prepush",
+    "RefUpdate": ".prepush",
+    "parse_prepush": ".prepush",
+    "push_ranges": ".prepush",
+    "format_result": ".report",
+    "HookFinding": ".run",
+    "HookResult": ".run",
+    "run_hook": ".run",
+    "WAIVERS_FILE": ".waivers",
+    "Waiver": ".waivers",
+    "WaiverError": ".waivers",
+    "load_waivers": ".waivers",
+    "parse_waivers": ".waivers",
 }
 
 __all__ = [
@@ -86,11 +87,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """The public name `name`, imported from its module on first use."""
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _HOME, globals())

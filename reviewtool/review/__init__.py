@@ -7,6 +7,7 @@ JSON document, `build` runs the analyses, `findings` folds the checker's per-pat
 what each revision holds.
 """
 
+from reviewtool.lazy import lazy_exports
 from reviewtool.review.model import (
     ALL_ANALYSES,
     ANALYSIS_CHANGELOG,
@@ -25,30 +26,24 @@ from reviewtool.series.model import REVIEWED_TRAILERS, Accounting, Revision, rev
 # Running a review loads every analysis (SciPy, tree-sitter); reading one (a renderer, the bot's
 # summary) must not, so the builders are imported on first use.
 _LAZY = {
-    "ANALYSES": "build",
-    "Analyses": "build",
-    "build_review": "build",
-    "changelog_step_for": "build",
-    "effective_revisions": "build",
-    "review_paths": "build",
-    "review_series": "build",
-    "select_series": "build",
-    "file_sources": "findings",
-    "net_findings": "findings",
-    "review_json": "document",
-    "series_review_json": "document",
-    "PatchFlag": "flags",
-    "patch_flags": "flags",
+    "ANALYSES": ".build",
+    "Analyses": ".build",
+    "build_review": ".build",
+    "changelog_step_for": ".build",
+    "effective_revisions": ".build",
+    "review_paths": ".build",
+    "review_series": ".build",
+    "select_series": ".build",
+    "file_sources": ".findings",
+    "net_findings": ".findings",
+    "review_json": ".document",
+    "series_review_json": ".document",
+    "PatchFlag": ".flags",
+    "patch_flags": ".flags",
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_exports(__name__, _LAZY, globals())
 
 
 __all__ = [

@@ -20,7 +20,7 @@ cover letter has no changelog step never loads the verifiers.
 
 from __future__ import annotations
 
-import importlib
+from reviewtool.lazy import lazy_exports
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 
@@ -80,11 +80,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """An exported name, its module imported on first use."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _HOMES, globals())

@@ -14,8 +14,9 @@ mail revisions and hunks.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from reviewtool.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from reviewtool.analyses.spec.check import CheckResult, check_functions, check_source
@@ -78,12 +79,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """The public name `name`, imported from its module on first use (a submodule name is
-    left to the import system)."""
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _HOME, globals())

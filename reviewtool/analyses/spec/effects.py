@@ -11,7 +11,7 @@ from tree_sitter import Node
 
 from reviewtool.analyses.spec import values as V
 from reviewtool.analyses.spec.fields import target_of
-from reviewtool.analyses.spec.locations import loc, path_of, read, resolve, store
+from reviewtool.analyses.spec.locations import loc, read, resolve, store, values_under
 from reviewtool.analyses.spec.model import (
     ERROR,
     RELEASE_ON_ZERO,
@@ -123,17 +123,11 @@ class CallEffects:
             return True
         if any(isinstance(value, (*V.REFERENCE_HOLDERS, V.Alias)) for value in values):
             return True  # a page, or an address inside one (it may keep it, or hand it on)
-        for arg in args:
-            path = path_of(arg)
-            if path is None:
-                continue
-            frame_at, where = resolve(st, frame.depth, path)
-            for (depth, held), value in st.env.items():
-                if depth != frame_at or not isinstance(value, V.REFERENCE_HOLDERS):
-                    continue
-                if held == where or held.startswith(where + "."):
-                    return True
-        return False
+        return any(
+            isinstance(value, V.REFERENCE_HOLDERS)
+            for arg in args
+            for value in values_under(st, frame.depth, arg)
+        )
 
     def forget_zeroes(self, st: State, args: list[Node], frame: Frame) -> None:
         """A struct passed by address may get its unnamed fields written (out-fields)."""

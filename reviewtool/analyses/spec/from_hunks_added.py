@@ -37,7 +37,7 @@ from reviewtool.analyses.spec.branches import Branches
 from reviewtool.analyses.spec.effects import CallEffects
 from reviewtool.analyses.spec.hunk_region import BEFORE, VisibleFile, region_fragment
 from reviewtool.analyses.spec.hunk_view import code_of, functions_shown, statement_text
-from reviewtool.analyses.spec.locations import loc, path_of, read, resolve, store
+from reviewtool.analyses.spec.locations import loc, path_of, read, store, values_under
 from reviewtool.analyses.spec.model import Spec
 from reviewtool.analyses.spec.rules import severity_of
 from reviewtool.analyses.spec.state import NAME_MACRO_RE, UNSEEN_FLAGS, RawFinding
@@ -347,13 +347,8 @@ class _FragmentCalls(CallEffects):
         handed: set[int] = set()
         if unseen:
             for arg in args:
-                path = path_of(arg)
-                if path is None:
-                    continue
-                depth, where = resolve(st, frame.depth, path)
-                for (at, held), value in st.env.items():
-                    if at == depth and (held == where or held.startswith(where + ".")):
-                        handed |= V.holds_reference_to(value)
+                for value in values_under(st, frame.depth, arg):
+                    handed |= V.holds_reference_to(value)
         out = super().call(st, node, frame)
         if handed:
             for s, _ in out:

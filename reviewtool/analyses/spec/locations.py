@@ -24,6 +24,21 @@ def resolve(st: State, frame: int, path: str) -> tuple[int, str]:
     return frame, path
 
 
+def values_under(st: State, frame: int, arg: Node) -> list[V.Value]:
+    """The values kept at an argument's location or in its fields (what a callee handed
+    `&x` or `p` can reach); none for an argument that is not an lvalue."""
+    path = path_of(arg)
+    if path is None:
+        return []
+    depth, where = resolve(st, frame, path)
+    inside = where + "."
+    return [
+        value
+        for (at, held), value in st.env.items()
+        if at == depth and (held == where or held.startswith(inside))
+    ]
+
+
 def path_of(node: Node) -> str | None:
     """`fault->pfn` -> `fault.pfn`: the dotted path of an lvalue, or None."""
     kind = node.type
