@@ -19,8 +19,8 @@ from reviewtool.analyses.spec.fields import (
     released_in,
 )
 from reviewtool.analyses.spec.model import call_arguments, load_specs
+from tests.helpers import kernelrepo
 
-SHARED_KERNEL = Path(__file__).resolve().parents[2] / "shared" / "kernel" / "linux-6.12"
 _WORD_RE = re.compile(r"[A-Za-z_]\w*")
 
 
@@ -65,18 +65,11 @@ def by_definition(bodies: dict[str, str], params: dict[str, list[str]], spec) ->
     return keys
 
 
-def _real_files() -> list[Path]:
-    if not SHARED_KERNEL.is_dir():
-        return []
-    return sorted(p for p in SHARED_KERNEL.rglob("*") if p.suffix in (".c", ".h"))
-
-
 def test_real_kernel_files_are_there() -> None:
-    if not SHARED_KERNEL.is_dir():
-        pytest.skip(f"real kernel files not found at {SHARED_KERNEL} (beside the repo in CI)")
+    kernelrepo.require_kernel_files()
 
 
-@pytest.mark.parametrize("path", _real_files(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", kernelrepo.real_c_files(), ids=lambda p: p.name)
 def test_fields_are_the_definitions_on_real_files(path: Path) -> None:
     text = path.read_text(encoding="utf-8", errors="replace")
     specs = load_specs()
@@ -135,7 +128,7 @@ def test_hand_over_rounds_are_the_definitions() -> None:
     assert by_definition(bodies, params, spec)  # the text does release from fields
 
 
-@pytest.mark.parametrize("path", _real_files(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", kernelrepo.real_c_files(), ids=lambda p: p.name)
 def test_bodies_are_the_lines_of_each_function(path: Path) -> None:
     from reviewtool.cparse.scan import scan_functions
 

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reviewtool.cparse.scan import Span, scan_functions, with_callers
+from tests.helpers import kernelrepo
 
-SHARED_KERNEL = Path(__file__).resolve().parents[2] / "shared" / "kernel" / "linux-6.12"
 DATA = Path(__file__).resolve().parent / "data"
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 
@@ -35,21 +35,13 @@ def callers_by_definition(text: str, spans: list[Span], seeds: set[Span]) -> set
     return keep
 
 
-def _real_files() -> list[Path]:
-    if not SHARED_KERNEL.is_dir():
-        return []
-    return sorted(p for p in SHARED_KERNEL.rglob("*") if p.suffix in (".c", ".h"))
-
-
 def test_real_kernel_files_are_there() -> None:
-    if not SHARED_KERNEL.is_dir():
-        pytest.skip(f"real kernel files not found at {SHARED_KERNEL} (beside the repo in CI)")
-    assert len(_real_files()) >= 30
+    kernelrepo.require_kernel_files()
 
 
 @pytest.mark.parametrize(
     "path",
-    _real_files() + sorted(DATA.rglob("*.c")),
+    kernelrepo.real_c_files() + sorted(DATA.rglob("*.c")),
     ids=lambda p: p.name,
 )
 def test_callers_match_the_definition_on_real_files(path: Path) -> None:

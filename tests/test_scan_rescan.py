@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from reviewtool.cparse.rescan import rescan, scan_after
 from reviewtool.cparse.scan import scan_functions
+from tests.helpers import kernelrepo
 
-SHARED_KERNEL = Path(__file__).resolve().parents[2] / "shared" / "kernel" / "linux-6.12"
 DATA = Path(__file__).resolve().parent / "data"
 
 # Lines an edit may insert: brace lines, headers, statements, comments, directives, blanks.
@@ -41,10 +41,7 @@ EDIT_LINES = [
 
 
 def _real_files() -> list[Path]:
-    found = sorted(DATA.rglob("*.c"))
-    if SHARED_KERNEL.is_dir():
-        found += sorted(p for p in SHARED_KERNEL.rglob("*") if p.suffix in (".c", ".h"))
-    return found
+    return sorted(DATA.rglob("*.c")) + kernelrepo.real_c_files()
 
 
 def edited(text: str, rng: random.Random) -> str:
@@ -62,8 +59,7 @@ def edited(text: str, rng: random.Random) -> str:
 
 
 def test_real_kernel_files_are_there() -> None:
-    if not SHARED_KERNEL.is_dir():
-        pytest.skip(f"real kernel files not found at {SHARED_KERNEL} (beside the repo in CI)")
+    kernelrepo.require_kernel_files()
 
 
 @pytest.mark.parametrize("path", _real_files(), ids=lambda p: p.name)
