@@ -69,6 +69,17 @@ def make_runner(tmp_path: Path, source: Path, smtp: SmtpConfig, clock: Clock, **
     return runner, store
 
 
+def reply_once(tmp_path: Path, source: Path, port: int, **overrides) -> Store:
+    """One pass of a bot on its own clock over `source`, replying through the loopback SMTP
+    server on `port`; `overrides` replace fields of the configuration. Returns its store."""
+    smtp = SmtpConfig(host="127.0.0.1", port=port, tls="none", timeout=10)
+    config = BotConfig(smtp=smtp, from_addr=BOT_FROM, echo_wait_seconds=0, max_age_days=0)
+    config = replace(config, **overrides)
+    store = Store(tmp_path / "bot.sqlite")
+    BotRunner(config, store, [open_watcher(source)], SmtpTransport(config.smtp)).run_once()
+    return store
+
+
 def add_to_maildir(maildir: Path, data: bytes, name: str) -> Path:
     """Deliver one message into `new/` the way an MDA does (write in tmp/, rename)."""
     for sub in ("tmp", "new", "cur"):

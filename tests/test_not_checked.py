@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
-from test_bot_fixtures import smtp_servers
+from test_bot_fixtures import reply_once, smtp_servers
 
 from reviewtool.analyses.findings import NOT_CHECKED_BOUND, NOT_CHECKED_HUNKS_ONLY
 from reviewtool.bot.b4check import check_message
@@ -132,26 +132,12 @@ def smtp_server():
 
 
 def test_bot_reply_to_a_series_it_saw_only_in_hunks_is_not_an_all_clear(tmp_path, smtp_server):
-    from reviewtool.bot.config import BotConfig, SmtpConfig
-    from reviewtool.bot.runner import BotRunner
-    from reviewtool.bot.smtp import SmtpTransport
-    from reviewtool.bot.state import Store
-    from reviewtool.bot.watchers import open_watcher
 
     handler, port = smtp_server()
     inbox = PublicInbox(tmp_path / "inbox")
     for data in _v1_mails():
         inbox.add(data)
-    config = BotConfig(
-        smtp=SmtpConfig(host="127.0.0.1", port=port, tls="none", timeout=10),
-        from_addr="review bot <bot@example.org>",
-        echo_wait_seconds=0,
-        max_age_days=0,
-        reply_when_clean=False,
-    )
-    store = Store(tmp_path / "bot.sqlite")
-    runner = BotRunner(config, store, [open_watcher(inbox.path)], SmtpTransport(config.smtp))
-    runner.run_once()
+    store = reply_once(tmp_path, inbox.path, port, reply_when_clean=False)
     assert "clean" not in [decision[1] for decision in store.decisions()]
     assert len(handler.received) == 1
     body = handler.received[0].message.get_content()

@@ -308,11 +308,8 @@ def smtp_server():
 
 
 def test_the_bot_reply_names_the_leak_from_hunks(tmp_path, smtp_server):
-    from reviewtool.bot.config import BotConfig, SmtpConfig
-    from reviewtool.bot.runner import BotRunner
-    from reviewtool.bot.smtp import SmtpTransport
-    from reviewtool.bot.state import Store
-    from reviewtool.bot.watchers import open_watcher
+    from test_bot_fixtures import reply_once
+
     from tests.helpers.git import PublicInbox
 
     _, mail = _series(tmp_path, "leak")
@@ -320,16 +317,7 @@ def test_the_bot_reply_names_the_leak_from_hunks(tmp_path, smtp_server):
     inbox = PublicInbox(tmp_path / "inbox")
     for path in sorted(mail.iterdir()):
         inbox.add(_as_sent(path))
-    config = BotConfig(
-        smtp=SmtpConfig(host="127.0.0.1", port=port, tls="none", timeout=10),
-        from_addr="review bot <bot@example.org>",
-        echo_wait_seconds=0,
-        max_age_days=0,
-        reply_when_clean=False,
-    )
-    store = Store(tmp_path / "bot.sqlite")
-    runner = BotRunner(config, store, [open_watcher(inbox.path)], SmtpTransport(config.smtp))
-    runner.run_once()
+    reply_once(tmp_path, inbox.path, port, reply_when_clean=False)
     assert len(handler.received) == 1
     body = handler.received[0].message.get_content()
     assert "leak" in body and FUNCTION in body and "from hunks" in body
