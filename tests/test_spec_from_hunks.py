@@ -21,7 +21,7 @@ from reviewtool.analyses.spec.condition import given_world, parse_condition, sat
 from reviewtool.cli import main
 from reviewtool.ingest import load
 from reviewtool.series.reroll import applied_revisions
-from tests.helpers.git import git, git_env
+from tests.helpers.git import author_git, replace_once
 
 ROOT = Path(__file__).resolve().parent.parent
 MBOX = ROOT / "examples" / "kvm-follow-pfn" / "mbox"
@@ -140,17 +140,6 @@ def test_real_list_series_without_page_references_give_nothing(corpus_dir):
 # -- a realistic mistake on real kernel files, mailed with git format-patch -------------------
 
 
-def _git(repo: Path, *args: str) -> str:
-    env = git_env(("A U Thor", "author@example.org"), "2024-09-02T10:00:00+00:00", repo.parent)
-    return git(repo, *args, env=env)
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} is not once in {path}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
 ACQUIRE = "\tpfn = gfn_to_pfn_memslot_atomic(slot, gfn);\n"
 OPEN_CODED = "\tpfn = __gfn_to_pfn_memslot(slot, gfn, true, false, NULL, true, NULL, NULL);\n"
 INSTALL = "\tmmu_set_spte(vcpu, slot, spte, pte_access, gfn, pfn, NULL);\n"
@@ -164,25 +153,29 @@ def kernel_repo(tmp_path: Path) -> Path:
     repo = tmp_path / "linux"
     (repo / PAGING_TMPL).parent.mkdir(parents=True)
     (repo / PAGING_TMPL).write_bytes((KERNEL / PAGING_TMPL).read_bytes())
-    _git(repo, "init", "-q", "-b", "master")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "Linux 6.12 (the files this test needs)")
+    author_git(repo, "init", "-q", "-b", "master")
+    author_git(repo, "add", ".")
+    author_git(repo, "commit", "-q", "-m", "Linux 6.12 (the files this test needs)")
     return repo
 
 
 def _mail(repo: Path, out: Path) -> Path:
-    _git(repo, "format-patch", "-q", "--cover-letter", "--thread", "-o", str(out), "master")
+    author_git(repo, "format-patch", "-q", "--cover-letter", "--thread", "-o", str(out), "master")
     return out
 
 
 def test_release_deleted_after_an_open_coded_fault_in_is_found_from_the_mail(
     kernel_repo: Path, tmp_path: Path
 ):
-    _git(kernel_repo, "checkout", "-q", "-b", "prefetch")
-    _edit(kernel_repo / PAGING_TMPL, ACQUIRE, OPEN_CODED)
-    _git(kernel_repo, "commit", "-q", "-am", "KVM: x86/mmu: Open-code the atomic prefetch lookup")
-    _edit(kernel_repo / PAGING_TMPL, RELEASE, INSTALL)
-    _git(kernel_repo, "commit", "-q", "-am", "KVM: x86/mmu: Let the SPTE keep the prefetched page")
+    author_git(kernel_repo, "checkout", "-q", "-b", "prefetch")
+    replace_once(kernel_repo / PAGING_TMPL, ACQUIRE, OPEN_CODED)
+    author_git(
+        kernel_repo, "commit", "-q", "-am", "KVM: x86/mmu: Open-code the atomic prefetch lookup"
+    )
+    replace_once(kernel_repo / PAGING_TMPL, RELEASE, INSTALL)
+    author_git(
+        kernel_repo, "commit", "-q", "-am", "KVM: x86/mmu: Let the SPTE keep the prefetched page"
+    )
     mails = _mail(kernel_repo, tmp_path / "mail")
     revision = next(iter(_revisions(mails).values()))
     found = findings_from_hunks(revision)
@@ -195,14 +188,16 @@ def test_release_deleted_after_an_open_coded_fault_in_is_found_from_the_mail(
 
 
 def test_release_kept_in_another_form_is_not_a_leak(kernel_repo: Path, tmp_path: Path):
-    _git(kernel_repo, "checkout", "-q", "-b", "dirty")
-    _edit(kernel_repo / PAGING_TMPL, ACQUIRE, OPEN_CODED)
-    _edit(
+    author_git(kernel_repo, "checkout", "-q", "-b", "dirty")
+    replace_once(kernel_repo / PAGING_TMPL, ACQUIRE, OPEN_CODED)
+    replace_once(
         kernel_repo / PAGING_TMPL,
         "\tkvm_release_pfn_clean(pfn);\n\treturn true;",
         "\tkvm_release_pfn_dirty(pfn);\n\treturn true;",
     )
-    _git(kernel_repo, "commit", "-q", "-am", "KVM: x86/mmu: Prefetch writable and release dirty")
+    author_git(
+        kernel_repo, "commit", "-q", "-am", "KVM: x86/mmu: Prefetch writable and release dirty"
+    )
     mails = _mail(kernel_repo, tmp_path / "mail")
     revision = next(iter(_revisions(mails).values()))
     assert findings_from_hunks(revision) == []

@@ -25,7 +25,7 @@ from reviewtool.analyses.spec.hunk_region import DECLARATION_RE, VisibleFile, re
 from reviewtool.bot.b4check import check_message
 from reviewtool.cli import EXIT_FINDINGS, EXIT_NOT_CHECKED, main
 from reviewtool.diff import parse_patch_diff
-from tests.helpers.git import git, git_env
+from tests.helpers.git import author_git, replace_once
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL = ROOT.parent / "shared" / "kernel" / "linux-6.12"
@@ -61,17 +61,6 @@ EARLY = {
 }
 
 
-def _git(repo: Path, *args: str) -> str:
-    env = git_env(("A U Thor", "author@example.org"), "2024-09-02T10:00:00+00:00", repo.parent)
-    return git(repo, *args, env=env)
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} is not once in {path}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
 def _series(
     root: Path, early: str, fix_later: bool = False, rewrite_later: bool = False
 ) -> tuple[Path, Path]:
@@ -82,32 +71,38 @@ def _series(
     source = repo / NESTED
     source.parent.mkdir(parents=True)
     source.write_bytes((KERNEL / NESTED).read_bytes())
-    _git(repo, "init", "-q", "-b", "master")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "Linux 6.12 (the file this test needs)")
-    _git(repo, "checkout", "-q", "-b", "eptp")
-    _edit(
+    author_git(repo, "init", "-q", "-b", "master")
+    author_git(repo, "add", ".")
+    author_git(repo, "commit", "-q", "-m", "Linux 6.12 (the file this test needs)")
+    author_git(repo, "checkout", "-q", "-b", "eptp")
+    replace_once(
         source,
         "\t * VMFUNC should never execute cleanly while L1 is active;",
         "\t * VMFUNC (leaf 0 only) should never execute cleanly while L1 is active;",
     )
-    _git(repo, "commit", "-q", "-am", "KVM: nVMX: Say which VMFUNC leaf KVM emulates")
-    _edit(source, *DECLARE)
-    _edit(source, READ, MAP + EARLY[early])
-    _edit(source, CHECK_INSIDE, "\tif (vmcs12->ept_pointer != new_eptp) {\n")
+    author_git(repo, "commit", "-q", "-am", "KVM: nVMX: Say which VMFUNC leaf KVM emulates")
+    replace_once(source, *DECLARE)
+    replace_once(source, READ, MAP + EARLY[early])
+    replace_once(source, CHECK_INSIDE, "\tif (vmcs12->ept_pointer != new_eptp) {\n")
     label = "unmap:\n" if early == "leaves" else ""
-    _edit(source, LAST_EXIT, LAST_EXIT.replace("\treturn 0;", f"{label}{UNMAP[1:]}\treturn 0;"))
-    _git(repo, "commit", "-q", "-am", "KVM: nVMX: Map the EPTP list instead of copying an entry")
+    replace_once(
+        source, LAST_EXIT, LAST_EXIT.replace("\treturn 0;", f"{label}{UNMAP[1:]}\treturn 0;")
+    )
+    author_git(
+        repo, "commit", "-q", "-am", "KVM: nVMX: Map the EPTP list instead of copying an entry"
+    )
     if fix_later:
-        _edit(source, EARLY[early], EARLY["released"])
-        _git(repo, "commit", "-q", "-am", "KVM: nVMX: Unmap the EPTP list when the EPTP is bad")
+        replace_once(source, EARLY[early], EARLY["released"])
+        author_git(
+            repo, "commit", "-q", "-am", "KVM: nVMX: Unmap the EPTP list when the EPTP is bad"
+        )
     if rewrite_later:
-        _edit(
+        replace_once(
             source, "gpa_to_gfn(vmcs12->eptp_list_address), &map)", "eptp_list_gfn(vmcs12), &map)"
         )
-        _git(repo, "commit", "-q", "-am", "KVM: nVMX: Name the EPTP list's gfn")
+        author_git(repo, "commit", "-q", "-am", "KVM: nVMX: Name the EPTP list's gfn")
     out = root / "mail"
-    _git(repo, "format-patch", "-q", "--cover-letter", "--thread", "-o", str(out), "master")
+    author_git(repo, "format-patch", "-q", "--cover-letter", "--thread", "-o", str(out), "master")
     return repo, out
 
 
@@ -132,7 +127,7 @@ def test_added_map_that_an_early_return_shown_in_the_hunk_leaks_is_one_finding(t
     assert [h["patch_index"] for h in finding["hunks"]] == [2]
     assert "+\tif (kvm_vcpu_map(" in finding["hunks"][0]["text"]
     # The exit is the EPTP check's `return 1`, in the file as the series leaves it.
-    _git(repo, "checkout", "-q", "eptp")
+    author_git(repo, "checkout", "-q", "eptp")
     lines = (repo / NESTED).read_text(encoding="utf-8").splitlines()
     assert lines[finding["line"] - 1].strip() == "return 1;"
     assert "nested_vmx_check_eptp" in lines[finding["line"] - 2]
@@ -236,14 +231,14 @@ def _block_series(root: Path, relpath: str, acquire: str, blank: str | None) -> 
     repo = root / "linux"
     (repo / relpath).parent.mkdir(parents=True)
     (repo / relpath).write_text("\n".join(base), encoding="utf-8")
-    _git(repo, "init", "-q", "-b", "master")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "Linux 6.12 without the block")
-    _git(repo, "checkout", "-q", "-b", "block")
+    author_git(repo, "init", "-q", "-b", "master")
+    author_git(repo, "add", ".")
+    author_git(repo, "commit", "-q", "-m", "Linux 6.12 without the block")
+    author_git(repo, "checkout", "-q", "-b", "block")
     (repo / relpath).write_text("\n".join(after), encoding="utf-8")
-    _git(repo, "commit", "-q", "-am", "KVM: fault the page in")
+    author_git(repo, "commit", "-q", "-am", "KVM: fault the page in")
     out = root / "mail"
-    _git(repo, "format-patch", "-q", "-o", str(out), "master")
+    author_git(repo, "format-patch", "-q", "-o", str(out), "master")
     return out
 
 

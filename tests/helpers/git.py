@@ -102,6 +102,20 @@ def git_bytes(
     return done.stdout
 
 
+def author_git(repo: Path, *args: str) -> str:
+    """`git ARGS` in `repo` as one author on one fixed date, with the repository's parent as
+    HOME (no user configuration): what a contributor's series is made with."""
+    env = git_env(("A U Thor", "author@example.org"), "2024-09-02T10:00:00+00:00", repo.parent)
+    return git(repo, *args, env=env)
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    """Edit a file where `old` occurs exactly once (a test's edit must not land elsewhere)."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} is not once in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
 def init_repo(path: Path) -> Path:
     """A new repository with one base commit holding virt/kvm/kvm_main.c."""
     path.mkdir(parents=True, exist_ok=True)
