@@ -17,7 +17,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import accumulate
 
 from reviewtool.analyses.spec.model import Spec, call_arguments
 
@@ -212,12 +211,11 @@ def _functions_of(text: str) -> tuple[dict[str, str], dict[str, list[str]]]:
                 bodies[fdef.name] = parsed.node_text(fdef.node)
                 params[fdef.name] = [name for name, _ in param_list(fdef.node)]
         return bodies, params
-    # Where each line starts, to cut each body out of the text in one slice: the same text
-    # as joining its lines, without a join per function.
-    lengths = list(accumulate(len(line) + 1 for line in text.split("\n")))
+    # Joining each function's lines costs less than locating every line start of the text
+    # in Python (a loop over all lines of a 5,000-line file, for every version the hook reads).
+    lines = text.split("\n")
     for span in spans:
-        start = lengths[span.start - 2] if span.start > 1 else 0
-        body = text[start : lengths[span.end - 1] - 1]
+        body = "\n".join(lines[span.start - 1 : span.end])
         bodies[span.name] = body
         brace = body.find("\n{")  # the header: the text before it (no copy of the rest)
         params[span.name] = list(_header_params(body if brace < 0 else body[:brace]))
