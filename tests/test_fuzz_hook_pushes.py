@@ -248,7 +248,8 @@ def test_a_nul_in_a_real_file_is_read_as_git_reads_it(push_repo: PushRepo, where
     assert (change.added, change.deleted, change.binary) == expected
 
 
-def test_the_installed_hook_says_not_checked_binary_for_a_real_file(tmp_path: Path):
+def _pushed_real_file(tmp_path: Path):
+    """A hook workspace whose remote holds the real 6.12 pfncache.c: (workspace, path, text)."""
     from tests.helpers.workspace import Workspace
 
     if not KERNEL.is_dir():
@@ -258,6 +259,11 @@ def test_the_installed_hook_says_not_checked_binary_for_a_real_file(tmp_path: Pa
     real = (KERNEL / name).read_text(encoding="utf-8")
     ws.commit({name: real}, "KVM: import pfncache.c")
     ws.git("push", "-q", "--no-verify", "origin", "main")
+    return ws, name, real
+
+
+def test_the_installed_hook_says_not_checked_binary_for_a_real_file(tmp_path: Path):
+    ws, name, real = _pushed_real_file(tmp_path)
     ws.git("checkout", "-q", "-b", "nul")
     ws.commit({name: real.replace("*/", "*/\0", 1)}, "KVM: pfncache: \u2028reviewtool-commit x")
     done = ws.push("nul")
@@ -266,15 +272,7 @@ def test_the_installed_hook_says_not_checked_binary_for_a_real_file(tmp_path: Pa
 
 
 def test_a_late_nul_in_a_real_file_does_not_let_the_push_through_unchecked(tmp_path: Path):
-    from tests.helpers.workspace import Workspace
-
-    if not KERNEL.is_dir():
-        pytest.skip(f"real 6.12 files not found at {KERNEL} (they live beside the repo in CI)")
-    ws = Workspace(tmp_path)
-    name = "virt/kvm/pfncache.c"
-    real = (KERNEL / name).read_text(encoding="utf-8")
-    ws.commit({name: real}, "KVM: import pfncache.c")
-    ws.git("push", "-q", "--no-verify", "origin", "main")
+    ws, name, real = _pushed_real_file(tmp_path)
     ws.git("checkout", "-q", "-b", "late-nul")
     at = real.index("*/", 9000)  # past the first 8000 bytes, where git looks for a NUL
     ws.commit({name: real[:at] + "\0" + real[at:]}, "KVM: pfncache: tidy a comment")

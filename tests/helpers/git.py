@@ -60,16 +60,21 @@ def run_git(
 ) -> subprocess.CompletedProcess[str]:
     """Run git in `repo` (with `git_env()` unless `env` is given); with `check`, a failure
     raises with git's own message."""
+    return _run(repo, args, env, stdin, check, text=True)
+
+
+def _run(repo: Path, args, env, stdin, check: bool, text: bool) -> subprocess.CompletedProcess:
     done = subprocess.run(
         ["git", *args],
         cwd=repo,
         env=dict(env) if env is not None else git_env(),
         input=stdin,
         capture_output=True,
-        text=True,
+        text=text,
     )
     if check and done.returncode:
-        raise AssertionError(f"git {' '.join(args)} failed ({done.returncode}): {done.stderr}")
+        said = done.stderr if text else repr(done.stderr)
+        raise AssertionError(f"git {' '.join(args)} failed ({done.returncode}): {said}")
     return done
 
 
@@ -90,16 +95,7 @@ def git_bytes(
     stdin: bytes | None = None,
 ) -> bytes:
     """Run git in `repo` on bytes (objects, mail as it was sent); its standard output."""
-    done = subprocess.run(
-        ["git", *args],
-        cwd=repo,
-        env=dict(env) if env is not None else git_env(),
-        input=stdin,
-        capture_output=True,
-    )
-    if done.returncode:
-        raise AssertionError(f"git {' '.join(args)} failed ({done.returncode}): {done.stderr!r}")
-    return done.stdout
+    return _run(repo, args, env, stdin, check=True, text=False).stdout
 
 
 def author_git(repo: Path, *args: str) -> str:

@@ -171,38 +171,39 @@ def _check_with_tree(revision, repo: str, base: str, spec) -> RevisionCheck:
             if not changed:
                 continue
             before, after = [], []
-            context_after = {
-                c: (state.files[c].after if c in state.files else final.get(c)) or ""
-                for c in _companions(path)
-            }
-            context_before = {
-                c: (state.files[c].before if c in state.files else final.get(c)) or ""
-                for c in _companions(path)
-            }
             if files.before:
-                before = check_source(
-                    path,
-                    files.before,
-                    changed,
-                    spec,
-                    context=context_before,
-                    summaries=summaries_before,
-                    whole_texts=(files.before, *context_before.values()),
-                ).findings
+                context = _side_context(state, final, path, "before")
+                old = _check_side(path, files.before, changed, spec, context, summaries_before)
+                before = old.findings
             if files.after:
-                result = check_source(
-                    path,
-                    files.after,
-                    changed,
-                    spec,
-                    context=context_after,
-                    summaries=summaries_after,
-                    whole_texts=(files.after, *context_after.values()),
-                )
+                context = _side_context(state, final, path, "after")
+                result = _check_side(path, files.after, changed, spec, context, summaries_after)
                 after = result.findings
                 out.absorb(result, path, revision.label, patch.index)
             out.findings += _tag(compare_findings(before, after), revision.label, patch.index)
     return out
+
+
+def _side_context(state, final: dict, path: str, side: str) -> dict[str, str]:
+    """The companions of `path` as they stand on one side (`before`/`after`) of a patch."""
+    return {
+        c: (getattr(state.files[c], side) if c in state.files else final.get(c)) or ""
+        for c in _companions(path)
+    }
+
+
+def _check_side(path, text, changed, spec, context, summaries) -> CheckResult:
+    """The changed functions of one side of a patch, checked with its companions (and, for
+    the parked-field rule, all of them read whole)."""
+    return check_source(
+        path,
+        text,
+        changed,
+        spec,
+        context=context,
+        summaries=summaries,
+        whole_texts=(text, *context.values()),
+    )
 
 
 def _summaries(texts: dict[str, str], final: dict, spec):
